@@ -1,0 +1,31 @@
+# tests/lib.sh: helpers for the shell tests (sourced). Each check prints one PASS/FAIL line.
+#   ok NAME CMD...              passes when CMD exits 0
+#   fails NAME REGEX CMD...     passes when CMD exits non-zero and its output matches REGEX
+#   ardm_np N ARGS...           runs bin/ardm on N MPI ranks
+#   tmpdir                      a fresh directory removed at exit (set as $T)
+set -u
+TEST_NAME=$(basename "$0" .sh)
+ARDM="${ARDM_BIN:-bin/ardm}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/ardm-$TEST_NAME.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+_fails=0
+
+ardm_np() { np=$1; shift; mpirun -n "$np" "$ARDM" "$@"; }
+
+_report() { # _report STATUS NAME OUTPUTFILE [WHY]
+  if [ "$1" = PASS ]; then echo "PASS $TEST_NAME:$2"; else
+    echo "FAIL $TEST_NAME:$2: $4"; tail -n 8 "$3" | sed 's/^/    | /'; _fails=$((_fails + 1)); fi
+}
+ok() {
+  name=$1; shift; o="$T/.out.$$"
+  if "$@" >"$o" 2>&1; then _report PASS "$name" "$o"; else _report FAIL "$name" "$o" "exit $? from: $*"; fi
+}
+fails() {
+  name=$1; pat=$2; shift 2; o="$T/.out.$$"
+  if "$@" >"$o" 2>&1; then _report FAIL "$name" "$o" "expected failure, got exit 0 from: $*"
+  elif grep -Eq -- "$pat" "$o"; then _report PASS "$name" "$o"
+  else _report FAIL "$name" "$o" "output does not match /$pat/"; fi
+}
+# check NAME CONDITION-CMD...: passes when the command succeeds (for file/content checks)
+check() { name=$1; shift; o="$T/.out.$$"; if "$@" >"$o" 2>&1; then _report PASS "$name" "$o"; else _report FAIL "$name" "$o" "check failed: $*"; fi; }
+finish() { exit $_fails; }
