@@ -15,6 +15,10 @@
 #define ARDM_EXIT_REQUEUE 3 /* checkpoint written on a signal or -max_hours: please requeue */
 #define ARDM_EXIT_ABORT   4 /* internal error on some rank: the job was aborted */
 
+/* Exit status a command asks for when it returns without error (ARDM_EXIT_REQUEUE after a
+   checkpoint on a signal); main() uses it. */
+extern int ardm_exit_code;
+
 /* Error convention.
    User-input errors use PETSC_ERR_USER_INPUT and must be raised on every rank together, so
    the job ends cleanly with ARDM_EXIT_INPUT. Use PetscCheck(..., PETSC_ERR_USER_INPUT, ...)

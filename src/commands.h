@@ -8,5 +8,8 @@ typedef PetscErrorCode (*command_fn)(int npos, char **pos);
 
 PetscErrorCode cmd_prep(int npos, char **pos);
 PetscErrorCode cmd_info(int npos, char **pos);
+PetscErrorCode cmd_plan(int npos, char **pos);
+PetscErrorCode cmd_train(int npos, char **pos);
+PetscErrorCode cmd_eval(int npos, char **pos);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 static char ardm_cmd_name[64] = "ardm";
+int         ardm_exit_code = ARDM_EXIT_OK;
 
 static PetscErrorCode ardm_error_handler(MPI_Comm comm, int line, const char *func, const char *file,
                                          PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
@@ -37,7 +38,7 @@ PetscErrorCode ardm_errors_init(const char *name)
 
 int ardm_errors_finish(PetscErrorCode ierr)
 {
-  if (!ierr) return ARDM_EXIT_OK;
+  if (!ierr) return ardm_exit_code;
   if (ierr == ARDM_ERR_INPUT) return ARDM_EXIT_INPUT;
   /* Not known to be collective: the other ranks may be blocked in a collective call. */
   MPI_Abort(MPI_COMM_WORLD, ARDM_EXIT_ABORT);

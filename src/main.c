@@ -15,8 +15,8 @@ typedef struct {
 
 static const command commands[] = {
   {"prep", cmd_prep, "raw data (WAV tree/list, text) -> NetCDF data sets train.nc/valid.nc/test.nc"},
-  {"train", NULL, "train an ARDM; writes checkpoints, the training log and loss components"},
-  {"eval", NULL, "held-out bits/dim and loss components; with -plan the parallel NLL bound"},
+  {"train", cmd_train, "train an ARDM; writes checkpoints, the training log and loss components"},
+  {"eval", cmd_eval, "held-out bits/dim and loss components; with -plan the parallel NLL bound"},
   {"plan", NULL, "loss components -> exact optimal generation plans and the cost curve"},
   {"sample", NULL, "sample with a plan (or all D steps), optionally conditioned on given dims"},
   {"export", NULL, "samples or data sets -> WAV / text files"},

@@ -3,11 +3,11 @@
    see only this interface; the network and heads stay plain layer code. */
 #ifndef ARDM_MODEL_H
 #define ARDM_MODEL_H
+#include "heads.h"
 #include "ncio.h"
 #include "rng.h"
 
-typedef enum { HEAD_CATEGORICAL = 0, HEAD_LOGISTIC_MIXTURE = 1, HEAD_STAGE_CATEGORICAL = 2 } head_kind;
-extern const char *const head_kind_names[]; /* PETSc-style list: names, "head_kind", "HEAD_", NULL */
+#define HEAD_AUTO ((head_kind)-1) /* chosen from K and upscaling by model_config_finish */
 
 typedef struct {
   int       blocks, channels, cycle, kernel; /* DiffWave-style network */
@@ -30,3 +30,29 @@ PetscErrorCode model_config_read(ncio_file *f, model_config *c);
 /* One line: "diffwave B=12 C=64 cycle=6 ... head=categorical(K=4) S=1: 123456 parameters". */
 void model_config_describe(const model_config *c, size_t nparam, char *buf, size_t len);
 #endif
+
+/* ---- the model at run time ---- */
+typedef struct model_impl *model;
+
+/* Builds the network and head for c with every buffer for batches up to max_batch. */
+PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *m);
+PetscErrorCode model_destroy(model *m);
+size_t         model_nparam(model m);
+/* Deterministic initialisation from (seed, RNG_INIT). */
+void           model_init_params(model m, uint64_t seed, float *params);
+
+/* The ARDM objective on B examples (ARDM.md sections 1 and 3): x[B][D] data values,
+   tg[B] global step t in 0..S*D-1 (stage = tg / D, t_in = tg mod D), sigma[B][D] the
+   generation order within that stage (dim i is a target when sigma[b][i] >= t_in).
+   logp[b] = sum over targets of log p(target digit | input) in nats. When grads is not NULL,
+   accumulates into grads the gradient of sum_b w[b] * (-logp[b]). */
+PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B, const int32_t *x,
+                          const int64_t *tg, const int64_t *sigma, const double *w, double *logp);
+
+/* One network call of sampling at stage s for B samples: x[B][D] holds each dim's current
+   value (x_past for dims not yet generated in this stage, the stage's new value for known
+   ones), known[B][D] marks dims known in this stage; every dim with gen[b][i] set is drawn
+   (Gumbel-max / mixture sampling at the given temperature, noise from streams[b]) and x
+   updated to x_past + digit * b^r. t_in[b] is the number of known dims (time input). */
+PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s, const int64_t *t_in, int32_t *x,
+                                 const uint8_t *known, const uint8_t *gen, double temperature, rng_stream *streams);

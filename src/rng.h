@@ -14,7 +14,8 @@ typedef enum {
   RNG_SAMPLE = 5,  /* sampling noise (index = sample number, step = plan step) */
   RNG_DATA = 6,    /* synthetic data sets */
   RNG_EVAL = 7,    /* evaluation draws (step = draw number) */
-  RNG_MISC = 8
+  RNG_EVAL_ORDER = 8, /* evaluation orders */
+  RNG_MISC = 9
 } rng_purpose;
 
 typedef struct {

@@ -1,0 +1,158 @@
+/* model.c: the ARDM model at run time (model.h): builds the network input from the data, the
+   order and the stage (absorbing values, mask and stage channels, upscale transitions of
+   ARDM.md section 3), runs the network, and asks the head for log-probabilities, gradients
+   and samples. */
+#include "model.h"
+#include "net_audio.h"
+#include "upscale.h"
+
+struct model_impl {
+  model_config c;
+  net_audio    net;
+  head         h;
+  upscale      u;
+  int64_t      max_batch;
+  uint8_t     *known;  /* [max_batch][D] 1 = known (input), 0 = target */
+  uint8_t     *target_mask; /* [max_batch][D] */
+  int32_t     *target; /* [max_batch][D] the head's target (class, bin or stage digit) */
+  int32_t     *cur;    /* [max_batch][D] the stage's state: new value where known, else x_past */
+  float       *weight; /* [D] per-dim loss weight of the current example */
+  double      *t;      /* [max_batch] time input: global t (stage * D + t_in) */
+};
+
+PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *mp)
+{
+  model            m;
+  net_audio_config nc;
+  const int64_t    D = c->D;
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&m));
+  m->c = *c, m->max_batch = max_batch;
+  PetscCheck(upscale_init(&m->u, c->K, c->upscale_b) == 0, PETSC_COMM_WORLD, ARDM_ERR_INPUT,
+             "upscale b = %d is not valid for K = %d", c->upscale_b, c->K);
+  PetscCall(head_setup(PETSC_COMM_WORLD, c->head, c->K, c->mixtures, m->u.S, m->u.b, &m->h));
+  nc = (net_audio_config){.blocks = c->blocks,
+                          .channels = c->channels,
+                          .cycle = c->cycle,
+                          .kernel = c->kernel ? c->kernel : 3,
+                          .dim = D,
+                          .in_channels = 2 + (m->u.S > 1 ? m->u.S : 0),
+                          .out_channels = (int)head_outputs(&m->h),
+                          .max_batch = (int)max_batch,
+                          .max_time = (double)(m->u.S * D)};
+  PetscCall(net_audio_setup(PETSC_COMM_WORLD, &nc, &m->net));
+  PetscCall(ardm_alloc((size_t)(max_batch * D) * 2, &m->known));
+  m->target_mask = m->known + max_batch * D;
+  PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(max_batch * D) * 2, &m->target));
+  m->cur = m->target + max_batch * D;
+  PetscCall(ardm_alloc(sizeof(float) * (size_t)D, &m->weight));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)max_batch, &m->t));
+  *mp = m;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode model_destroy(model *mp)
+{
+  model m = *mp;
+  PetscFunctionBegin;
+  if (!m) PetscFunctionReturn(0);
+  net_audio_free(&m->net);
+  ardm_free(&m->known);
+  ardm_free(&m->target);
+  ardm_free(&m->weight);
+  ardm_free(&m->t);
+  PetscCall(PetscFree(*mp));
+  PetscFunctionReturn(0);
+}
+
+size_t model_nparam(model m) { return net_audio_num_params(&m->net); }
+
+void model_init_params(model m, uint64_t seed, float *params)
+{
+  net_audio_init_params(&m->net, params, seed);
+  head_init_bias(&m->h, params + net_audio_output_bias_offset(&m->net));
+}
+
+/* Network input of example e at stage s: value channel 2v/(K-1) - 1 with v = the stage's new
+   value where known, else the middle of the values consistent with x_past (upscale.h; K/2,
+   the reference's absorbing value, without upscaling); mask channel; stage one-hots. */
+static void fill_input(model m, int64_t e, int s, const int32_t *cur, const uint8_t *known)
+{
+  const int64_t D = m->c.D;
+  const int     cin = m->net.cfg.in_channels;
+  const double  scale = 2.0 / (double)(m->c.K - 1);
+  float        *in = m->net.input + e * cin * D; /* in[cin][D] */
+  for (int64_t i = 0; i < D; i++) {
+    int32_t v = known[i] ? cur[i] : upscale_unknown_input(&m->u, s, cur[i]);
+    in[i] = (float)(v * scale - 1.0);
+    in[D + i] = known[i] ? 1.0f : 0.0f;
+  }
+  for (int j = 2; j < cin; j++)
+    for (int64_t i = 0; i < D; i++) in[j * D + i] = j - 2 == s ? 1.0f : 0.0f;
+}
+
+PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B, const int32_t *x,
+                          const int64_t *tg, const int64_t *sigma, const double *w, double *logp)
+{
+  const int64_t D = m->c.D, O = head_outputs(&m->h);
+  PetscFunctionBegin;
+  PetscCheck(B <= m->max_batch, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "batch %lld > %lld", (long long)B,
+             (long long)m->max_batch);
+  if (B == 0) PetscFunctionReturn(0);
+  for (int64_t b = 0; b < B; b++) {
+    const int      s = (int)(tg[b] / D);
+    const int64_t  t_in = tg[b] % D;
+    const int32_t *xb = x + b * D;
+    uint8_t       *kn = m->known + b * D, *tm = m->target_mask + b * D;
+    int32_t       *cb = m->cur + b * D;
+    for (int64_t i = 0; i < D; i++) { /* mask = sigma < t_in (ARDM.md section 1) */
+      kn[i] = sigma[b * D + i] < t_in;
+      tm[i] = !kn[i];
+      cb[i] = kn[i] ? upscale_future(&m->u, s, xb[i]) : upscale_past(&m->u, s, xb[i]);
+    }
+    fill_input(m, b, s, cb, kn);
+    m->t[b] = (double)tg[b];
+  }
+  net_audio_forward(&m->net, params, B, m->t);
+  for (int64_t b = 0; b < B; b++) {
+    const int      s = (int)(tg[b] / D);
+    const int32_t *xb = x + b * D;
+    int32_t       *tb = m->target + b * D;
+    for (int64_t i = 0; i < D; i++)
+      tb[i] = m->h.kind == HEAD_STAGE_CATEGORICAL ? upscale_digit(&m->u, s, xb[i]) : xb[i];
+    for (int64_t i = 0; i < D; i++) m->weight[i] = (float)w[b];
+    logp[b] = head_loss(&m->h, m->net.output + b * O * D, D, tb, m->target_mask + b * D, m->weight, s, NULL,
+                        grads ? m->net.doutput + b * O * D : NULL);
+  }
+  if (grads) net_audio_backward(&m->net, params, grads);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s, const int64_t *t_in, int32_t *x,
+                                 const uint8_t *known, const uint8_t *gen, double temperature, rng_stream *streams)
+{
+  const int64_t D = m->c.D, O = head_outputs(&m->h);
+  PetscFunctionBegin;
+  PetscCheck(B <= m->max_batch, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "batch %lld > %lld", (long long)B,
+             (long long)m->max_batch);
+  for (int64_t b = 0; b < B; b++) {
+    fill_input(m, b, s, x + b * D, known + b * D);
+    m->t[b] = (double)(s * D + t_in[b]);
+  }
+  net_audio_forward(&m->net, params, B, m->t);
+  for (int64_t b = 0; b < B; b++) {
+    const float *out = m->net.output + b * O * D;
+    int32_t     *xb = x + b * D;
+    for (int64_t i = 0; i < D; i++) {
+      int32_t v;
+      if (!gen[b * D + i]) continue;
+      v = head_sample(&m->h, out, D, i, s, temperature, &streams[b]);
+      if (m->h.kind == HEAD_STAGE_CATEGORICAL) {
+        v = upscale_compose(&m->u, s, xb[i], v);
+        if (v >= m->c.K) v = m->c.K - 1; /* a digit past K when K is not a power of b */
+      }
+      xb[i] = v;
+    }
+  }
+  PetscFunctionReturn(0);
+}

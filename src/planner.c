@@ -1,0 +1,613 @@
+/* planner.c: the exact fast planner of the Parallelized ARDM (ARDM.md section 2): DP rounds as
+   lower envelopes of lines (monotone convex-hull trick or Li Chao tree), back-pointers within a
+   memory limit, the brute-force oracle, preprocessing and the allocation across stages. */
+#include "planner.h"
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const planner_monotone_names[3] = {"sort", "isotonic", "none"};
+const char *const planner_allocate_names[2] = {"equal", "optimal"};
+
+/* ---------------------------------------------------------------- preprocessing */
+
+void planner_fill_unobserved(int64_t D, const double *loss, const int64_t *count, double penalty, double *out)
+{
+  double  vmax = -INFINITY, prev;
+  int64_t t;
+
+  for (t = 0; t < D; t++)
+    if (count[t] > 0 && loss[t] > vmax) vmax = loss[t];
+  prev = vmax;
+  for (t = 0; t < D; t++) {
+    if (count[t] > 0) prev = out[t] = loss[t];
+    else out[t] = isfinite(penalty) ? penalty : prev;
+  }
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x < y) - (x > y);
+}
+
+void planner_sort_descending(int64_t D, double *l) { qsort(l, (size_t)D, sizeof *l, cmp_desc); }
+
+int planner_is_nonincreasing(int64_t D, const double *l)
+{
+  for (int64_t t = 1; t < D; t++)
+    if (!(l[t] <= l[t - 1])) return 0;
+  return 1;
+}
+
+/* Pool adjacent violators for a non-increasing fit: a stack of blocks (weighted sums), merging
+   the top two while the earlier block's mean is below the later one's. */
+PetscErrorCode planner_isotonic(int64_t D, const double *y, const double *w, double *out)
+{
+  long double *sw, *swy;
+  int64_t     *first, nb = 0, t, b;
+
+  PetscFunctionBegin;
+  PetscCall(ardm_alloc(sizeof(long double) * (size_t)D, &sw));
+  PetscCall(ardm_alloc(sizeof(long double) * (size_t)D, &swy));
+  PetscCall(ardm_alloc(sizeof(int64_t) * (size_t)D, &first));
+  for (t = 0; t < D; t++) {
+    if (!(w[t] > 0)) continue;
+    sw[nb] = w[t];
+    swy[nb] = (long double)w[t] * y[t];
+    first[nb++] = t;
+    while (nb >= 2 && swy[nb - 2] / sw[nb - 2] < swy[nb - 1] / sw[nb - 1]) {
+      sw[nb - 2] += sw[nb - 1];
+      swy[nb - 2] += swy[nb - 1];
+      nb--;
+    }
+  }
+  PetscCheck(nb > 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "isotonic fit needs at least one positive weight");
+  /* a block covers its first weighted step up to the next block's first (zero-weight steps
+     after a weighted one take its value); leading zero-weight steps take the first block's */
+  for (b = 0; b < nb; b++) {
+    int64_t lo = b ? first[b] : 0, hi = b + 1 < nb ? first[b + 1] : D;
+    double  mean = (double)(swy[b] / sw[b]);
+    for (t = lo; t < hi; t++) out[t] = mean;
+  }
+  ardm_free(&sw);
+  ardm_free(&swy);
+  ardm_free(&first);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode planner_preprocess(planner_monotone mode, int64_t D, const double *loss, const int64_t *count,
+                                  double penalty, double *l)
+{
+  double *w;
+  PetscFunctionBegin;
+  int64_t seen = 0;
+  for (int64_t t = 0; t < D; t++) seen += count[t] > 0;
+  if (mode == PLANNER_ISOTONIC && seen) { /* (no observation at all: the constant penalty) */
+    PetscCall(ardm_alloc(sizeof(double) * (size_t)D, &w));
+    for (int64_t t = 0; t < D; t++) w[t] = count[t] > 0 ? (double)count[t] : 0.0;
+    PetscCall(planner_isotonic(D, loss, w, l));
+    ardm_free(&w);
+    PetscFunctionReturn(0);
+  }
+  planner_fill_unobserved(D, loss, count, penalty, l);
+  if (mode == PLANNER_SORT) planner_sort_descending(D, l);
+  PetscFunctionReturn(0);
+}
+
+/* ---------------------------------------------------------------- plans */
+
+int planner_plan_valid(int64_t D, int n, const int *starts)
+{
+  if (n < 1 || starts[0] != 0) return 0;
+  for (int i = 1; i < n; i++)
+    if (starts[i] <= starts[i - 1] || starts[i] >= D) return 0;
+  return 1;
+}
+
+double planner_plan_cost(int64_t D, const double *l, int n, const int *starts)
+{
+  long double c = 0;
+  for (int i = 0; i < n; i++) {
+    int64_t end = i + 1 < n ? starts[i + 1] : D;
+    c += (long double)(end - starts[i]) * l[starts[i]];
+  }
+  return (double)c;
+}
+
+void planner_even_plan(int64_t D, int n, int *starts)
+{
+  for (int i = 0; i < n; i++) starts[i] = (int)((int64_t)i * D / n);
+}
+
+/* ---------------------------------------------------------------- DP rounds */
+
+/* The candidate "last step starts at j" for a prefix of k dims: g[j] + (k - j) l[j]. Every
+   method (hull, Li Chao, brute force) evaluates candidates with this one expression, so they
+   differ only in which candidates they compare, never in how a candidate is rounded. */
+static inline double line_at(const double *g, const double *l, int64_t j, int64_t k)
+{
+  return g[j] + (double)(k - j) * l[j];
+}
+
+/* The line's intercept at k = 0, in long double for the hull tests. */
+static inline long double intercept(const double *g, const double *l, int64_t j)
+{
+  return (long double)g[j] - (long double)j * l[j];
+}
+
+/* b (between a and c in slope order, l[a] > l[b] > l[c]) is never strictly below both: the
+   crossing of a and c is left of (or at) the crossing of a and b. */
+static inline int hull_useless(const double *g, const double *l, int64_t a, int64_t b, int64_t c)
+{
+  long double ba = intercept(g, l, a);
+  return (intercept(g, l, c) - ba) * ((long double)l[a] - l[b]) <=
+         (intercept(g, l, b) - ba) * ((long double)l[a] - l[c]);
+}
+
+/* One round for non-increasing l: h[k] = min_{j<k} g[j] + (k - j) l[j] for k = 1..D, h[0] = 0,
+   bp[k-1] = the argmin (bp may be NULL). Lines arrive with non-increasing slopes and queries
+   k increase, so the lower envelope is a stack and the optimal line a forward-moving pointer:
+   O(D). hull: workspace of D ints. */
+static void round_hull(int64_t D, const double *l, const double *g, double *h, int32_t *bp, int32_t *hull)
+{
+  int64_t top = 0, ptr = 0;
+  h[0] = 0;
+  for (int64_t k = 1; k <= D; k++) {
+    int64_t j = k - 1;
+    if (isfinite(g[j])) {
+      int keep = 1;
+      /* equal slopes: only the lower line matters (ties: the newer one) */
+      if (top >= 1 && l[hull[top - 1]] == l[j]) {
+        if (intercept(g, l, j) <= intercept(g, l, hull[top - 1])) top--;
+        else keep = 0;
+      }
+      if (keep) {
+        while (top >= 2 && hull_useless(g, l, hull[top - 2], hull[top - 1], j)) top--;
+        hull[top++] = (int32_t)j;
+        /* a popped optimum was dominated by the new line at the last query point */
+        if (ptr >= top) ptr = top - 1;
+      }
+    }
+    while (ptr + 1 < top && line_at(g, l, hull[ptr + 1], k) <= line_at(g, l, hull[ptr], k)) ptr++;
+    h[k] = line_at(g, l, hull[ptr], k);
+    if (bp) bp[k - 1] = hull[ptr];
+  }
+}
+
+/* Li Chao tree over the query points x = 1..sz (sz a power of two >= D): node i keeps the line
+   that wins at the middle of its range; a query takes the minimum along its root-leaf path. */
+static void lichao_insert(int32_t *tree, int64_t sz, const double *g, const double *l, int32_t j)
+{
+  int64_t node = 1, lo = 1, hi = sz;
+  for (;;) {
+    int32_t cur = tree[node];
+    int64_t mid = (lo + hi) / 2;
+    int     left_better, mid_better;
+    if (cur < 0) {
+      tree[node] = j;
+      return;
+    }
+    left_better = line_at(g, l, j, lo) < line_at(g, l, cur, lo);
+    mid_better = line_at(g, l, j, mid) < line_at(g, l, cur, mid);
+    if (mid_better) {
+      tree[node] = j;
+      j = cur;
+    }
+    if (lo == hi) return;
+    /* the loser can still win only on the side where it was better at the end point */
+    if (left_better != mid_better) node = 2 * node, hi = mid;
+    else node = 2 * node + 1, lo = mid + 1;
+  }
+}
+
+/* One round for arbitrary l, O(D log D). tree: workspace of 2 sz ints. */
+static void round_lichao(int64_t D, const double *l, const double *g, double *h, int32_t *bp, int32_t *tree,
+                         int64_t sz)
+{
+  for (int64_t i = 0; i < 2 * sz; i++) tree[i] = -1;
+  h[0] = 0;
+  for (int64_t k = 1; k <= D; k++) {
+    int64_t node = 1, lo = 1, hi = sz;
+    double  best = INFINITY;
+    int32_t arg = 0;
+    if (isfinite(g[k - 1])) lichao_insert(tree, sz, g, l, (int32_t)(k - 1));
+    for (;;) {
+      if (tree[node] >= 0) {
+        double v = line_at(g, l, tree[node], k);
+        if (v < best) best = v, arg = tree[node];
+      }
+      if (lo == hi) break;
+      int64_t mid = (lo + hi) / 2;
+      if (k <= mid) node = 2 * node, hi = mid;
+      else node = 2 * node + 1, lo = mid + 1;
+    }
+    h[k] = best;
+    if (bp) bp[k - 1] = arg;
+  }
+}
+
+/* Shared state of one stage's DP. */
+typedef struct {
+  int64_t       D, sz;
+  const double *l;
+  int           monotone;
+  int32_t      *work; /* hull (D) or Li Chao tree (2 sz) */
+} dp_state;
+
+static void dp_round(dp_state *s, const double *g, double *h, int32_t *bp)
+{
+  if (s->monotone) round_hull(s->D, s->l, g, h, bp, s->work);
+  else round_lichao(s->D, s->l, g, h, bp, s->work, s->sz);
+}
+
+static void row_init(int64_t D, double *g)
+{
+  g[0] = 0;
+  for (int64_t k = 1; k <= D; k++) g[k] = INFINITY;
+}
+
+/* Follows back-pointers of rounds lo..*r (bp[(r-lo)*D + k-1]) from position *pos down, pushing
+   the step starts (in reverse) onto rev[*cnt...]; stops at round lo-1 or position 0. */
+static void trace_block(int64_t D, const int32_t *bp, int lo, int *r, int64_t *pos, int *rev, int *cnt)
+{
+  while (*r >= lo && *pos > 0) {
+    int64_t j = bp[(size_t)(*r - lo) * (size_t)D + (size_t)(*pos - 1)];
+    rev[(*cnt)++] = (int)j;
+    *pos = j;
+    (*r)--;
+  }
+}
+
+/* Per-budget trace state during back-tracking. */
+typedef struct {
+  int     r;   /* current round */
+  int64_t pos; /* current prefix length */
+  int     cnt; /* starts found so far (in reverse) */
+} trace_state;
+
+static PetscErrorCode solve_backtrack(dp_state *s, int R, int C, const double *ckpt, int32_t *bp, double *g, double *h,
+                                      int nb, const int *budgets, int ld, int *starts, int *nsteps)
+{
+  int64_t      D = s->D;
+  int          nblocks = (R + C - 1) / C;
+  trace_state *ts;
+
+  PetscFunctionBegin;
+  PetscCall(ardm_alloc(sizeof(trace_state) * (size_t)nb, &ts));
+  for (int b = 0; b < nb; b++) ts[b] = (trace_state){budgets[b], D, 0};
+  for (int blk = nblocks - 1; blk >= 0; blk--) {
+    int lo = blk * C + 1, hi = R < (blk + 1) * C ? R : (blk + 1) * C;
+    if (nblocks > 1) { /* recompute this block's back-pointers from its checkpoint */
+      double *a = g, *bb = h;
+      memcpy(a, ckpt + (size_t)blk * (size_t)(D + 1), sizeof(double) * (size_t)(D + 1));
+      for (int r = lo; r <= hi; r++) {
+        double *tmp;
+        dp_round(s, a, bb, bp + (size_t)(r - lo) * (size_t)D);
+        tmp = a, a = bb, bb = tmp;
+      }
+    }
+    for (int b = 0; b < nb; b++)
+      if (ts[b].r <= hi) trace_block(D, bp, lo, &ts[b].r, &ts[b].pos, starts + (size_t)b * (size_t)ld, &ts[b].cnt);
+  }
+  for (int b = 0; b < nb; b++) {
+    int *p = starts + (size_t)b * (size_t)ld, n = ts[b].cnt;
+    PetscCheck(ts[b].pos == 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "planner back-tracking did not reach 0");
+    for (int i = 0; i < n / 2; i++) {
+      int tmp = p[i];
+      p[i] = p[n - 1 - i], p[n - 1 - i] = tmp;
+    }
+    for (int i = n; i < ld; i++) p[i] = -1;
+    nsteps[b] = n;
+  }
+  ardm_free(&ts);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budgets, int ld, int *starts,
+                             int *nsteps, double *cost, int ncurve, double *curve, size_t mem_limit)
+{
+  dp_state s = {D, 1, l, 0, NULL};
+  int      R = 0, rounds, C = 1, nblocks = 0;
+  double  *g, *h, *ckpt = NULL;
+  int32_t *bp = NULL;
+
+  PetscFunctionBegin;
+  PetscCheck(D >= 1 && D < INT32_MAX, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "planner: D = %lld out of range",
+             (long long)D);
+  for (int b = 0; b < nb; b++) {
+    PetscCheck(budgets[b] >= 1 && budgets[b] <= D, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
+               "planner: budget %d not in 1..%lld", budgets[b], (long long)D);
+    if (budgets[b] > R) R = budgets[b];
+  }
+  PetscCheck(nb == 0 || ld >= R, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "planner: plan row length %d < budget %d", ld,
+             R);
+  rounds = R > (ncurve < D ? ncurve : (int)D) ? R : (ncurve < D ? ncurve : (int)D);
+  s.monotone = planner_is_nonincreasing(D, l);
+  while (s.sz < D) s.sz *= 2;
+  PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(s.monotone ? D : 2 * s.sz), &s.work));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)(D + 1), &g));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)(D + 1), &h));
+  if (R > 0) {
+    if (!mem_limit) mem_limit = PLANNER_DEFAULT_MEM;
+    C = (size_t)R * (size_t)D * sizeof(int32_t) <= mem_limit ? R : (int)ceil(sqrt(2.0 * R));
+    if (C > R) C = R;
+    nblocks = (R + C - 1) / C;
+    PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)C * (size_t)D, &bp));
+    if (nblocks > 1) PetscCall(ardm_alloc(sizeof(double) * (size_t)nblocks * (size_t)(D + 1), &ckpt));
+  }
+
+  /* forward pass: all rounds, the curve, the budgets' costs, checkpoints or back-pointers */
+  row_init(D, g);
+  for (int r = 1; r <= rounds; r++) {
+    double *tmp;
+    if (nblocks > 1 && r <= R && (r - 1) % C == 0)
+      memcpy(ckpt + (size_t)((r - 1) / C) * (size_t)(D + 1), g, sizeof(double) * (size_t)(D + 1));
+    dp_round(&s, g, h, nblocks == 1 && r <= R ? bp + (size_t)(r - 1) * (size_t)D : NULL);
+    if (r <= ncurve) curve[r - 1] = h[D];
+    for (int b = 0; b < nb; b++)
+      if (cost && budgets[b] == r) cost[b] = h[D];
+    tmp = g, g = h, h = tmp;
+  }
+  /* budgets beyond D cannot do better than D steps (one dim per step) */
+  for (int n = rounds + 1; n <= ncurve; n++) curve[n - 1] = g[D];
+
+  if (R > 0) PetscCall(solve_backtrack(&s, R, C, ckpt, bp, g, h, nb, budgets, ld, starts, nsteps));
+  ardm_free(&bp);
+  ardm_free(&ckpt);
+  ardm_free(&g);
+  ardm_free(&h);
+  ardm_free(&s.work);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode planner_brute_curve(int64_t D, const double *l, int nmax, double *curve)
+{
+  double *g, *h;
+  PetscFunctionBegin;
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)(D + 1), &g));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)(D + 1), &h));
+  row_init(D, g);
+  for (int n = 1; n <= nmax; n++) {
+    double *tmp;
+    h[0] = 0;
+    for (int64_t k = 1; k <= D; k++) {
+      double best = INFINITY;
+      for (int64_t j = 0; j < k; j++) {
+        double v = line_at(g, l, j, k);
+        if (v < best) best = v;
+      }
+      h[k] = best;
+    }
+    curve[n - 1] = h[D];
+    tmp = g, g = h, h = tmp;
+  }
+  ardm_free(&g);
+  ardm_free(&h);
+  PetscFunctionReturn(0);
+}
+
+/* ---------------------------------------------------------------- allocation across stages */
+
+PetscErrorCode planner_allocate_table(int S, int amax, const double *curves, int Tmax, double *best, int *choice)
+{
+  double *prev;
+  PetscFunctionBegin;
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)(Tmax + 1), &prev));
+  for (int T = 0; T <= Tmax; T++) prev[T] = 0; /* no stage yet: nothing to pay */
+  for (int s = 0; s < S; s++) {
+    const double *c = curves + (size_t)s * (size_t)amax;
+    int          *ch = choice + (size_t)s * (size_t)(Tmax + 1);
+    /* best_s[T] = min over a = 1..min(amax, T - s) of best_{s-1}[T - a] + c_s(a); descending T
+       so that prev[T - a] (a >= 1) is still the previous stage's value */
+    for (int T = Tmax; T >= 0; T--) {
+      double v = INFINITY;
+      int    arg = 0, amx = T - s < amax ? T - s : amax;
+      for (int a = 1; a <= amx; a++) {
+        double x = prev[T - a] + c[a - 1];
+        if (x < v) v = x, arg = a;
+      }
+      prev[T] = v;
+      ch[T] = arg;
+    }
+  }
+  for (int T = 0; T <= Tmax; T++) best[T] = prev[T];
+  ardm_free(&prev);
+  PetscFunctionReturn(0);
+}
+
+void planner_allocate_trace(int S, int Tmax, const int *choice, int T, int *alloc)
+{
+  for (int s = S - 1; s >= 0; s--) {
+    alloc[s] = choice[(size_t)s * (size_t)(Tmax + 1) + (size_t)T];
+    T -= alloc[s];
+  }
+}
+
+/* ---------------------------------------------------------------- the planning job */
+
+int planner_check_loss(int S, int64_t D, const double *loss, const int64_t *count, double penalty, char *msg,
+                       size_t len)
+{
+  for (int s = 0; s < S; s++) {
+    int64_t seen = 0;
+    for (int64_t t = 0; t < D; t++) {
+      size_t i = (size_t)s * (size_t)D + (size_t)t;
+      if (count[i] < 0) {
+        snprintf(msg, len, "count(%d, %lld) = %lld is negative", s, (long long)t, (long long)count[i]);
+        return 0;
+      }
+      if (count[i] == 0) continue;
+      seen++;
+      if (!isfinite(loss[i]) || loss[i] < 0) {
+        snprintf(msg, len, "loss(%d, %lld) = %g: expected a finite value >= 0 (bits)", s, (long long)t, loss[i]);
+        return 0;
+      }
+    }
+    if (!seen && !isfinite(penalty)) {
+      snprintf(msg, len, "stage %d has no observed step (count is 0 for every t); give -penalty X to plan anyway", s);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+PetscErrorCode planner_result_alloc(int S, int64_t D, int nbudgets, int nstep, int ncurve, planner_result *r)
+{
+  size_t nst = (size_t)nbudgets * (size_t)S * (size_t)nstep;
+  PetscFunctionBegin;
+  memset(r, 0, sizeof *r);
+  r->S = S, r->D = D, r->nbudgets = nbudgets, r->nstep = nstep, r->ncurve = ncurve;
+  PetscCall(ardm_alloc(sizeof(int) * (size_t)nbudgets, &r->budgets));
+  PetscCall(ardm_alloc(sizeof(int) * nst, &r->starts));
+  PetscCall(ardm_alloc(sizeof(int) * (size_t)nbudgets * (size_t)S, &r->nsteps));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)nbudgets, &r->expected_bpd));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)nbudgets, &r->naive_bpd));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)ncurve, &r->curve_bpd));
+  for (size_t i = 0; i < nst; i++) r->starts[i] = -1;
+  PetscFunctionReturn(0);
+}
+
+void planner_result_free(planner_result *r)
+{
+  ardm_free(&r->budgets);
+  ardm_free(&r->starts);
+  ardm_free(&r->nsteps);
+  ardm_free(&r->expected_bpd);
+  ardm_free(&r->naive_bpd);
+  ardm_free(&r->curve_bpd);
+}
+
+/* Plans stage s for the per-stage budgets sb[nb] into r (starts, nsteps, expected_bpd) and adds
+   its curve (ncurve entries, may be 0) to scurve. */
+static PetscErrorCode run_stage(const planner_options *o, const double *l, int s, const int *sb, int ncurve,
+                                double *scurve, planner_result *r)
+{
+  int64_t D = r->D;
+  int     nb = r->nbudgets, ld = r->nstep;
+  int    *st, *ns;
+  double *cost;
+
+  PetscFunctionBegin;
+  PetscCall(ardm_alloc(sizeof(int) * (size_t)nb * (size_t)ld, &st));
+  PetscCall(ardm_alloc(sizeof(int) * (size_t)nb, &ns));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)nb, &cost));
+  PetscCall(planner_solve(D, l, nb, sb, ld, st, ns, cost, ncurve, scurve, o->mem_limit));
+  for (int b = 0; b < nb; b++) {
+    memcpy(r->starts + ((size_t)b * (size_t)r->S + (size_t)s) * (size_t)ld, st + (size_t)b * (size_t)ld,
+           sizeof(int) * (size_t)ld);
+    r->nsteps[(size_t)b * (size_t)r->S + (size_t)s] = ns[b];
+    r->expected_bpd[b] += cost[b] / (double)D;
+  }
+  ardm_free(&st);
+  ardm_free(&ns);
+  ardm_free(&cost);
+  PetscFunctionReturn(0);
+}
+
+/* Adds the naive baseline of stage s: evenly spaced plans, the budget split as evenly as
+   possible (all of it per stage with PLANNER_EQUAL). */
+static PetscErrorCode add_naive(const planner_options *o, const double *l, int s, planner_result *r)
+{
+  int *p;
+  PetscFunctionBegin;
+  PetscCall(ardm_alloc(sizeof(int) * (size_t)r->nstep, &p));
+  for (int b = 0; b < r->nbudgets; b++) {
+    int B = r->budgets[b], n = o->allocate == PLANNER_EQUAL ? B : B / r->S + (s < B % r->S);
+    if (n > r->D) n = (int)r->D;
+    planner_even_plan(r->D, n, p);
+    r->naive_bpd[b] += planner_plan_cost(r->D, l, n, p) / (double)r->D;
+  }
+  ardm_free(&p);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode run_equal(const planner_options *o, const double *loss, const int64_t *count, double *l,
+                                double *scurve, planner_result *r)
+{
+  int64_t D = r->D;
+  PetscFunctionBegin;
+  for (int s = 0; s < r->S; s++) {
+    PetscCall(planner_preprocess(o->monotone, D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D,
+                                 o->penalty, l));
+    PetscCall(run_stage(o, l, s, r->budgets, r->ncurve, scurve, r));
+    for (int n = 0; n < r->ncurve; n++) r->curve_bpd[n] += scurve[n] / (double)D;
+    PetscCall(add_naive(o, l, s, r));
+  }
+  PetscFunctionReturn(0);
+}
+
+/* Optimal split: pass 1 computes every stage's cost curve up to amax steps, the allocation DP
+   splits each total, pass 2 plans each stage for its shares. */
+static PetscErrorCode run_optimal(const planner_options *o, const double *loss, const int64_t *count, double *l,
+                                  planner_result *r)
+{
+  int64_t D = r->D;
+  int     S = r->S, Tmax = r->ncurve, amax, *choice, *alloc, *sb;
+  double *curves, *best;
+
+  PetscFunctionBegin;
+  for (int b = 0; b < r->nbudgets; b++) Tmax = r->budgets[b] > Tmax ? r->budgets[b] : Tmax;
+  amax = Tmax - S + 1 < D ? Tmax - S + 1 : (int)D;
+  if (amax < 1) amax = 1;
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)S * (size_t)amax, &curves));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)(Tmax + 1), &best));
+  PetscCall(ardm_alloc(sizeof(int) * (size_t)S * (size_t)(Tmax + 1), &choice));
+  PetscCall(ardm_alloc(sizeof(int) * (size_t)S * (size_t)(r->nbudgets + 1), &alloc));
+  PetscCall(ardm_alloc(sizeof(int) * (size_t)(r->nbudgets + 1), &sb));
+  for (int s = 0; s < S; s++) {
+    PetscCall(planner_preprocess(o->monotone, D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D,
+                                 o->penalty, l));
+    PetscCall(planner_solve(D, l, 0, NULL, 0, NULL, NULL, NULL, amax, curves + (size_t)s * (size_t)amax, o->mem_limit));
+  }
+  PetscCall(planner_allocate_table(S, amax, curves, Tmax, best, choice));
+  for (int n = 1; n <= r->ncurve; n++) r->curve_bpd[n - 1] = n >= S ? best[n] / (double)D : NAN;
+  for (int b = 0; b < r->nbudgets; b++) planner_allocate_trace(S, Tmax, choice, r->budgets[b], alloc + (size_t)b * S);
+  for (int s = 0; s < S; s++) {
+    for (int b = 0; b < r->nbudgets; b++) sb[b] = alloc[(size_t)b * S + s];
+    PetscCall(planner_preprocess(o->monotone, D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D,
+                                 o->penalty, l));
+    PetscCall(run_stage(o, l, s, sb, 0, NULL, r));
+    PetscCall(add_naive(o, l, s, r));
+  }
+  ardm_free(&curves);
+  ardm_free(&best);
+  ardm_free(&choice);
+  ardm_free(&alloc);
+  ardm_free(&sb);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode planner_run(const planner_options *o, int S, int64_t D, const double *loss, const int64_t *count,
+                           int nbudgets, const int *budgets, int ncurve, planner_result *r)
+{
+  int     nstep = 1;
+  double *l, *scurve, *filled;
+
+  PetscFunctionBegin;
+  for (int b = 0; b < nbudgets; b++) nstep = budgets[b] > nstep ? budgets[b] : nstep;
+  for (int b = 0; b < nbudgets; b++)
+    PetscCheck(o->allocate == PLANNER_EQUAL ? budgets[b] >= 1 && budgets[b] <= D
+                                            : budgets[b] >= S && budgets[b] <= (int64_t)S * D,
+               PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "planner: budget %d out of range", budgets[b]);
+  PetscCall(planner_result_alloc(S, D, nbudgets, nstep, ncurve, r));
+  memcpy(r->budgets, budgets, sizeof(int) * (size_t)nbudgets);
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)D, &l));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)(ncurve + 1), &scurve));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)D, &filled));
+  /* the full-steps value: every dim at its own (filled-in) loss */
+  for (int s = 0; s < S; s++) {
+    long double sum = 0;
+    planner_fill_unobserved(D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D, o->penalty, filled);
+    for (int64_t t = 0; t < D; t++) sum += filled[t];
+    r->full_bpd += (double)(sum / D);
+  }
+  if (o->allocate == PLANNER_EQUAL) PetscCall(run_equal(o, loss, count, l, scurve, r));
+  else PetscCall(run_optimal(o, loss, count, l, r));
+  ardm_free(&l);
+  ardm_free(&scurve);
+  ardm_free(&filled);
+  PetscFunctionReturn(0);
+}
