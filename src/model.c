@@ -91,6 +91,24 @@ static void fill_input(model m, int64_t e, int s, const int32_t *cur, const uint
     for (int64_t i = 0; i < D; i++) in[j * D + i] = j - 2 == s ? 1.0f : 0.0f;
 }
 
+/* Example e's known/target masks (mask = sigma < t_in, ARDM.md section 1), stage state,
+   network input, time input and head targets (the class, or the stage's digit). */
+static void prepare_example(model m, int64_t e, const int32_t *xe, int64_t tg, const int64_t *sigma)
+{
+  const int64_t D = m->c.D, t_in = tg % D;
+  const int     s = (int)(tg / D);
+  uint8_t      *kn = m->known + e * D, *tm = m->target_mask + e * D;
+  int32_t      *cb = m->cur + e * D, *tb = m->target + e * D;
+  for (int64_t i = 0; i < D; i++) {
+    kn[i] = sigma[i] < t_in;
+    tm[i] = !kn[i];
+    cb[i] = kn[i] ? upscale_future(&m->u, s, xe[i]) : upscale_past(&m->u, s, xe[i]);
+    tb[i] = m->h.kind == HEAD_STAGE_CATEGORICAL ? upscale_digit(&m->u, s, xe[i]) : xe[i];
+  }
+  fill_input(m, e, s, cb, kn);
+  m->t[e] = (double)tg;
+}
+
 PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B, const int32_t *x,
                           const int64_t *tg, const int64_t *sigma, const double *w, double *logp)
 {
@@ -99,30 +117,12 @@ PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B,
   PetscCheck(B <= m->max_batch, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "batch %lld > %lld", (long long)B,
              (long long)m->max_batch);
   if (B == 0) PetscFunctionReturn(0);
-  for (int64_t b = 0; b < B; b++) {
-    const int      s = (int)(tg[b] / D);
-    const int64_t  t_in = tg[b] % D;
-    const int32_t *xb = x + b * D;
-    uint8_t       *kn = m->known + b * D, *tm = m->target_mask + b * D;
-    int32_t       *cb = m->cur + b * D;
-    for (int64_t i = 0; i < D; i++) { /* mask = sigma < t_in (ARDM.md section 1) */
-      kn[i] = sigma[b * D + i] < t_in;
-      tm[i] = !kn[i];
-      cb[i] = kn[i] ? upscale_future(&m->u, s, xb[i]) : upscale_past(&m->u, s, xb[i]);
-    }
-    fill_input(m, b, s, cb, kn);
-    m->t[b] = (double)tg[b];
-  }
+  for (int64_t b = 0; b < B; b++) prepare_example(m, b, x + b * D, tg[b], sigma + b * D);
   net_audio_forward(&m->net, params, B, m->t);
   for (int64_t b = 0; b < B; b++) {
-    const int      s = (int)(tg[b] / D);
-    const int32_t *xb = x + b * D;
-    int32_t       *tb = m->target + b * D;
-    for (int64_t i = 0; i < D; i++)
-      tb[i] = m->h.kind == HEAD_STAGE_CATEGORICAL ? upscale_digit(&m->u, s, xb[i]) : xb[i];
     for (int64_t i = 0; i < D; i++) m->weight[i] = (float)w[b];
-    logp[b] = head_loss(&m->h, m->net.output + b * O * D, D, tb, m->target_mask + b * D, m->weight, s, NULL,
-                        grads ? m->net.doutput + b * O * D : NULL);
+    logp[b] = head_loss(&m->h, m->net.output + b * O * D, D, m->target + b * D, m->target_mask + b * D, m->weight,
+                        (int)(tg[b] / D), NULL, grads ? m->net.doutput + b * O * D : NULL);
   }
   if (grads) net_audio_backward(&m->net, params, grads);
   PetscFunctionReturn(0);
@@ -154,5 +154,15 @@ PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s,
       xb[i] = v;
     }
   }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode model_logp_dims(model m, const float *params, const int32_t *x, int64_t tg, const int64_t *sigma,
+                               float *logp_dims)
+{
+  PetscFunctionBegin;
+  prepare_example(m, 0, x, tg, sigma);
+  net_audio_forward(&m->net, params, 1, m->t);
+  (void)head_loss(&m->h, m->net.output, m->c.D, m->target, m->target_mask, NULL, (int)(tg / m->c.D), logp_dims, NULL);
   PetscFunctionReturn(0);
 }

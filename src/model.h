@@ -56,3 +56,8 @@ PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B,
    updated to x_past + digit * b^r. t_in[b] is the number of known dims (time input). */
 PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s, const int64_t *t_in, int32_t *x,
                                  const uint8_t *known, const uint8_t *gen, double temperature, rng_stream *streams);
+
+/* Per-dim log-probabilities (nats) of one example's targets under the same input as
+   model_loss (0 at known dims): for exact likelihood checks and compression. */
+PetscErrorCode model_logp_dims(model m, const float *params, const int32_t *x, int64_t tg, const int64_t *sigma,
+                               float *logp_dims);

@@ -1,0 +1,119 @@
+/* test_objective.c: the ARDM objective through the real model code (ARDM.md sections 1, 3):
+   - unbiasedness: for tiny D and K and a fixed random network, the stochastic ELBO averaged
+     over every (stage, t, order) equals the order-averaged autoregressive log-likelihood
+     computed by exhaustive enumeration (OA-ARDM, and upscale with K = 16, b = 2 and 4);
+   - b = K is exactly the OA-ARDM (same losses for the same parameters);
+   - the draws of t and orders are uniform and keyed only by (seed, step, slot). */
+#include "harness.h"
+#include "model.h"
+#include "objective.h"
+
+#define ND 3
+static const int64_t perms[6][ND] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+
+static PetscErrorCode make_model(int K, int b, head_kind hk, model *m, float **params)
+{
+  model_config c = {.blocks = 2, .channels = 8, .cycle = 2, .kernel = 3, .D = ND, .K = K, .head = hk,
+                    .mixtures = 3, .upscale_b = b};
+  rng_stream   s;
+  size_t       n;
+  PetscFunctionBegin;
+  PetscCall(model_config_finish(PETSC_COMM_WORLD, &c));
+  PetscCall(model_create(&c, 4, m));
+  n = model_nparam(*m);
+  PetscCall(ardm_alloc(n * sizeof(float), params));
+  model_init_params(*m, 11, *params);
+  /* a non-trivial fixed network: the initial final layer is zero, so perturb everything */
+  rng_init(&s, 99, 0, 0, RNG_MISC);
+  for (size_t i = 0; i < n; i++) (*params)[i] += (float)(0.3 * rng_normal(&s));
+  PetscFunctionReturn(0);
+}
+
+/* E over (stage, t, sigma) of the ELBO estimate versus the enumerated order-averaged AR
+   log-likelihood, both in nats. They agree up to float rounding of the log-probabilities
+   (head sums in float over at most D = 3 terms): 1e-5 relative. */
+static int check_unbiased(int K, int b, head_kind hk)
+{
+  model   m;
+  float  *p, lp[ND];
+  int32_t x[ND] = {K - 1, 0, K / 3};
+  double  elbo = 0, ar = 0, w = 0, logp;
+  int     S;
+  CHECK_OK(make_model(K, b, hk, &m, &p));
+  S = (int)(b ? (int)ceil(log((double)K) / log((double)b) - 1e-9) : 1);
+  for (int s = 0; s < S; s++)
+    for (int64_t t = 0; t < ND; t++)
+      for (int q = 0; q < 6; q++) {
+        int64_t tg = s * ND + t;
+        CHECK_OK(model_loss(m, p, NULL, 1, x, &tg, perms[q], &w, &logp));
+        elbo += (double)S * ND / (double)(ND - t) * logp / (S * ND * 6.0);
+        CHECK_OK(model_logp_dims(m, p, x, tg, perms[q], lp));
+        for (int j = 0; j < ND; j++)
+          if (perms[q][j] == t) ar += lp[j] / 6.0; /* the dim generated at step t of order q */
+      }
+  CHECK_CLOSE(elbo, ar, 1e-5);
+  CHECK(ar < 0 && ar > -50, "log-likelihood %g out of range", ar);
+  CHECK_OK(model_destroy(&m));
+  ardm_free(&p);
+  return 0;
+}
+
+static int test_unbiased_oa(void) { return check_unbiased(5, 0, HEAD_CATEGORICAL); }
+static int test_unbiased_mixture(void) { return check_unbiased(7, 0, HEAD_LOGISTIC_MIXTURE); }
+static int test_unbiased_upscale_b2(void) { return check_unbiased(16, 2, HEAD_STAGE_CATEGORICAL); }
+static int test_unbiased_upscale_b4(void) { return check_unbiased(16, 4, HEAD_STAGE_CATEGORICAL); }
+
+static int test_b_equals_K(void)
+{
+  model   m1, m2;
+  float  *p1, *p2;
+  int32_t x[ND] = {3, 0, 7};
+  double  w = 1, l1, l2;
+  CHECK_OK(make_model(8, 0, HEAD_CATEGORICAL, &m1, &p1));
+  CHECK_OK(make_model(8, 8, HEAD_STAGE_CATEGORICAL, &m2, &p2));
+  CHECK(model_nparam(m1) == model_nparam(m2), "parameter counts differ");
+  for (size_t i = 0; i < model_nparam(m1); i++) CHECK(p1[i] == p2[i], "parameters differ at %zu", i);
+  for (int64_t t = 0; t < ND; t++)
+    for (int q = 0; q < 6; q++) {
+      CHECK_OK(model_loss(m1, p1, NULL, 1, x, &t, perms[q], &w, &l1));
+      CHECK_OK(model_loss(m2, p2, NULL, 1, x, &t, perms[q], &w, &l2));
+      CHECK(l1 == l2, "t=%lld order %d: %.9g vs %.9g", (long long)t, q, l1, l2);
+    }
+  model_destroy(&m1);
+  model_destroy(&m2);
+  ardm_free(&p1);
+  ardm_free(&p2);
+  return 0;
+}
+
+/* t is uniform over 0..T-1 (chi-square over 12 bins, 12000 draws: 99.99% quantile of chi2(11)
+   is 35.6), antithetic draws cover every stratum, and orders are permutations. */
+static int test_draws(void)
+{
+  int64_t hist[12] = {0}, sigma[10];
+  double  chi2 = 0;
+  for (int64_t g = 0; g < 12000; g++) hist[objective_draw_t(5, g / 16, g % 16, 16, 12, PETSC_FALSE, RNG_T)]++;
+  for (int i = 0; i < 12; i++) chi2 += (hist[i] - 1000.0) * (hist[i] - 1000.0) / 1000.0;
+  CHECK(chi2 < 35.6, "t not uniform: chi2 = %g", chi2);
+  for (int64_t g = 0; g < 12; g++)
+    CHECK(objective_draw_t(5, 3, g, 12, 12, PETSC_TRUE, RNG_T) == g, "antithetic slot %lld", (long long)g);
+  objective_draw_order(5, 1, 2, 10, RNG_ORDER, sigma);
+  for (int i = 0; i < 10; i++) {
+    int seen = 0;
+    for (int j = 0; j < 10; j++) seen += sigma[j] == i;
+    CHECK(seen == 1, "order is not a permutation");
+  }
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  TH_INIT(&argc, &argv);
+  TH_RUN(test_unbiased_oa);
+  TH_RUN(test_unbiased_mixture);
+  TH_RUN(test_unbiased_upscale_b2);
+  TH_RUN(test_unbiased_upscale_b4);
+  TH_RUN(test_b_equals_K);
+  TH_RUN(test_draws);
+  return TH_FINISH();
+}
