@@ -11,5 +11,6 @@ PetscErrorCode cmd_info(int npos, char **pos);
 PetscErrorCode cmd_plan(int npos, char **pos);
 PetscErrorCode cmd_train(int npos, char **pos);
 PetscErrorCode cmd_eval(int npos, char **pos);
+PetscErrorCode cmd_sample(int npos, char **pos);
 
 #endif

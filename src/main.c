@@ -18,7 +18,7 @@ static const command commands[] = {
   {"train", cmd_train, "train an ARDM; writes checkpoints, the training log and loss components"},
   {"eval", cmd_eval, "held-out bits/dim and loss components; with -plan the parallel NLL bound"},
   {"plan", NULL, "loss components -> exact optimal generation plans and the cost curve"},
-  {"sample", NULL, "sample with a plan (or all D steps), optionally conditioned on given dims"},
+  {"sample", cmd_sample, "sample with a plan (or all D steps), optionally conditioned on given dims"},
   {"export", NULL, "samples or data sets -> WAV / text files"},
   {"info", cmd_info, "one-screen summary of any file ardm writes"},
 };

@@ -18,6 +18,7 @@ struct model_impl {
   int32_t     *cur;    /* [max_batch][D] the stage's state: new value where known, else x_past */
   float       *weight; /* [D] per-dim loss weight of the current example */
   double      *t;      /* [max_batch] time input: global t (stage * D + t_in) */
+  int64_t      calls;  /* network forward calls so far (sampling budgets are checked on it) */
 };
 
 PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *mp)
@@ -66,6 +67,8 @@ PetscErrorCode model_destroy(model *mp)
 }
 
 size_t model_nparam(model m) { return net_audio_num_params(&m->net); }
+
+int64_t model_calls(model m) { return m->calls; }
 
 void model_init_params(model m, uint64_t seed, float *params)
 {
@@ -119,6 +122,7 @@ PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B,
   if (B == 0) PetscFunctionReturn(0);
   for (int64_t b = 0; b < B; b++) prepare_example(m, b, x + b * D, tg[b], sigma + b * D);
   net_audio_forward(&m->net, params, B, m->t);
+  m->calls++;
   for (int64_t b = 0; b < B; b++) {
     for (int64_t i = 0; i < D; i++) m->weight[i] = (float)w[b];
     logp[b] = head_loss(&m->h, m->net.output + b * O * D, D, m->target + b * D, m->target_mask + b * D, m->weight,
@@ -140,6 +144,7 @@ PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s,
     m->t[b] = (double)(s * D + t_in[b]);
   }
   net_audio_forward(&m->net, params, B, m->t);
+  m->calls++;
   for (int64_t b = 0; b < B; b++) {
     const float *out = m->net.output + b * O * D;
     int32_t     *xb = x + b * D;
@@ -163,6 +168,7 @@ PetscErrorCode model_logp_dims(model m, const float *params, const int32_t *x, i
   PetscFunctionBegin;
   prepare_example(m, 0, x, tg, sigma);
   net_audio_forward(&m->net, params, 1, m->t);
+  m->calls++;
   (void)head_loss(&m->h, m->net.output, m->c.D, m->target, m->target_mask, NULL, (int)(tg / m->c.D), logp_dims, NULL);
   PetscFunctionReturn(0);
 }

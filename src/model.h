@@ -17,6 +17,10 @@ typedef struct {
   int       mixtures;  /* logistic mixture components */
   int       upscale_b; /* branching factor b; K (or 0) = no upscaling */
   int       S;         /* stages: ceil(log K / log b), 1 without upscaling */
+  /* what the training data was, so samples can be exported (attributes data_*) */
+  char      modality[16];
+  int       sample_rate;   /* audio */
+  char      alphabet[128]; /* text */
 } model_config;
 
 /* Reads the model options (-model_blocks ... -upscale_b) inside an open PetscOptionsBegin
@@ -27,6 +31,8 @@ PetscErrorCode model_config_finish(MPI_Comm comm, model_config *c);
 /* As attributes model_* of an open file in define mode / read back (input errors name the file). */
 PetscErrorCode model_config_write(ncio_file *f, const model_config *c);
 PetscErrorCode model_config_read(ncio_file *f, model_config *c);
+/* 1 when a and b describe the same network and head (the data_* fields are not compared). */
+int model_config_equal(const model_config *a, const model_config *b);
 /* One line: "diffwave B=12 C=64 cycle=6 ... head=categorical(K=4) S=1: 123456 parameters". */
 void model_config_describe(const model_config *c, size_t nparam, char *buf, size_t len);
 #endif
@@ -38,6 +44,8 @@ typedef struct model_impl *model;
 PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *m);
 PetscErrorCode model_destroy(model *m);
 size_t         model_nparam(model m);
+/* Network forward calls made so far (each call runs the network once on a batch). */
+int64_t        model_calls(model m);
 /* Deterministic initialisation from (seed, RNG_INIT). */
 void           model_init_params(model m, uint64_t seed, float *params);
 

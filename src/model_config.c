@@ -67,6 +67,9 @@ static const struct {
 PetscErrorCode model_config_write(ncio_file *f, const model_config *c)
 {
   PetscFunctionBegin;
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "data_modality", c->modality[0] ? c->modality : "sequence"));
+  PetscCall(ncio_put_att_int(f, NC_GLOBAL, "data_sample_rate", c->sample_rate));
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "data_alphabet", c->alphabet[0] ? c->alphabet : "-"));
   PetscCall(ncio_put_att_text(f, NC_GLOBAL, "model", "diffwave"));
   PetscCall(ncio_put_att_int(f, NC_GLOBAL, "model_D", c->D));
   for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++)
@@ -80,6 +83,11 @@ PetscErrorCode model_config_read(ncio_file *f, model_config *c)
   PetscFunctionBegin;
   memset(c, 0, sizeof *c);
   PetscCall(ncio_get_att_int(f, NC_GLOBAL, "model_D", &c->D));
+  PetscCall(ncio_get_att_text(f, NC_GLOBAL, "data_modality", c->modality, sizeof c->modality));
+  PetscCall(ncio_get_att_int(f, NC_GLOBAL, "data_sample_rate", &v));
+  c->sample_rate = (int)v;
+  PetscCall(ncio_get_att_text(f, NC_GLOBAL, "data_alphabet", c->alphabet, sizeof c->alphabet));
+  if (!strcmp(c->alphabet, "-")) c->alphabet[0] = 0;
   for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++) {
     PetscCall(ncio_get_att_int(f, NC_GLOBAL, int_fields[i].name, &v));
     *(int *)((char *)c + int_fields[i].off) = (int)v;
@@ -98,4 +106,12 @@ void model_config_describe(const model_config *c, size_t nparam, char *buf, size
   snprintf(buf, len, "diffwave B=%d C=%d cycle=%d kernel=%d D=%lld K=%d head=%s S=%d: %zu parameters (%.1f MB)",
            c->blocks, c->channels, c->cycle, c->kernel, (long long)c->D, c->K, hd, c->S, nparam,
            (double)nparam * 4 / 1e6);
+}
+
+int model_config_equal(const model_config *a, const model_config *b)
+{
+  for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++)
+    if (*(const int *)((const char *)a + int_fields[i].off) != *(const int *)((const char *)b + int_fields[i].off))
+      return 0;
+  return a->D == b->D;
 }

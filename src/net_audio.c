@@ -105,6 +105,8 @@ PetscErrorCode net_audio_setup(MPI_Comm comm, const net_audio_config *cfg, net_a
   build_layout(net);
   net->work_floats = carve(net, NULL);
   PetscCall(ardm_alloc(net->work_floats * sizeof(float), &net->work));
+  /* fault every page in now: first touches are slow on these machines, and a step must not pay them */
+  memset(net->work, 0, net->work_floats * sizeof(float));
   carve(net, net->work);
   PetscFunctionReturn(0);
 }

@@ -132,48 +132,52 @@ static inline double line_at(const double *g, const double *l, int64_t j, int64_
   return g[j] + (double)(k - j) * l[j];
 }
 
-/* The line's intercept at k = 0, in long double for the hull tests. */
-static inline long double intercept(const double *g, const double *l, int64_t j)
-{
-  return (long double)g[j] - (long double)j * l[j];
-}
-
-/* b (between a and c in slope order, l[a] > l[b] > l[c]) is never strictly below both: the
-   crossing of a and c is left of (or at) the crossing of a and b. */
-static inline int hull_useless(const double *g, const double *l, int64_t a, int64_t b, int64_t c)
-{
-  long double ba = intercept(g, l, a);
-  return (intercept(g, l, c) - ba) * ((long double)l[a] - l[b]) <=
-         (intercept(g, l, b) - ba) * ((long double)l[a] - l[c]);
-}
+/* The lower envelope for the hull trick: lines j[i] with slopes m[i] (strictly decreasing)
+   and intercepts b[i] = g[j] - j l[j] (the value at k = 0, rounded once by fma). */
+typedef struct {
+  int32_t *j;
+  double  *m, *b;
+} hull_stack;
 
 /* One round for non-increasing l: h[k] = min_{j<k} g[j] + (k - j) l[j] for k = 1..D, h[0] = 0,
    bp[k-1] = the argmin (bp may be NULL). Lines arrive with non-increasing slopes and queries
    k increase, so the lower envelope is a stack and the optimal line a forward-moving pointer:
-   O(D). hull: workspace of D ints. */
-static void round_hull(int64_t D, const double *l, const double *g, double *h, int32_t *bp, int32_t *hull)
+   O(D). Intercepts and the tests are rounded doubles: a wrong keep/drop decision can only
+   involve lines within rounding of each other there, so it changes h[k] by rounding-level
+   amounts (the final value is always evaluated as line_at, like the brute force). */
+static void round_hull(int64_t D, const double *l, const double *g, double *h, int32_t *bp, hull_stack *hs)
 {
   int64_t top = 0, ptr = 0;
   h[0] = 0;
   for (int64_t k = 1; k <= D; k++) {
     int64_t j = k - 1;
     if (isfinite(g[j])) {
-      int keep = 1;
+      double m = l[j], b = fma(-(double)j, m, g[j]);
+      int    keep = 1;
       /* equal slopes: only the lower line matters (ties: the newer one) */
-      if (top >= 1 && l[hull[top - 1]] == l[j]) {
-        if (intercept(g, l, j) <= intercept(g, l, hull[top - 1])) top--;
+      if (top >= 1 && hs->m[top - 1] == m) {
+        if (b <= hs->b[top - 1]) top--;
         else keep = 0;
       }
       if (keep) {
-        while (top >= 2 && hull_useless(g, l, hull[top - 2], hull[top - 1], j)) top--;
-        hull[top++] = (int32_t)j;
+        /* pop the top while it is never strictly below both its neighbour and the new line:
+           the crossing of the neighbour a and the new line is left of (or at) a's crossing with
+           the top t (cross-multiplied; the slope differences are positive) */
+        while (top >= 2) {
+          double ma = hs->m[top - 2], ba = hs->b[top - 2];
+          if ((b - ba) * (ma - hs->m[top - 1]) <= (hs->b[top - 1] - ba) * (ma - m)) top--;
+          else break;
+        }
+        hs->j[top] = (int32_t)j, hs->m[top] = m, hs->b[top] = b;
+        top++;
         /* a popped optimum was dominated by the new line at the last query point */
         if (ptr >= top) ptr = top - 1;
       }
     }
-    while (ptr + 1 < top && line_at(g, l, hull[ptr + 1], k) <= line_at(g, l, hull[ptr], k)) ptr++;
-    h[k] = line_at(g, l, hull[ptr], k);
-    if (bp) bp[k - 1] = hull[ptr];
+    while (ptr + 1 < top && fma((double)k, hs->m[ptr + 1], hs->b[ptr + 1]) <= fma((double)k, hs->m[ptr], hs->b[ptr]))
+      ptr++;
+    h[k] = line_at(g, l, hs->j[ptr], k);
+    if (bp) bp[k - 1] = hs->j[ptr];
   }
 }
 
@@ -234,13 +238,35 @@ typedef struct {
   int64_t       D, sz;
   const double *l;
   int           monotone;
-  int32_t      *work; /* hull (D) or Li Chao tree (2 sz) */
+  hull_stack    hull; /* monotone: D entries */
+  int32_t      *tree; /* otherwise: Li Chao tree, 2 sz entries */
 } dp_state;
 
 static void dp_round(dp_state *s, const double *g, double *h, int32_t *bp)
 {
-  if (s->monotone) round_hull(s->D, s->l, g, h, bp, s->work);
-  else round_lichao(s->D, s->l, g, h, bp, s->work, s->sz);
+  if (s->monotone) round_hull(s->D, s->l, g, h, bp, &s->hull);
+  else round_lichao(s->D, s->l, g, h, bp, s->tree, s->sz);
+}
+
+static PetscErrorCode dp_setup(dp_state *s)
+{
+  PetscFunctionBegin;
+  s->monotone = planner_is_nonincreasing(s->D, s->l);
+  for (s->sz = 1; s->sz < s->D;) s->sz *= 2;
+  if (s->monotone) {
+    PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)s->D, &s->hull.j));
+    PetscCall(ardm_alloc(sizeof(double) * (size_t)s->D, &s->hull.m));
+    PetscCall(ardm_alloc(sizeof(double) * (size_t)s->D, &s->hull.b));
+  } else PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(2 * s->sz), &s->tree));
+  PetscFunctionReturn(0);
+}
+
+static void dp_free(dp_state *s)
+{
+  ardm_free(&s->hull.j);
+  ardm_free(&s->hull.m);
+  ardm_free(&s->hull.b);
+  ardm_free(&s->tree);
 }
 
 static void row_init(int64_t D, double *g)
@@ -309,7 +335,7 @@ static PetscErrorCode solve_backtrack(dp_state *s, int R, int C, const double *c
 PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budgets, int ld, int *starts,
                              int *nsteps, double *cost, int ncurve, double *curve, size_t mem_limit)
 {
-  dp_state s = {D, 1, l, 0, NULL};
+  dp_state s;
   int      R = 0, rounds, C = 1, nblocks = 0;
   double  *g, *h, *ckpt = NULL;
   int32_t *bp = NULL;
@@ -325,9 +351,9 @@ PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budg
   PetscCheck(nb == 0 || ld >= R, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "planner: plan row length %d < budget %d", ld,
              R);
   rounds = R > (ncurve < D ? ncurve : (int)D) ? R : (ncurve < D ? ncurve : (int)D);
-  s.monotone = planner_is_nonincreasing(D, l);
-  while (s.sz < D) s.sz *= 2;
-  PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(s.monotone ? D : 2 * s.sz), &s.work));
+  memset(&s, 0, sizeof s);
+  s.D = D, s.l = l;
+  PetscCall(dp_setup(&s));
   PetscCall(ardm_alloc(sizeof(double) * (size_t)(D + 1), &g));
   PetscCall(ardm_alloc(sizeof(double) * (size_t)(D + 1), &h));
   if (R > 0) {
@@ -359,7 +385,7 @@ PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budg
   ardm_free(&ckpt);
   ardm_free(&g);
   ardm_free(&h);
-  ardm_free(&s.work);
+  dp_free(&s);
   PetscFunctionReturn(0);
 }
 

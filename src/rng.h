@@ -15,7 +15,9 @@ typedef enum {
   RNG_DATA = 6,    /* synthetic data sets */
   RNG_EVAL = 7,    /* evaluation draws (step = draw number) */
   RNG_EVAL_ORDER = 8, /* evaluation orders */
-  RNG_MISC = 9
+  RNG_SAMPLE_ORDER = 9, /* sampling orders (step = stage) */
+  RNG_EVAL_PLAN = 10,   /* the plan step picked for the parallel NLL bound */
+  RNG_MISC = 11
 } rng_purpose;
 
 typedef struct {

@@ -140,6 +140,9 @@ static PetscErrorCode trainer_setup(trainer *tr)
   PetscCall(dataset_open(tr->comm, tr->o.data, &tr->ds));
   D = tr->ds.D;
   tr->o.mc.D = D, tr->o.mc.K = tr->ds.K;
+  snprintf(tr->o.mc.modality, sizeof tr->o.mc.modality, "%s", tr->ds.attrs.modality);
+  snprintf(tr->o.mc.alphabet, sizeof tr->o.mc.alphabet, "%s", tr->ds.attrs.alphabet);
+  tr->o.mc.sample_rate = tr->ds.attrs.sample_rate;
   PetscCall(model_config_finish(tr->comm, &tr->o.mc));
   snprintf(path, sizeof path, "%s/checkpoint.nc", tr->o.out);
   if (tr->o.resume) have_ckpt = access(path, F_OK) == 0;
@@ -147,7 +150,7 @@ static PetscErrorCode trainer_setup(trainer *tr)
     model_config saved;
     size_t       np;
     PetscCall(ckpt_read_config(tr->comm, path, &saved, &np));
-    PetscCheck(!memcmp(&saved, &tr->o.mc, sizeof saved), tr->comm, ARDM_ERR_INPUT,
+    PetscCheck(model_config_equal(&saved, &tr->o.mc), tr->comm, ARDM_ERR_INPUT,
                "%s: its model (B=%d C=%d K=%d D=%lld head %d b=%d) differs from the options and data set (B=%d C=%d "
                "K=%d D=%lld head %d b=%d)",
                path, saved.blocks, saved.channels, saved.K, (long long)saved.D, (int)saved.head, saved.upscale_b,
