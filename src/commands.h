@@ -12,5 +12,6 @@ PetscErrorCode cmd_plan(int npos, char **pos);
 PetscErrorCode cmd_train(int npos, char **pos);
 PetscErrorCode cmd_eval(int npos, char **pos);
 PetscErrorCode cmd_sample(int npos, char **pos);
+PetscErrorCode cmd_export(int npos, char **pos);
 
 #endif

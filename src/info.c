@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "dataset.h"
 #include "opts.h"
+#include "plan_file.h"
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -171,6 +172,7 @@ static PetscErrorCode info_file(MPI_Comm comm, const char *path)
     } else PetscCall(PetscPrintf(comm, "    %-14s (%zu values of type %s)\n", an, l, nc_type_str(t)));
   }
   PetscCall(print_variables(&f));
+  if (!strcmp(kind, "plan")) PetscCall(planner_describe_file(&f));
   PetscCall(ncio_close(&f));
   if (!strcmp(kind, "dataset")) PetscCall(print_dataset(comm, path));
   PetscFunctionReturn(0);

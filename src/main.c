@@ -17,9 +17,9 @@ static const command commands[] = {
   {"prep", cmd_prep, "raw data (WAV tree/list, text) -> NetCDF data sets train.nc/valid.nc/test.nc"},
   {"train", cmd_train, "train an ARDM; writes checkpoints, the training log and loss components"},
   {"eval", cmd_eval, "held-out bits/dim and loss components; with -plan the parallel NLL bound"},
-  {"plan", NULL, "loss components -> exact optimal generation plans and the cost curve"},
+  {"plan", cmd_plan, "loss components -> exact optimal generation plans and the cost curve"},
   {"sample", cmd_sample, "sample with a plan (or all D steps), optionally conditioned on given dims"},
-  {"export", NULL, "samples or data sets -> WAV / text files"},
+  {"export", cmd_export, "samples or data sets -> WAV / text files"},
   {"info", cmd_info, "one-screen summary of any file ardm writes"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
