@@ -72,8 +72,9 @@ PetscErrorCode ardm_alloc(size_t bytes, void *ptr)
 {
   void *p;
   PetscFunctionBegin;
-  p = bytes ? calloc(1, bytes) : NULL;
+  p = bytes ? malloc(bytes) : NULL;
   PetscCheck(!bytes || p, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory allocating %zu bytes", bytes);
+  if (p) memset(p, 0, bytes); /* touch every page now, at setup, not in the first step */
   *(void **)ptr = p;
   PetscFunctionReturn(0);
 }

@@ -19,6 +19,7 @@ struct model_impl {
   float       *weight; /* [D] per-dim loss weight of the current example */
   double      *t;      /* [max_batch] time input: global t (stage * D + t_in) */
   int64_t      calls;  /* network forward calls so far (sampling budgets are checked on it) */
+  double       forward_s; /* wall seconds spent in those forward calls */
 };
 
 PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *mp)
@@ -70,10 +71,21 @@ size_t model_nparam(model m) { return net_audio_num_params(&m->net); }
 
 int64_t model_calls(model m) { return m->calls; }
 
+double model_forward_seconds(model m) { return m->forward_s; }
+
 void model_init_params(model m, uint64_t seed, float *params)
 {
   net_audio_init_params(&m->net, params, seed);
   head_init_bias(&m->h, params + net_audio_output_bias_offset(&m->net));
+}
+
+/* One network call on the first B prepared examples, counted and timed. */
+static void forward(model m, const float *params, int64_t B)
+{
+  double t0 = MPI_Wtime();
+  net_audio_forward(&m->net, params, B, m->t);
+  m->forward_s += MPI_Wtime() - t0;
+  m->calls++;
 }
 
 /* Network input of example e at stage s: value channel 2v/(K-1) - 1 with v = the stage's new
@@ -121,8 +133,7 @@ PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B,
              (long long)m->max_batch);
   if (B == 0) PetscFunctionReturn(0);
   for (int64_t b = 0; b < B; b++) prepare_example(m, b, x + b * D, tg[b], sigma + b * D);
-  net_audio_forward(&m->net, params, B, m->t);
-  m->calls++;
+  forward(m, params, B);
   for (int64_t b = 0; b < B; b++) {
     for (int64_t i = 0; i < D; i++) m->weight[i] = (float)w[b];
     logp[b] = head_loss(&m->h, m->net.output + b * O * D, D, m->target + b * D, m->target_mask + b * D, m->weight,
@@ -143,8 +154,7 @@ PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s,
     fill_input(m, b, s, x + b * D, known + b * D);
     m->t[b] = (double)(s * D + t_in[b]);
   }
-  net_audio_forward(&m->net, params, B, m->t);
-  m->calls++;
+  forward(m, params, B);
   for (int64_t b = 0; b < B; b++) {
     const float *out = m->net.output + b * O * D;
     int32_t     *xb = x + b * D;
@@ -167,8 +177,7 @@ PetscErrorCode model_logp_dims(model m, const float *params, const int32_t *x, i
 {
   PetscFunctionBegin;
   prepare_example(m, 0, x, tg, sigma);
-  net_audio_forward(&m->net, params, 1, m->t);
-  m->calls++;
+  forward(m, params, 1);
   (void)head_loss(&m->h, m->net.output, m->c.D, m->target, m->target_mask, NULL, (int)(tg / m->c.D), logp_dims, NULL);
   PetscFunctionReturn(0);
 }

@@ -46,6 +46,8 @@ PetscErrorCode model_destroy(model *m);
 size_t         model_nparam(model m);
 /* Network forward calls made so far (each call runs the network once on a batch). */
 int64_t        model_calls(model m);
+/* Wall seconds spent in those network calls. */
+double         model_forward_seconds(model m);
 /* Deterministic initialisation from (seed, RNG_INIT). */
 void           model_init_params(model m, uint64_t seed, float *params);
 

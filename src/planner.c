@@ -132,20 +132,21 @@ static inline double line_at(const double *g, const double *l, int64_t j, int64_
   return g[j] + (double)(k - j) * l[j];
 }
 
-/* The lower envelope for the hull trick: lines j[i] with slopes m[i] (strictly decreasing)
-   and intercepts b[i] = g[j] - j l[j] (the value at k = 0, rounded once by fma). */
+/* A line of the lower envelope: slope m = l[j], intercept b = g[j] - j l[j] (its value at
+   k = 0, rounded once by fma). */
 typedef struct {
-  int32_t *j;
-  double  *m, *b;
-} hull_stack;
+  double  m, b;
+  int64_t j;
+} hull_line;
 
 /* One round for non-increasing l: h[k] = min_{j<k} g[j] + (k - j) l[j] for k = 1..D, h[0] = 0,
    bp[k-1] = the argmin (bp may be NULL). Lines arrive with non-increasing slopes and queries
-   k increase, so the lower envelope is a stack and the optimal line a forward-moving pointer:
-   O(D). Intercepts and the tests are rounded doubles: a wrong keep/drop decision can only
-   involve lines within rounding of each other there, so it changes h[k] by rounding-level
-   amounts (the final value is always evaluated as line_at, like the brute force). */
-static void round_hull(int64_t D, const double *l, const double *g, double *h, int32_t *bp, hull_stack *hs)
+   k increase, so the lower envelope is a stack e[0..top) (slopes strictly decreasing) and the
+   optimal line a forward-moving pointer: O(D). Intercepts and the tests are rounded doubles: a
+   wrong keep/drop decision can only involve lines within rounding of each other there, so it
+   changes h[k] by rounding-level amounts (the value itself is always evaluated as line_at,
+   like the brute force). e: workspace of D lines. */
+static void round_hull(int64_t D, const double *l, const double *g, double *h, int32_t *bp, hull_line *e)
 {
   int64_t top = 0, ptr = 0;
   h[0] = 0;
@@ -155,29 +156,28 @@ static void round_hull(int64_t D, const double *l, const double *g, double *h, i
       double m = l[j], b = fma(-(double)j, m, g[j]);
       int    keep = 1;
       /* equal slopes: only the lower line matters (ties: the newer one) */
-      if (top >= 1 && hs->m[top - 1] == m) {
-        if (b <= hs->b[top - 1]) top--;
+      if (top >= 1 && e[top - 1].m == m) {
+        if (b <= e[top - 1].b) top--;
         else keep = 0;
       }
       if (keep) {
-        /* pop the top while it is never strictly below both its neighbour and the new line:
-           the crossing of the neighbour a and the new line is left of (or at) a's crossing with
-           the top t (cross-multiplied; the slope differences are positive) */
+        /* pop the top t while it is never strictly below both its neighbour a and the new
+           line: a's crossing with the new line is left of (or at) its crossing with t
+           (cross-multiplied; the slope differences are positive) */
         while (top >= 2) {
-          double ma = hs->m[top - 2], ba = hs->b[top - 2];
-          if ((b - ba) * (ma - hs->m[top - 1]) <= (hs->b[top - 1] - ba) * (ma - m)) top--;
+          double ma = e[top - 2].m, ba = e[top - 2].b;
+          if ((b - ba) * (ma - e[top - 1].m) <= (e[top - 1].b - ba) * (ma - m)) top--;
           else break;
         }
-        hs->j[top] = (int32_t)j, hs->m[top] = m, hs->b[top] = b;
+        e[top].m = m, e[top].b = b, e[top].j = j;
         top++;
         /* a popped optimum was dominated by the new line at the last query point */
         if (ptr >= top) ptr = top - 1;
       }
     }
-    while (ptr + 1 < top && fma((double)k, hs->m[ptr + 1], hs->b[ptr + 1]) <= fma((double)k, hs->m[ptr], hs->b[ptr]))
-      ptr++;
-    h[k] = line_at(g, l, hs->j[ptr], k);
-    if (bp) bp[k - 1] = hs->j[ptr];
+    while (ptr + 1 < top && fma((double)k, e[ptr + 1].m, e[ptr + 1].b) <= fma((double)k, e[ptr].m, e[ptr].b)) ptr++;
+    h[k] = line_at(g, l, e[ptr].j, k);
+    if (bp) bp[k - 1] = (int32_t)e[ptr].j;
   }
 }
 
@@ -238,14 +238,15 @@ typedef struct {
   int64_t       D, sz;
   const double *l;
   int           monotone;
-  hull_stack    hull; /* monotone: D entries */
+  hull_line    *hull; /* monotone: D entries */
   int32_t      *tree; /* otherwise: Li Chao tree, 2 sz entries */
 } dp_state;
 
-static void dp_round(dp_state *s, const double *g, double *h, int32_t *bp)
+/* One round for the prefixes k = 1..K (K <= D): h[k] needs g[j] only for j < k. */
+static void dp_round(dp_state *s, const double *g, double *h, int32_t *bp, int64_t K)
 {
-  if (s->monotone) round_hull(s->D, s->l, g, h, bp, &s->hull);
-  else round_lichao(s->D, s->l, g, h, bp, s->tree, s->sz);
+  if (s->monotone) round_hull(K, s->l, g, h, bp, s->hull);
+  else round_lichao(K, s->l, g, h, bp, s->tree, s->sz);
 }
 
 static PetscErrorCode dp_setup(dp_state *s)
@@ -254,18 +255,14 @@ static PetscErrorCode dp_setup(dp_state *s)
   s->monotone = planner_is_nonincreasing(s->D, s->l);
   for (s->sz = 1; s->sz < s->D;) s->sz *= 2;
   if (s->monotone) {
-    PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)s->D, &s->hull.j));
-    PetscCall(ardm_alloc(sizeof(double) * (size_t)s->D, &s->hull.m));
-    PetscCall(ardm_alloc(sizeof(double) * (size_t)s->D, &s->hull.b));
+    PetscCall(ardm_alloc(sizeof(hull_line) * (size_t)s->D, &s->hull));
   } else PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(2 * s->sz), &s->tree));
   PetscFunctionReturn(0);
 }
 
 static void dp_free(dp_state *s)
 {
-  ardm_free(&s->hull.j);
-  ardm_free(&s->hull.m);
-  ardm_free(&s->hull.b);
+  ardm_free(&s->hull);
   ardm_free(&s->tree);
 }
 
@@ -306,12 +303,15 @@ static PetscErrorCode solve_backtrack(dp_state *s, int R, int C, const double *c
   for (int b = 0; b < nb; b++) ts[b] = (trace_state){budgets[b], D, 0};
   for (int blk = nblocks - 1; blk >= 0; blk--) {
     int lo = blk * C + 1, hi = R < (blk + 1) * C ? R : (blk + 1) * C;
-    if (nblocks > 1) { /* recompute this block's back-pointers from its checkpoint */
+    int64_t K = 0; /* the paths only move left: prefixes up to the furthest one suffice */
+    for (int b = 0; b < nb; b++)
+      if (ts[b].r >= lo && ts[b].pos > K) K = ts[b].pos;
+    if (nblocks > 1 && K > 0) { /* recompute this block's back-pointers from its checkpoint */
       double *a = g, *bb = h;
-      memcpy(a, ckpt + (size_t)blk * (size_t)(D + 1), sizeof(double) * (size_t)(D + 1));
+      memcpy(a, ckpt + (size_t)blk * (size_t)(D + 1), sizeof(double) * (size_t)K);
       for (int r = lo; r <= hi; r++) {
         double *tmp;
-        dp_round(s, a, bb, bp + (size_t)(r - lo) * (size_t)D);
+        dp_round(s, a, bb, bp + (size_t)(r - lo) * (size_t)D, K);
         tmp = a, a = bb, bb = tmp;
       }
     }
@@ -371,7 +371,7 @@ PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budg
     double *tmp;
     if (nblocks > 1 && r <= R && (r - 1) % C == 0)
       memcpy(ckpt + (size_t)((r - 1) / C) * (size_t)(D + 1), g, sizeof(double) * (size_t)(D + 1));
-    dp_round(&s, g, h, nblocks == 1 && r <= R ? bp + (size_t)(r - 1) * (size_t)D : NULL);
+    dp_round(&s, g, h, nblocks == 1 && r <= R ? bp + (size_t)(r - 1) * (size_t)D : NULL, D);
     if (r <= ncurve) curve[r - 1] = h[D];
     for (int b = 0; b < nb; b++)
       if (cost && budgets[b] == r) cost[b] = h[D];

@@ -71,7 +71,8 @@ void planner_even_plan(int64_t D, int n, int *starts);
    mem_limit bytes they are all kept (one pass); otherwise the rows before every C-th round are
    checkpointed (C = ceil(sqrt(2R))) and each block of C rounds is recomputed from its
    checkpoint, top block first, to trace every budget's plan back through it: O(sqrt(R) D)
-   memory and one extra pass. */
+   memory and at most one extra pass (only the prefixes the traced plans still reach are
+   recomputed: the paths move left as the rounds go down). */
 PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budgets, int ld, int *starts,
                              int *nsteps, double *cost, int ncurve, double *curve, size_t mem_limit);
 /* The brute-force O(nmax D^2) recursion (the reference's algorithm stopped at nmax rounds),

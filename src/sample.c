@@ -247,11 +247,15 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   calls = sp.calls_per_stage;
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &calls, 1, MPI_INT64_T, MPI_MAX, comm));
   PetscCall(write_samples(comm, &o, &sp, lo, hi, x, calls));
-  PetscCall(PetscPrintf(comm,
-                        "ardm sample: %lld samples, %d stage(s) x budget %lld: %lld network calls per stage per "
-                        "batch, %.3f s per sample-batch of %lld; wrote %s\n",
-                        (long long)o.n, sp.mc.S, (long long)o.budget, (long long)calls,
-                        (MPI_Wtime() - t0) / (double)PetscMax(1, (hi - lo + B - 1) / B), (long long)B, o.out));
+  {
+    /* sampling time against the time of its network calls alone (rank 0's share) */
+    double total = MPI_Wtime() - t0, fwd = model_forward_seconds(sp.m);
+    PetscCall(PetscPrintf(comm,
+                          "ardm sample: %lld samples, %d stage(s) x budget %lld: %lld network calls per stage per batch; "
+                          "rank 0: %.3f s in all, %.3f s in network calls (ratio %.3f); wrote %s\n",
+                          (long long)o.n, sp.mc.S, (long long)o.budget, (long long)calls, total, fwd,
+                          fwd > 0 ? total / fwd : 0.0, o.out));
+  }
   for (int s = 0; s < sp.mc.S; s++) PetscCall(PetscFree(sp.starts[s]));
   ardm_free(&x), ardm_free(&xg), ardm_free(&sp.given), ardm_free(&sp.sigma), ardm_free(&sp.q);
   ardm_free(&sp.streams), ardm_free(&sp.w);

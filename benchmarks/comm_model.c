@@ -1,0 +1,122 @@
+/* comm_model.c: the communication cost of one training step of sharded data parallelism
+   (reduce-scatter of the gradients + all-gather of the parameters + one small allreduce),
+   measured on this machine's ranks for several message sizes, fitted to a latency-bandwidth
+   model T(n) = a + n / beta per collective, and projected with the ring algorithms' costs
+   (2 (P-1) a + 2 (P-1)/P * 4 nparam / beta) to P = 64, 256, 1024 ranks for the reference network
+   (B = 36, C = 256) and the small one (B = 12, C = 64). The compute time per example is measured
+   here too (forward + backward of the small network on D = 16000; the reference network is
+   scaled by its FLOP ratio), so efficiency = compute / (compute + communication), without
+   overlap, for a per-rank batch of 1 and 4.
+   Usage: mpirun -n P build/bench/comm_model */
+#include "model.h"
+#include "shard.h"
+#include <math.h>
+#include <stdio.h>
+
+static double time_collectives(MPI_Comm comm, size_t n, float *buf, float *out, int reps)
+{
+  shard  sh;
+  double t;
+  shard_init(comm, n, &sh);
+  MPI_Barrier(comm);
+  t = MPI_Wtime();
+  for (int r = 0; r < reps; r++) {
+    shard_reduce_scatter(&sh, buf, out);
+    shard_allgather(&sh, buf);
+  }
+  t = (MPI_Wtime() - t) / reps;
+  MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, comm);
+  shard_free(&sh);
+  return t / 2; /* per collective */
+}
+
+static size_t nparam_of(int blocks, int channels)
+{
+  model_config c = {.blocks = blocks, .channels = channels, .cycle = 12, .kernel = 3, .D = 64, .K = 65536,
+                    .head = HEAD_LOGISTIC_MIXTURE, .mixtures = 30};
+  model        m;
+  size_t       n;
+  model_config_finish(PETSC_COMM_SELF, &c);
+  model_create(&c, 1, &m);
+  n = model_nparam(m);
+  model_destroy(&m);
+  return n;
+}
+
+/* Seconds of one forward + backward of one example (B = 12, C = 64, D = 16000) and its FLOPs. */
+static double time_example(double *flops)
+{
+  model_config c = {.blocks = 12, .channels = 64, .cycle = 6, .kernel = 3, .D = 16000, .K = 65536,
+                    .head = HEAD_LOGISTIC_MIXTURE, .mixtures = 30};
+  model        m;
+  float       *p, *g;
+  int32_t     *x;
+  int64_t      tg = 8000, *sigma;
+  double       w = 1, logp, t;
+  model_config_finish(PETSC_COMM_SELF, &c);
+  model_create(&c, 1, &m);
+  ardm_alloc(model_nparam(m) * sizeof(float), &p);
+  ardm_alloc(model_nparam(m) * sizeof(float), &g);
+  ardm_alloc(16000 * sizeof(int32_t), &x);
+  ardm_alloc(16000 * sizeof(int64_t), &sigma);
+  model_init_params(m, 1, p);
+  for (int i = 0; i < 16000; i++) x[i] = (i * 37) % 65536, sigma[i] = (i * 7919) % 16000;
+  model_loss(m, p, g, 1, x, &tg, sigma, &w, &logp); /* warm-up */
+  t = MPI_Wtime();
+  for (int r = 0; r < 2; r++) model_loss(m, p, g, 1, x, &tg, sigma, &w, &logp);
+  t = (MPI_Wtime() - t) / 2;
+  *flops = 6.0 * 12 * (3.0 * 64 * 128 + 64 * 128) * 16000; /* fwd + 2x bwd of the block GEMMs */
+  model_destroy(&m);
+  ardm_free(&p), ardm_free(&g), ardm_free(&x), ardm_free(&sigma);
+  return t;
+}
+
+int main(int argc, char **argv)
+{
+  const size_t sizes[] = {1 << 10, 1 << 14, 1 << 18, 1 << 21, 1 << 23};
+  const int    ns = 5, Ps[] = {64, 256, 1024};
+  double       t[5], sx = 0, sy = 0, sxx = 0, sxy = 0, alpha, beta, t_ex, f_ex;
+  float       *buf, *out;
+  PetscMPIInt  P, rank;
+
+  PetscInitialize(&argc, &argv, NULL, NULL);
+  MPI_Comm_size(PETSC_COMM_WORLD, &P);
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  ardm_alloc(sizes[ns - 1] * sizeof(float), &buf);
+  ardm_alloc(sizes[ns - 1] * sizeof(float), &out);
+  for (int i = 0; i < ns; i++) {
+    t[i] = time_collectives(PETSC_COMM_WORLD, sizes[i], buf, out, i < 3 ? 50 : 5);
+    /* least squares of T = a + bytes * (P-1)/P / beta over the sizes */
+    double xb = 4.0 * sizes[i] * (P - 1) / P;
+    sx += xb, sy += t[i], sxx += xb * xb, sxy += xb * t[i];
+  }
+  beta = (ns * sxx - sx * sx) / (ns * sxy - sx * sy);
+  alpha = (sy - sx / beta) / ns;
+  if (alpha < 0) alpha = t[0];
+  t_ex = time_example(&f_ex);
+  if (rank == 0) {
+    size_t n_small = nparam_of(12, 64), n_ref = nparam_of(36, 256);
+    double f_ref = f_ex * (36.0 * 256 * 256) / (12.0 * 64 * 64);
+    printf("comm_model on %d ranks: reduce-scatter/all-gather per collective:\n", P);
+    for (int i = 0; i < ns; i++) printf("  %9zu floats: %.3e s\n", sizes[i], t[i]);
+    printf("fit: latency a = %.2e s, bandwidth beta = %.2f GB/s (per rank, ring model)\n", alpha, beta / 1e9);
+    printf("compute: one example fwd+bwd (B=12, C=64, D=16000) %.3f s = %.1f GFLOP/s model FLOPs\n", t_ex,
+           f_ex / t_ex / 1e9);
+    printf("%-22s %6s %12s %12s %10s %10s\n", "network", "P", "comm s/step", "comp s/ex", "eff b=1", "eff b=4");
+    for (int k = 0; k < 2; k++) {
+      size_t n = k ? n_ref : n_small;
+      double comp = k ? t_ex * f_ref / f_ex : t_ex;
+      for (int j = 0; j < 3; j++) {
+        int    p = Ps[j];
+        double comm = 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * 4.0 * (double)n / beta;
+        printf("%-22s %6d %12.4f %12.3f %10.3f %10.3f\n", k ? "B=36 C=256 (reference)" : "B=12 C=64", p, comm, comp,
+               comp / (comp + comm), 4 * comp / (4 * comp + comm));
+      }
+    }
+    printf("nparam: B=12 C=64 %zu, B=36 C=256 %zu; message per step per rank 2 x %.1f MB\n", n_small, n_ref,
+           4.0 * n_ref / 1e6);
+  }
+  ardm_free(&buf), ardm_free(&out);
+  PetscFinalize();
+  return 0;
+}
