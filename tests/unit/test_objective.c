@@ -86,6 +86,58 @@ static int test_b_equals_K(void)
   return 0;
 }
 
+/* Upscale sampling stage by stage: after stage s every value is consistent with the stage
+   before (floor(x / b^(r+1)) b^(r+1) is what the previous stage left) and has its digits
+   below position r at zero; the final values are in 0..K-1. */
+static int test_upscale_sampling_consistent(void)
+{
+  model      m;
+  float     *p;
+  const int  K = 16, b = 4;
+  int32_t    x[4 * ND], prev[4 * ND];
+  uint8_t    known[4 * ND] = {0}, gen[4 * ND];
+  int64_t    t_in[4] = {0, 0, 0, 0};
+  rng_stream st[4];
+  CHECK_OK(make_model(K, b, HEAD_STAGE_CATEGORICAL, &m, &p));
+  for (int i = 0; i < 4 * ND; i++) x[i] = 0, gen[i] = 1;
+  for (int s = 0; s < 2; s++) {
+    int pw = s == 0 ? 4 : 1; /* b^r */
+    for (int i = 0; i < 4 * ND; i++) prev[i] = x[i];
+    for (int e = 0; e < 4; e++) rng_init(&st[e], 3, (uint64_t)s, (uint64_t)e, RNG_SAMPLE);
+    CHECK_OK(model_sample_step(m, p, 4, s, t_in, x, known, gen, 1.0, st));
+    for (int i = 0; i < 4 * ND; i++) {
+      CHECK(x[i] >= 0 && x[i] < K, "value %d", x[i]);
+      CHECK(x[i] / (pw * b) * (pw * b) == prev[i], "stage %d: %d inconsistent with %d", s, x[i], prev[i]);
+      CHECK(x[i] % pw == 0, "stage %d: %d has lower digits", s, x[i]);
+    }
+  }
+  model_destroy(&m);
+  ardm_free(&p);
+  return 0;
+}
+
+/* b = K samples exactly what the OA-ARDM samples for the same parameters and noise. */
+static int test_b_equals_K_samples(void)
+{
+  model      m1, m2;
+  float     *p1, *p2;
+  int32_t    x1[2 * ND] = {0}, x2[2 * ND] = {0};
+  uint8_t    known[2 * ND] = {0}, gen[2 * ND] = {1, 0, 1, 1, 1, 0};
+  int64_t    t_in[2] = {0, 0};
+  rng_stream a[2], c[2];
+  CHECK_OK(make_model(8, 0, HEAD_CATEGORICAL, &m1, &p1));
+  CHECK_OK(make_model(8, 8, HEAD_STAGE_CATEGORICAL, &m2, &p2));
+  for (int e = 0; e < 2; e++) rng_init(&a[e], 4, 0, (uint64_t)e, RNG_SAMPLE), c[e] = a[e];
+  CHECK_OK(model_sample_step(m1, p1, 2, 0, t_in, x1, known, gen, 1.0, a));
+  CHECK_OK(model_sample_step(m2, p2, 2, 0, t_in, x2, known, gen, 1.0, c));
+  for (int i = 0; i < 2 * ND; i++) CHECK(x1[i] == x2[i], "dim %d: %d vs %d", i, x1[i], x2[i]);
+  model_destroy(&m1);
+  model_destroy(&m2);
+  ardm_free(&p1);
+  ardm_free(&p2);
+  return 0;
+}
+
 /* t is uniform over 0..T-1 (chi-square over 12 bins, 12000 draws: 99.99% quantile of chi2(11)
    is 35.6), antithetic draws cover every stratum, and orders are permutations. */
 static int test_draws(void)
@@ -114,6 +166,8 @@ int main(int argc, char **argv)
   TH_RUN(test_unbiased_upscale_b2);
   TH_RUN(test_unbiased_upscale_b4);
   TH_RUN(test_b_equals_K);
+  TH_RUN(test_upscale_sampling_consistent);
+  TH_RUN(test_b_equals_K_samples);
   TH_RUN(test_draws);
   return TH_FINISH();
 }

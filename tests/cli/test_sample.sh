@@ -1,0 +1,81 @@
+#!/bin/sh
+# test_sample.sh: planning, sampling and the parallel NLL bound on a trained model (Parallelized
+# ARDM, ARDM.md section 2): exactly N network calls per stage, samples identical on 1 and 2
+# ranks, samples that reproduce the Markov chain's statistics, conditioning on given dims,
+# eval -plan, export, and bad input.
+. "$(dirname "$0")/../lib.sh"
+NC="/usr/bin/python3 tests/ncvar.py"
+
+ok make-markov ardm_np 2 prep -format markov -out "$T/m" -n 512 -length 64 -classes 4 -p_stay 0.7 -seed 5
+ok train ardm_np 2 train -data "$T/m/train.nc" -out "$T/r" -steps 1000 -batch 32 -lr 3e-3 -model_blocks 6 \
+  -model_channels 32 -model_cycle 6 -log_every 500 -ema 0.99 -seed 2
+ok eval-loss-components ardm_np 2 eval -ckpt "$T/r/checkpoint.nc" -data "$T/m/valid.nc" -out "$T/r/eval.nc" -draws 4
+ok plan ardm_np 2 plan -loss "$T/r/eval.nc" -out "$T/r/plan.nc" -budgets 4,8,64 -curve_max 64
+check info-plan sh -c "'$ARDM' info '$T/r/plan.nc' | grep -q 'budget 8:'"
+
+# exactly N network calls per stage, counted by the model
+for n in 4 8; do
+  ok sample-budget-$n ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" -plan "$T/r/plan.nc" -budget $n -n 6 -batch 3 \
+    -out "$T/s$n.nc"
+  check calls-equal-budget-$n test "$($NC att "$T/s$n.nc" network_calls_per_stage)" -eq $n
+done
+ok sample-even-5 ardm_np 1 sample -ckpt "$T/r/checkpoint.nc" -budget 5 -n 2 -out "$T/e5.nc"
+check calls-even-5 test "$($NC att "$T/e5.nc" network_calls_per_stage)" -eq 5
+
+# the same seed gives the same samples on 1 and 2 ranks
+ok sample-np1 ardm_np 1 sample -ckpt "$T/r/checkpoint.nc" -plan "$T/r/plan.nc" -budget 8 -n 6 -batch 3 -out "$T/s8b.nc"
+check samples-rank-independent $NC same "$T/s8.nc" "$T/s8b.nc" x 0
+
+# full-budget samples reproduce the chain: P(stay) = 0.7 and uniform marginals, within 0.05
+# (sampling noise on 128 x 63 transitions is ~0.005; the rest is model error)
+ok sample-full ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" -plan "$T/r/plan.nc" -budget 64 -n 128 -batch 16 \
+  -out "$T/full.nc"
+check markov-statistics /usr/bin/python3 -c "
+import numpy as np, sys
+from netCDF4 import Dataset
+x = np.asarray(Dataset('$T/full.nc').variables['x'][:]).astype(int)
+stay = (x[:, 1:] == x[:, :-1]).mean(); marg = np.bincount(x.ravel(), minlength=4) / x.size
+print('stay', stay, 'marginals', marg)
+sys.exit(0 if abs(stay - 0.7) < 0.05 and np.all(np.abs(marg - 0.25) < 0.05) else 1)"
+
+# conditioning: the given dims are kept, the others generated
+for mask in first_half every_other; do
+  ok given-$mask ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" -budget 8 -n 4 -given "$T/m/test.nc" \
+    -given_mask $mask -out "$T/g_$mask.nc"
+done
+check given-dims-kept /usr/bin/python3 -c "
+import numpy as np, sys
+from netCDF4 import Dataset
+g = np.asarray(Dataset('$T/m/test.nc').variables['x'][:4]).astype(int)
+a = np.asarray(Dataset('$T/g_first_half.nc').variables['x'][:]).astype(int)
+b = np.asarray(Dataset('$T/g_every_other.nc').variables['x'][:]).astype(int)
+ok = (a[:, :32] == g[:, :32]).all() and (b[:, ::2] == g[:, ::2]).all() and not (a[:, 32:] == g[:, 32:]).all()
+sys.exit(0 if ok else 1)"
+
+# the parallel NLL bound per budget next to the planner's expectation
+ok eval-plan ardm_np 2 eval -ckpt "$T/r/checkpoint.nc" -data "$T/m/test.nc" -plan "$T/r/plan.nc" -draws 4 \
+  -out "$T/ep.nc"
+check eval-plan-budgets /usr/bin/python3 -c "
+import numpy as np, sys
+from netCDF4 import Dataset
+d = Dataset('$T/ep.nc'); b = d.variables['budget_bpd'][:]; e = d.variables['planner_expected_bpd'][:]
+full = float(d.variables['bpd'][:])
+print('budget bpd', b, 'expected', e, 'full', full)
+sys.exit(0 if b[0] > b[-1] and abs(b[-1] - full) < 0.1 and np.all(np.abs(b - e) < 0.15) else 1)"
+
+# export
+ok export-wav ardm_np 2 export -format wav -in "$T/s8.nc" -out "$T/wav"
+check export-wav-files sh -c "ls '$T/wav' | grep -c '\.wav$' | grep -qx 6"
+fails export-txt-needs-alphabet 'needs an alphabet' ardm_np 1 export -format txt -in "$T/s8.nc" -out "$T/txt"
+
+# bad input
+fails sample-budget-not-in-plan 'has no plan for -budget 5' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" \
+  -plan "$T/r/plan.nc" -budget 5
+fails sample-budget-too-large 'expected 1..D = 64' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" -budget 65
+ok make-markov-32 ardm_np 1 prep -format markov -out "$T/m32" -n 64 -length 32 -classes 4
+ok train-32 ardm_np 1 train -data "$T/m32/train.nc" -out "$T/r32" -steps 2 -batch 4 -model_blocks 1 -model_channels 4
+ok plan-32 ardm_np 1 plan -loss "$T/r32/loss_t.nc" -out "$T/p32.nc" -budgets 4
+fails sample-plan-wrong-D 'D = 32, but the checkpoint' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" -plan "$T/p32.nc"
+fails eval-plan-wrong-D 'D = 32, but the checkpoint' ardm_np 2 eval -ckpt "$T/r/checkpoint.nc" -data "$T/m/test.nc" \
+  -plan "$T/p32.nc"
+finish
