@@ -5,9 +5,13 @@
      folder. Each rank reads a contiguous share of the sorted file list; the examples keep the
      list order, so the files are identical on any number of ranks.
    -format text: one text file, text8-cleaned (prep_text.h) and cut into chunks of -length
-     symbols, K = 27, NC_UBYTE; valid and test are the contiguous tail blocks (text8 style). */
+     symbols, K = 27, NC_UBYTE; valid and test are the contiguous tail blocks (text8 style).
+   -format markov: synthetic sequences from a Markov chain with a known entropy (prep_markov.h),
+     for tests and benchmarks: -n train examples, and -valid_frac / -test_frac of that many for
+     valid and test, each split from its own seed. */
 #include "commands.h"
 #include "opts.h"
+#include "prep_markov.h"
 #include "prep_text.h"
 #include "prep_wav.h"
 #include "prep_write.h"
@@ -20,40 +24,76 @@
 
 typedef struct {
   int       text;                       /* -format text (else wav) */
+  int       markov;                     /* -format markov */
+  PetscInt  n, classes;                 /* markov: train examples, K */
+  PetscReal p_stay, tau;                /* markov: chain parameters */
   char      in[PATH_MAX], out[PATH_MAX];
   char      valid_list[PATH_MAX], test_list[PATH_MAX];
   PetscInt  length, sample_rate, seed;
   PetscBool resample, convert, digits_only, on_bad_skip;
   PetscReal valid_frac, test_frac;
+  PetscBool fracs_set; /* -valid_frac or -test_frac given */
 } prep_opts;
+
+/* A value of a choice option outside its list is the user's mistake: checked here so it is
+   a one-line input error rather than PETSc's internal one from PetscOptionsEList. */
+static PetscErrorCode check_choice(MPI_Comm comm, const char *opt, const char *const *list, int n)
+{
+  char      v[64], choices[256] = "";
+  PetscBool set, found = PETSC_FALSE;
+  size_t    used = 0;
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetString(NULL, NULL, opt, v, sizeof v, &set));
+  if (!set) PetscFunctionReturn(0);
+  for (int i = 0; i < n; i++) {
+    found = found || !strcmp(v, list[i]);
+    used += (size_t)snprintf(choices + used, used < sizeof choices ? sizeof choices - used : 0, "%s%s",
+                             i == 0 ? "" : i == n - 1 ? " or " : ", ", list[i]);
+  }
+  PetscCheck(found, comm, ARDM_ERR_INPUT, "%s %s: expected %s", opt, v, choices);
+  PetscFunctionReturn(0);
+}
 
 static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_only)
 {
-  static const char *const formats[] = {"wav", "text"}, *const on_bad[] = {"error", "skip"};
+  static const char *const formats[] = {"wav", "text", "markov"}, *const on_bad[] = {"error", "skip"};
   PetscInt  fmt = 0, bad = 0;
-  PetscBool wav_only[7] = {PETSC_FALSE}, any_wav_only = PETSC_FALSE;
+  PetscBool wav_only[7] = {PETSC_FALSE}, any_wav_only = PETSC_FALSE, vset = PETSC_FALSE, tset = PETSC_FALSE;
 
   PetscFunctionBegin;
   memset(o, 0, sizeof *o);
+  PetscCall(check_choice(comm, "-format", formats, (int)(sizeof formats / sizeof formats[0])));
+  PetscCall(check_choice(comm, "-on_bad", on_bad, 2));
   PetscOptionsBegin(comm, NULL, "ardm prep: raw data -> NetCDF data sets DIR/train.nc, valid.nc, test.nc", NULL);
-  PetscCall(PetscOptionsEList("-format", "input kind: wav (audio files) or text (one text file)", NULL, formats, 2,
-                              formats[0], &fmt, NULL));
+  PetscCall(PetscOptionsEList("-format", "input kind: wav (audio files), text (one text file) or markov (synthetic "
+                              "Markov-chain sequences with a known entropy)", NULL, formats, 3, formats[0], &fmt, NULL));
   o->text = fmt == 1;
+  o->markov = fmt == 2;
+  o->n = 512, o->classes = 4, o->p_stay = 0.7, o->tau = 0;
+  if (o->markov) {
+    PetscCall(PetscOptionsRangeInt("-n", "markov: training examples", NULL, o->n, &o->n, NULL, 1, 1 << 30));
+    PetscCall(PetscOptionsRangeInt("-classes", "markov: symbols K", NULL, o->classes, &o->classes, NULL, 2, 65536));
+    PetscCall(PetscOptionsReal("-p_stay", "markov: probability of repeating the previous symbol, 0..1", NULL,
+                               o->p_stay, &o->p_stay, NULL));
+    PetscCall(PetscOptionsReal("-tau", "markov: jumps go to w ~ exp(-w/tau) (0: uniformly to another symbol)", NULL,
+                               o->tau, &o->tau, NULL));
+  }
   PetscCall(PetscOptionsString("-in", "wav: a directory tree of audio files or a list file (one path per line, "
                                "relative to the list's folder); text: a text file (required)", NULL, o->in, o->in,
                                sizeof o->in, NULL));
   PetscCall(PetscOptionsString("-out", "output directory for train.nc, valid.nc, test.nc; created if missing (required)",
                                NULL, o->out, o->out, sizeof o->out, NULL));
-  o->length = o->text ? 250 : 16000;
+  o->length = o->markov ? 64 : o->text ? 250 : 16000;
   PetscCall(PetscOptionsInt("-length", "dims per example: samples (wav, default 16000) or characters (text, default "
                             "250); 1..1073741824", NULL, o->length, &o->length, NULL));
   o->valid_frac = o->text ? 0.05 : 0.1;
   o->test_frac = o->text ? 0.05 : 0.1;
   PetscCall(PetscOptionsReal("-valid_frac", "share for valid, 0..1 (wav: of the speakers, hashed, only without split "
                              "lists, default 0.1; text: the tail block before test, default 0.05)", NULL,
-                             o->valid_frac, &o->valid_frac, NULL));
+                             o->valid_frac, &o->valid_frac, &vset));
   PetscCall(PetscOptionsReal("-test_frac", "share for test, 0..1, valid_frac + test_frac < 1 (wav default 0.1: hashed "
-                             "speakers; text default 0.05: the last block)", NULL, o->test_frac, &o->test_frac, NULL));
+                             "speakers; text default 0.05: the last block)", NULL, o->test_frac, &o->test_frac, &tset));
+  o->fracs_set = vset || tset ? PETSC_TRUE : PETSC_FALSE;
   o->seed = 0;
   PetscCall(PetscOptionsInt("-seed", "wav: seed of the hashed speaker split, >= 0", NULL, o->seed, &o->seed, NULL));
   o->sample_rate = 16000;
@@ -83,7 +123,12 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
   PetscCheck(!o->text || !any_wav_only, comm, ARDM_ERR_INPUT,
              "-sample_rate, -resample, -convert, -on_bad, -valid_list, -test_list and -digits_only apply to -format "
              "wav only");
-  PetscCheck(o->in[0], comm, ARDM_ERR_INPUT, "missing -in: give the %s", o->text ? "text file" :
+  PetscCheck(!o->markov || !any_wav_only, comm, ARDM_ERR_INPUT,
+             "-sample_rate, -resample, -convert, -on_bad, -valid_list, -test_list and -digits_only apply to -format "
+             "wav only");
+  PetscCheck(!o->markov || (o->p_stay >= 0 && o->p_stay <= 1 && o->tau >= 0), comm, ARDM_ERR_INPUT,
+             "-p_stay %g, -tau %g: expected 0 <= p_stay <= 1 and tau >= 0", (double)o->p_stay, (double)o->tau);
+  PetscCheck(o->markov || o->in[0], comm, ARDM_ERR_INPUT, "missing -in: give the %s", o->text ? "text file" :
              "directory of audio files or a list file");
   PetscCheck(o->length >= 1 && o->length <= (1 << 30), comm, ARDM_ERR_INPUT, "-length %d: expected 1..1073741824",
              (int)o->length);
@@ -138,7 +183,10 @@ static PetscErrorCode print_split_summary(MPI_Comm comm, const prep_opts *o, con
                           (long long)fl->list_entries[SPLIT_VALID], (long long)fl->list_matched[SPLIT_VALID],
                           (long long)fl->list_entries[SPLIT_TEST], (long long)fl->list_matched[SPLIT_TEST],
                           (long long)fl->list_matched[SPLIT_TRAIN]));
-  else
+  if (fl->from_lists && o->fracs_set)
+    PetscCall(PetscPrintf(comm, "ardm prep: note: -valid_frac/-test_frac are not used when split lists define the "
+                                "splits\n"));
+  if (!fl->from_lists)
     PetscCall(PetscPrintf(comm, "ardm prep: no split lists: speakers hashed with seed %d (valid %g, test %g)\n",
                           (int)o->seed, (double)o->valid_frac, (double)o->test_frac));
   PetscFunctionReturn(0);
@@ -331,6 +379,25 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
   PetscFunctionReturn(0);
 }
 
+/* Synthetic train/valid/test sets, each from its own seed (seed, seed + 1, seed + 2). */
+static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o)
+{
+  const char *const splits[] = {"train", "valid", "test"};
+  int64_t           n[3] = {o->n, (int64_t)(o->n * o->valid_frac + 0.5), (int64_t)(o->n * o->test_frac + 0.5)};
+  PetscFunctionBegin;
+  for (int s = 0; s < 3; s++) {
+    char path[PATH_MAX + 16];
+    if (!n[s]) continue;
+    snprintf(path, sizeof path, "%s/%s.nc", o->out, splits[s]);
+    PetscCall(markov_write(comm, path, splits[s], n[s], o->length, (int)o->classes, o->p_stay, o->tau,
+                           (uint64_t)o->seed + (uint64_t)s));
+    PetscCall(PetscPrintf(comm, "ardm prep: wrote %s: %lld sequences x %lld dims, K = %d, entropy %.6f bits/dim\n",
+                          path, (long long)n[s], (long long)o->length, (int)o->classes,
+                          markov_entropy_bpd((int)o->classes, o->length, o->p_stay, o->tau)));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cmd_prep(int npos, char **pos)
 {
   MPI_Comm  comm = PETSC_COMM_WORLD;
@@ -343,7 +410,8 @@ PetscErrorCode cmd_prep(int npos, char **pos)
   PetscCall(prep_options(comm, &o, &help_only));
   if (help_only) PetscFunctionReturn(0);
   PetscCall(prep_out_dir(comm, o.out));
-  if (o.text) PetscCall(prep_text(comm, &o));
+  if (o.markov) PetscCall(prep_markov(comm, &o));
+  else if (o.text) PetscCall(prep_text(comm, &o));
   else PetscCall(prep_audio(comm, &o));
   PetscFunctionReturn(0);
 }

@@ -44,7 +44,8 @@ ok train-resume-after-signal ardm_np 2 train $MED -out "$T/sig" -resume
 check signal-resume-params-bitwise $NC same "$T/u/checkpoint.nc" "$T/sig/checkpoint.nc" params 0
 
 # learning: a first-order Markov chain (K = 4, D = 64, stay 0.7) to within 5% of its entropy
-ok make-markov-64 ardm_np 2 prep -format markov -out "$T/m64" -n 512 -length 64 -classes 4 -p_stay 0.7 -seed 5
+ok make-markov-64 ardm_np 2 prep -format markov -out "$T/m64" -n 512 -length 64 -classes 4 -p_stay 0.7 -seed 5 \
+  -test_frac 0.5
 ok train-markov ardm_np 2 train -data "$T/m64/train.nc" -out "$T/learn" -steps 1500 -batch 32 -lr 3e-3 \
   -model_blocks 6 -model_channels 32 -model_cycle 6 -log_every 500 -ema 0.99 -seed 1
 ok eval-markov ardm_np 2 eval -ckpt "$T/learn/checkpoint.nc" -data "$T/m64/test.nc" -out "$T/learn/eval.nc" -draws 8
