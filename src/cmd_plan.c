@@ -14,15 +14,14 @@
 typedef struct {
   char            loss[PATH_MAX], out[PATH_MAX], var[NC_MAX_NAME + 1];
   PetscInt        budgets[PLAN_MAX_BUDGETS], nbudgets, curve_max;
-  PetscBool       budgets_set, curve_set;
+  PetscBool       budgets_set;
   planner_options po;
 } plan_opts;
 
 static PetscErrorCode plan_options(MPI_Comm comm, plan_opts *o, PetscBool *help_only)
 {
   PetscInt  mono = PLANNER_SORT, alloc = PLANNER_EQUAL, mem_mb = (PetscInt)(PLANNER_DEFAULT_MEM >> 20);
-  PetscReal penalty = 0;
-  PetscBool penalty_set = PETSC_FALSE;
+  PetscReal penalty = -1;
 
   PetscFunctionBegin;
   memset(o, 0, sizeof *o);
@@ -37,16 +36,16 @@ static PetscErrorCode plan_options(MPI_Comm comm, plan_opts *o, PetscBool *help_
   PetscCall(PetscOptionsIntArray("-budgets", "budgets (network calls): per stage with -allocate equal (1..D), in "
                                  "total with -allocate optimal (stages..stages*D); default 20,50,100 where valid",
                                  NULL, o->budgets, &o->nbudgets, &o->budgets_set));
-  PetscCall(PetscOptionsInt("-curve_max", "curve_bpd for budgets 1..N (default: the largest budget)", NULL,
-                            o->curve_max, &o->curve_max, &o->curve_set));
+  PetscCall(PetscOptionsInt("-curve_max", "curve_bpd for budgets 1..N (0: the largest budget)", NULL, o->curve_max,
+                            &o->curve_max, NULL));
   PetscCall(PetscOptionsEList("-monotone", "preprocessing of each stage's losses: sort (descending, as the "
                               "reference), isotonic (non-increasing fit weighted by count) or none (raw; Li Chao tree)",
                               NULL, planner_monotone_names, 3, planner_monotone_names[mono], &mono, NULL));
   PetscCall(PetscOptionsEList("-allocate", "budget across upscale stages: equal (the same per stage, as the paper) or "
                               "optimal (a total split to minimise the summed cost)", NULL, planner_allocate_names, 2,
                               planner_allocate_names[alloc], &alloc, NULL));
-  PetscCall(PetscOptionsReal("-penalty", "loss (bits) for steps never observed (count 0); default: the nearest "
-                             "observed value before them", NULL, penalty, &penalty, &penalty_set));
+  PetscCall(PetscOptionsReal("-penalty", "loss (bits) for steps never observed (count 0); -1: the nearest observed "
+                             "value before them", NULL, penalty, &penalty, NULL));
   PetscCall(PetscOptionsString("-loss_variable", "variable of the loss file to plan on (loss; loss_ema is the "
                                "reference's moving average)", NULL, o->var, o->var, sizeof o->var, NULL));
   PetscCall(PetscOptionsRangeInt("-memory_mb", "memory for keeping every round's back-pointers; above it rounds are "
@@ -56,11 +55,11 @@ static PetscErrorCode plan_options(MPI_Comm comm, plan_opts *o, PetscBool *help_
   if (!o->budgets_set) o->nbudgets = 0;
   o->po.monotone = (planner_monotone)mono;
   o->po.allocate = (planner_allocate)alloc;
-  o->po.penalty = penalty_set ? penalty : NAN;
+  o->po.penalty = penalty == -1 ? NAN : penalty;
   o->po.mem_limit = (size_t)mem_mb << 20;
   if (*help_only) PetscFunctionReturn(0);
-  PetscCheck(!penalty_set || (isfinite(penalty) && penalty >= 0), comm, ARDM_ERR_INPUT,
-             "-penalty %g: expected a finite value >= 0 (bits)", (double)penalty);
+  PetscCheck(penalty == -1 || (isfinite(penalty) && penalty >= 0), comm, ARDM_ERR_INPUT,
+             "-penalty %g: expected a finite value >= 0 (bits), or -1 for the nearest observed value", (double)penalty);
   PetscCheck(o->loss[0], comm, ARDM_ERR_INPUT,
              "-loss FILE is required: a loss_components file (loss_t.nc from training) or an eval file");
   PetscFunctionReturn(0);
@@ -92,9 +91,10 @@ static PetscErrorCode plan_check_budgets(MPI_Comm comm, plan_opts *o, int S, int
                  (int)o->budgets[i]);
     max = o->budgets[i] > max ? o->budgets[i] : max;
   }
-  if (!o->curve_set) o->curve_max = max;
+  if (o->curve_max == 0) o->curve_max = max;
   PetscCheck(o->curve_max >= 1 && o->curve_max <= hi, comm, ARDM_ERR_INPUT,
-             "-curve_max %d: expected 1..%lld (the largest useful budget %s)", (int)o->curve_max, (long long)hi, what);
+             "-curve_max %d: expected 1..%lld (network calls %s), or 0 for the largest budget", (int)o->curve_max,
+             (long long)hi, what);
   PetscFunctionReturn(0);
 }
 

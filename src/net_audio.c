@@ -3,6 +3,7 @@
 #include "net_audio.h"
 #include "layers.h"
 #include "rng.h"
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,6 +168,7 @@ void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *x, const uin
   const net_audio_config *c     = &net->cfg;
   int64_t                 D     = c->dim;
   float                  *in    = net->input + e * c->in_channels * D; /* in[Cin][D] */
+  assert(e >= 0 && e < c->max_batch && (c->in_channels == 2 || (stage >= 0 && stage < c->in_channels - 2)));
   double                  scale = K > 1 ? 2.0 / (double)(K - 1) : 0.0;
   for (int64_t i = 0; i < D; i++) {
     in[i]     = (float)((known[i] ? x[i] : absorb) * scale - 1.0);
@@ -195,7 +197,8 @@ void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *
   const net_audio_config *c = &net->cfg;
   int64_t                 C = c->channels, D = c->dim, nb = c->blocks, O = c->out_channels;
   int64_t                 act = B * C * D; /* elements of one [B][C][D] activation */
-  net->batch                  = B;
+  assert(B >= 1 && B <= c->max_batch);
+  net->batch = B;
   time_forward(net, p, B, t);
   /* input projection + ReLU: x0[B][C][D] */
   conv1x1_forward(net->xs, net->input, p + net->off_inw, p + net->off_inb, B, c->in_channels, C, D);

@@ -1,7 +1,8 @@
 /* planner.h: the Parallelized ARDM planner (ARDM.md section 2): exact optimal generation plans
    for step budgets from per-step loss components, the whole optimal cost curve, monotone
    preprocessing, budget allocation across upscale stages, naive plans and plan evaluation.
-   Pure algorithms: no MPI, no I/O (plan_file.h reads and writes the files).
+   Pure algorithms: no MPI, no I/O (planner.c: one stage; planner_run.c: several stages;
+   plan_file.h reads and writes the files).
 
    Problem (one stage). l[t], t = 0..D-1, is the expected loss in bits of one dim generated when
    t dims are known. A plan with n steps is 0 = p_0 < p_1 < ... < p_{n-1} < D; step i generates
