@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "opts.h"
 #include <malloc.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,6 +86,7 @@ int main(int argc, char **argv)
   snprintf(help, sizeof help, "%s: %s\n", name, cmd->summary);
   ierr = PetscInitialize(&pargc, &pargv, NULL, help);
   if (ierr) return ARDM_EXIT_INPUT; /* PETSc has printed why (for example a missing -options_file) */
+  signal(SIGPIPE, SIG_DFL); /* `ardm info F | head` ends quietly, like any Unix tool */
   ierr = ardm_errors_init(name);
   if (!ierr) ierr = cmd->fn(npos, argv + 2);
   code = ardm_errors_finish(ierr);

@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 export ARDM_BIN="${ARDM_BIN:-bin/ardm}" ARDM_TESTS="${ARDM_TESTS:-build/tests}"
 case "$ARDM_BIN" in /*) ;; *) ARDM_BIN="$ROOT/$ARDM_BIN" ;; esac
+# more ranks than cores: ranks waiting in MPI yield the core instead of spinning
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_MCA_mpi_yield_when_idle=1
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 # Open MPI's own allocations are not ours to chase: leaks are checked with valgrind instead.
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

@@ -36,11 +36,12 @@ t_start=$(date +%s.%N)
 D=$(mktemp -d "${ARDM_SLURM_BASE:-${TMPDIR:-/tmp}}/ardm-slurm.XXXXXX")
 chmod 755 "$D" # munged runs as user munge and must reach its subdirectory
 : >"$D/.ardm-slurm" # marker: slurm_down only removes directories that carry it
-mkdir -p "$D/state" "$D/spool" "$D/log" "$D/munge"
-chown munge:munge "$D/munge"
-chmod 700 "$D/munge"
+mkdir -p "$D/state" "$D/spool" "$D/log" "$D/munge" "$D/munge-socket"
+chown munge:munge "$D/munge" "$D/munge-socket"
+chmod 700 "$D/munge"        # key, seed, log, pid: munge only
+chmod 755 "$D/munge-socket" # munged insists that every user can reach its socket
 CONF="$D/slurm.conf"
-SOCK="$D/munge/munge.socket"
+SOCK="$D/munge-socket/munge.socket"
 
 # From here on a failure stops whatever was started and shows the logs.
 failed() {
@@ -78,9 +79,14 @@ if [ -n "${ARDM_SLURM_CPUS:-}" ] && [ "$ARDM_SLURM_CPUS" != "$cpus" ]; then
 fi
 
 # Ports: the first pair not already listened on (a system Slurm may use 6817/6818).
-port_used() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
+port_used() { # a TCP socket listens on port $1 (state 0A in /proc/net/tcp*; no iproute2 needed)
+  awk -v h="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == h { f = 1 } END { exit !f }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
 port=${ARDM_SLURM_PORT:-}
-if [ -z "$port" ]; then
+if [ -n "$port" ]; then
+  ! port_used "$port" && ! port_used $((port + 1)) || failed "ARDM_SLURM_PORT: port $port or $((port + 1)) is in use"
+else
   port=6817
   while port_used "$port" || port_used $((port + 1)); do
     port=$((port + 10))
@@ -112,12 +118,15 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
+# Test speed only: rescan pending jobs every second (default 60 s main loop, 30 s backfill), so a
+# requeued job starts as soon as its begin time (cred_expire) has passed.
+SchedulerParameters=sched_interval=1,bf_interval=1
 SwitchType=switch/none
 MpiDefault=pmix
 ReturnToService=2
 MailProg=/bin/true
 AccountingStorageType=accounting_storage/none
-JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$D/log/jobcomp.txt
 MinJobAge=600
@@ -131,12 +140,16 @@ export SLURM_CONF="$CONF"
 slurmctld -f "$CONF" || failed "slurmctld did not start"
 slurmd -f "$CONF" || failed "slurmd did not start"
 
-# Wait (up to 30 s) for the node to be idle.
+# Wait (up to 30 s) for the node to be idle; stop waiting when a daemon has died.
+running() { [ -s "$D/$1.pid" ] && [ "$(cat "/proc/$(tr -dc 0-9 <"$D/$1.pid")/comm" 2>/dev/null)" = "$1" ]; }
 state=""
 i=0
 while [ $i -lt 300 ]; do
   state=$(sinfo -h -o %T 2>/dev/null | head -n 1) || state=""
   [ "$state" = idle ] && break
+  if [ $i -ge 20 ]; then
+    for f in slurmctld slurmd; do running $f || failed "$f is not running (its log follows)"; done
+  fi
   sleep 0.1
   i=$((i + 1))
 done

@@ -1,0 +1,104 @@
+# jobs/lib.sh: shared by the ardm job scripts (bash, sourced; not a job itself).
+# Sets up one job step of ardm the same way for every script: finds the binary, refuses to run
+# outside Slurm unless forced, one BLAS/OpenMP thread per rank, Open MPI's root permission only
+# when running as root, a log header, and a launcher (srun with PMIx or mpirun) that forwards
+# the warning signal to every rank.
+#
+# Variables (all optional; set them in the environment before sbatch, which exports them):
+#   ARDM_ROOT      ardm checkout or installation (default: found by the job script, see there)
+#   ARDM_BIN       the binary (default $ARDM_ROOT/bin/ardm, else `ardm` on PATH)
+#   ARDM_LAUNCHER  srun | mpirun (default srun inside Slurm, mpirun outside)
+#   ARDM_LAUNCHER_ARGS  extra launcher options, e.g. "--cpu-bind=cores" (default none)
+#   ARDM_NP        ranks per ardm run (default $SLURM_NTASKS, else 1)
+#   ARDM_FORCE=1   allow running a job script outside Slurm (for debugging; no requeue)
+# Open MPI as root: OMPI_ALLOW_RUN_AS_ROOT(_CONFIRM)=1 are exported only when the job really
+# runs as root (containers, test clusters); an ordinary user's environment is left alone.
+
+ardm_log() { echo "[$(date '+%F %T')] ${ARDM_JOB_NAME:-ardm-job}: $*"; }
+ardm_die() { ardm_log "error: $*" >&2; exit "${2:-1}"; }
+
+# ardm_job_init NAME: checks and environment for one job script.
+ardm_job_init() {
+  ARDM_JOB_NAME=$1
+  if [ -z "${SLURM_JOB_ID:-}" ] && [ "${ARDM_FORCE:-0}" != 1 ]; then
+    ardm_die "not inside a Slurm job: submit with sbatch, or set ARDM_FORCE=1 to run it here" 2
+  fi
+  if [ -z "${ARDM_BIN:-}" ]; then
+    if [ -x "$ARDM_ROOT/bin/ardm" ]; then ARDM_BIN=$ARDM_ROOT/bin/ardm
+    else ARDM_BIN=$(command -v ardm || true); fi
+  fi
+  [ -n "$ARDM_BIN" ] && [ -x "$ARDM_BIN" ] ||
+    ardm_die "no ardm binary (looked for \$ARDM_ROOT/bin/ardm = $ARDM_ROOT/bin/ardm and ardm on PATH; set ARDM_BIN)"
+  ARDM_LAUNCHER=${ARDM_LAUNCHER:-$([ -n "${SLURM_JOB_ID:-}" ] && echo srun || echo mpirun)}
+  case "$ARDM_LAUNCHER" in srun | mpirun) ;; *) ardm_die "ARDM_LAUNCHER must be srun or mpirun, not '$ARDM_LAUNCHER'" ;; esac
+  ARDM_NP=${ARDM_NP:-${SLURM_NTASKS:-1}}
+  # One BLAS thread per rank: the ranks already use every core.
+  export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+  if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+  ardm_log "job ${SLURM_JOB_ID:-none (ARDM_FORCE)}${SLURM_ARRAY_TASK_ID:+ array task $SLURM_ARRAY_TASK_ID}" \
+    "restart ${SLURM_RESTART_COUNT:-0} on $(hostname) (${SLURM_JOB_NODELIST:-local}):" \
+    "$ARDM_NP ranks via $ARDM_LAUNCHER, binary $ARDM_BIN"
+}
+
+# ardm_time_left_s: seconds this job has left before its time limit (squeue %L prints
+# [D-]HH:MM:SS or MM:SS); fails when there is no job or no limit (UNLIMITED).
+ardm_time_left_s() {
+  local t d=0 a b c
+  [ -n "${SLURM_JOB_ID:-}" ] || return 1
+  t=$(squeue -h -j "$SLURM_JOB_ID" -o %L 2>/dev/null | head -n 1)
+  case "$t" in "" | *[!0-9:-]*) return 1 ;; *-*) d=${t%%-*} t=${t#*-} ;; esac
+  IFS=: read -r a b c <<<"$t"
+  if [ -n "$c" ]; then echo $(((10#$d * 24 + 10#$a) * 3600 + 10#$b * 60 + 10#$c))
+  else echo $((10#$d * 86400 + 10#$a * 60 + 10#${b:-0})); fi
+}
+
+# ardm_require_file WHAT FILE: a clear message instead of a launcher error for a missing input.
+ardm_require_file() { [ -f "$2" ] || ardm_die "$1 '$2' does not exist"; }
+
+# ardm_launch NP ARGS...: runs `ardm ARGS` on NP ranks and returns its exit status. USR1 and
+# TERM sent to the batch shell (#SBATCH --signal=B:USR1@T, preemption, scancel) are passed on to
+# the launcher, which passes them to every rank (srun forwards signals to its tasks; mpirun
+# forwards USR1/USR2, and on TERM terminates the ranks after a few seconds).
+ardm_launch() {
+  local np=$1 pid rc
+  shift
+  local -a cmd
+  if [ "$ARDM_LAUNCHER" = srun ]; then
+    # No --kill-on-bad-exit: ranks that exit 3 (checkpointed) a moment before rank 0 would make
+    # srun kill rank 0 and return 143 instead of 3 (seen with Slurm 22.05). ardm aborts the
+    # whole job itself on internal errors (MPI_Abort), so a failing rank does not hang the step.
+    cmd=(srun --mpi=pmix --ntasks="$np")
+  else
+    cmd=(mpirun -n "$np")
+  fi
+  # shellcheck disable=SC2206
+  [ -n "${ARDM_LAUNCHER_ARGS:-}" ] && cmd+=($ARDM_LAUNCHER_ARGS)
+  ardm_log "run: ${cmd[*]} $ARDM_BIN $*"
+  _ardm_sig=""
+  "${cmd[@]}" "$ARDM_BIN" "$@" &
+  pid=$!
+  trap '_ardm_sig=USR1; ardm_log "got USR1: passing it to the ranks"; kill -USR1 '"$pid"' 2>/dev/null' USR1
+  trap '_ardm_sig=TERM; ardm_log "got TERM: passing it to the ranks"; kill -TERM '"$pid"' 2>/dev/null' TERM
+  wait "$pid"
+  rc=$?
+  # wait returns early (status > 128) when a trapped signal arrives: wait again for the real one
+  while [ -n "$_ardm_sig" ] && [ $rc -gt 128 ]; do
+    _ardm_sig=""
+    wait "$pid"
+    rc=$?
+  done
+  trap - USR1 TERM
+  ardm_log "ardm exited with $rc"
+  return $rc
+}
+
+# ardm_finish RC: ends the job script with ardm's exit status, explaining the common ones.
+ardm_finish() {
+  case "$1" in
+    0) ardm_log "done" ;;
+    1) ardm_log "failed: bad input (see ardm's message above); dependent jobs will be cancelled" ;;
+    3) ardm_log "ardm stopped early after writing a checkpoint (exit 3); submit again to resume" ;;
+    *) ardm_log "failed with exit status $1; dependent jobs will be cancelled" ;;
+  esac
+  exit "$1"
+}
