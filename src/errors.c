@@ -10,6 +10,16 @@
 
 static char ardm_cmd_name[64] = "ardm";
 int         ardm_exit_code = ARDM_EXIT_OK;
+/* Set when PETSc's option parser rejected a value (-length abc, a value out of range): the
+   same on every rank, so it is a user-input error like ARDM_ERR_INPUT. */
+static int option_error;
+
+static int is_option_error(PetscErrorCode n, const char *file)
+{
+  return (n == PETSC_ERR_ARG_WRONG || n == PETSC_ERR_ARG_OUTOFRANGE || n == PETSC_ERR_ARG_INCOMP ||
+          n == PETSC_ERR_ARG_UNKNOWN_TYPE) &&
+         file && strstr(file, "options");
+}
 
 static PetscErrorCode ardm_error_handler(MPI_Comm comm, int line, const char *func, const char *file,
                                          PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
@@ -17,9 +27,12 @@ static PetscErrorCode ardm_error_handler(MPI_Comm comm, int line, const char *fu
   PetscMPIInt rank = 0;
   if (p != PETSC_ERROR_INITIAL) return n; /* only the first report of an error is printed */
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (n == ARDM_ERR_INPUT) {
+  if (is_option_error(n, file)) option_error = 1;
+  if (n == ARDM_ERR_INPUT || option_error) {
     /* raised on every rank together: rank 0 speaks for all */
-    if (rank == 0) fprintf(stderr, "%s: error: %s\n", ardm_cmd_name, mess ? mess : "(no message)");
+    if (rank == 0)
+      fprintf(stderr, "%s: error: %s%s\n", ardm_cmd_name, mess ? mess : "(no message)",
+              n == ARDM_ERR_INPUT ? "" : " (a bad option value: see -help for each option's type and range)");
   } else {
     fprintf(stderr, "%s: internal error %d on rank %d: %s (%s() at %s:%d)\n", ardm_cmd_name, (int)n, (int)rank,
             mess ? mess : "", func ? func : "?", file ? file : "?", line);
@@ -39,7 +52,7 @@ PetscErrorCode ardm_errors_init(const char *name)
 int ardm_errors_finish(PetscErrorCode ierr)
 {
   if (!ierr) return ardm_exit_code;
-  if (ierr == ARDM_ERR_INPUT) return ARDM_EXIT_INPUT;
+  if (ierr == ARDM_ERR_INPUT || option_error) return ARDM_EXIT_INPUT;
   /* Not known to be collective: the other ranks may be blocked in a collective call. */
   MPI_Abort(MPI_COMM_WORLD, ARDM_EXIT_ABORT);
   return ARDM_EXIT_ABORT;

@@ -11,10 +11,11 @@
 
 static const char *const KIND_NAMES[] = {"categorical", "logistic_mixture", "stage_categorical"};
 
-const char *head_kind_name(head_kind kind) { return KIND_NAMES[kind]; }
+const char *head_kind_name(head_kind kind) {
+  return KIND_NAMES[kind];
+}
 
-PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind)
-{
+PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind) {
   PetscFunctionBegin;
   for (int k = 0; k < 3; k++)
     if (!strcmp(name, KIND_NAMES[k])) {
@@ -24,8 +25,7 @@ PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind)
   SETERRQ(comm, ARDM_ERR_INPUT, "-head %s: expected categorical, logistic_mixture or stage_categorical", name);
 }
 
-PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S, int b, head *h)
-{
+PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S, int b, head *h) {
   PetscFunctionBegin;
   PetscCheck(K >= 2, comm, ARDM_ERR_INPUT, "head: need K >= 2 classes (got %lld)", (long long)K);
   PetscCheck(kind != HEAD_LOGISTIC_MIXTURE || (M >= 1 && M <= M_MAX), comm, ARDM_ERR_INPUT,
@@ -33,24 +33,25 @@ PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S
   PetscCheck(kind != HEAD_STAGE_CATEGORICAL || (b >= 2 && S >= 1), comm, ARDM_ERR_INPUT,
              "head stage_categorical: need -upscale_b >= 2 and >= 1 stage (got b %d, S %d)", b, S);
   h->kind = kind;
-  h->K    = K;
-  h->M    = M;
-  h->S    = S;
-  h->b    = b;
+  h->K = K;
+  h->M = M;
+  h->S = S;
+  h->b = b;
   PetscFunctionReturn(0);
 }
 
-int64_t head_outputs(const head *h)
-{
+int64_t head_outputs(const head *h) {
   switch (h->kind) {
-  case HEAD_CATEGORICAL: return h->K;
-  case HEAD_LOGISTIC_MIXTURE: return 3 * (int64_t)h->M;
-  default: return (int64_t)h->S * h->b;
+  case HEAD_CATEGORICAL:
+    return h->K;
+  case HEAD_LOGISTIC_MIXTURE:
+    return 3 * (int64_t)h->M;
+  default:
+    return (int64_t)h->S * h->b;
   }
 }
 
-void head_init_bias(const head *h, float *bias)
-{
+void head_init_bias(const head *h, float *bias) {
   memset(bias, 0, (size_t)head_outputs(h) * sizeof(float));
   if (h->kind == HEAD_LOGISTIC_MIXTURE)
     for (int m = 0; m < h->M; m++) bias[h->M + m] = h->M > 1 ? (float)(-1.0 + 2.0 * m / (h->M - 1)) : 0.0f;
@@ -59,13 +60,12 @@ void head_init_bias(const head *h, float *bias)
 /* ---- categorical over n classes: logits[n][D] ---- */
 
 static double categorical_loss(const float *logits, int64_t n, int64_t D, const int32_t *target, const uint8_t *mask,
-                               const float *weight, float *logp, float *dlogits)
-{
+                               const float *weight, float *logp, float *dlogits) {
   double total = 0.0;
   for (int64_t i0 = 0; i0 < D; i0 += TILE) {
     int64_t nt = D - i0 < TILE ? D - i0 : TILE;
-    float   mx[TILE], se[TILE], lse[TILE];
-    int     any = 0;
+    float mx[TILE], se[TILE], lse[TILE];
+    int any = 0;
     for (int64_t j = 0; j < nt; j++) any |= mask[i0 + j] != 0;
     if (logp)
       for (int64_t j = 0; j < nt; j++) logp[i0 + j] = 0.0f;
@@ -88,7 +88,8 @@ static double categorical_loss(const float *logits, int64_t n, int64_t D, const 
     for (int64_t k = 0; k < n; k++)
       for (int64_t j = 0; j < nt; j++) {
         float w = mask[i0 + j] ? (weight ? weight[i0 + j] : 1.0f) : 0.0f;
-        dlogits[k * D + i0 + j] += w * (ardm_expf(logits[k * D + i0 + j] - lse[j]) - (k == target[i0 + j] ? 1.0f : 0.0f));
+        dlogits[k * D + i0 + j] +=
+            w * (ardm_expf(logits[k * D + i0 + j] - lse[j]) - (k == target[i0 + j] ? 1.0f : 0.0f));
       }
   }
   return total;
@@ -96,8 +97,12 @@ static double categorical_loss(const float *logits, int64_t n, int64_t D, const 
 
 /* ---- discretized logistic mixture ---- */
 
-static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
-static double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x)); }
+static double softplus(double x) {
+  return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+static double sigmoid(double x) {
+  return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+}
 
 /* log P(bin v) for one logistic with mean mu and inverse scale is, and its derivatives w.r.t.
    mu and the log-scale. With a = is (x + hw - mu), b = is (x - hw - mu):
@@ -105,8 +110,7 @@ static double sigmoid(double x) { return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x)
      first bin:  log s(a)          (the bin extends to -inf)
      last bin:   log s(-b)         (the bin extends to +inf)
    using s(a) - s(b) = s(a) s(-b) (1 - e^(b-a)); every term is a stable log-sigmoid/expm1. */
-static double logistic_bin(double x, double hw, int edge, double mu, double is, double *dmu, double *dls)
-{
+static double logistic_bin(double x, double hw, int edge, double mu, double is, double *dmu, double *dls) {
   double a = is * (x + hw - mu), b = is * (x - hw - mu);
   if (edge < 0) {
     *dmu = -is * sigmoid(-a);
@@ -129,18 +133,17 @@ static double logistic_bin(double x, double hw, int edge, double mu, double is, 
 }
 
 /* One dim of the mixture: returns log p(v); with dout, adds -w d log p / d out. */
-static double mixture_dim(const head *h, const float *out, int64_t D, int64_t i, int32_t v, double w, float *dout)
-{
-  int    M = h->M;
+static double mixture_dim(const head *h, const float *out, int64_t D, int64_t i, int32_t v, double w, float *dout) {
+  int M = h->M;
   double x = 2.0 * v / (double)(h->K - 1) - 1.0, hw = 1.0 / (double)(h->K - 1), logM = log((double)M);
-  int    edge = v == 0 ? -1 : (v == h->K - 1 ? 1 : 0);
+  int edge = v == 0 ? -1 : (v == h->K - 1 ? 1 : 0);
   double lw[M_MAX], lf[M_MAX], dmu[M_MAX], dls[M_MAX], mx = -DBL_MAX, lse = 0.0, lp = -DBL_MAX, s = 0.0;
   for (int m = 0; m < M; m++) mx = fmax(mx, out[(int64_t)m * D + i]);
   for (int m = 0; m < M; m++) lse += exp(out[(int64_t)m * D + i] - mx);
   lse = mx + log(lse);
   for (int m = 0; m < M; m++) {
     double ls = (double)out[(int64_t)(2 * M + m) * D + i] - logM;
-    int    clamped = ls < HEAD_LOG_SCALE_MIN;
+    int clamped = ls < HEAD_LOG_SCALE_MIN;
     if (clamped) ls = HEAD_LOG_SCALE_MIN;
     lw[m] = out[(int64_t)m * D + i] - lse; /* log mixture weight */
     lf[m] = lw[m] + logistic_bin(x, hw, edge, out[(int64_t)(M + m) * D + i], exp(-ls), &dmu[m], &dls[m]);
@@ -160,8 +163,7 @@ static double mixture_dim(const head *h, const float *out, int64_t D, int64_t i,
 }
 
 double head_loss(const head *h, const float *out, int64_t D, const int32_t *target, const uint8_t *mask,
-                 const float *weight, int stage, float *logp, float *dout)
-{
+                 const float *weight, int stage, float *logp, float *dout) {
   double total = 0.0;
   if (h->kind == HEAD_CATEGORICAL) return categorical_loss(out, h->K, D, target, mask, weight, logp, dout);
   if (h->kind == HEAD_STAGE_CATEGORICAL) {
@@ -184,10 +186,9 @@ double head_loss(const head *h, const float *out, int64_t D, const int32_t *targ
 /* ---- sampling ---- */
 
 /* argmax_k (logit_k / T + Gumbel_k) over n logits at stride D; T = 0: argmax logit. */
-static int32_t gumbel_max(const float *logits, int64_t n, int64_t D, double T, rng_stream *rng)
-{
+static int32_t gumbel_max(const float *logits, int64_t n, int64_t D, double T, rng_stream *rng) {
   int32_t best = 0;
-  double  bv   = -DBL_MAX;
+  double bv = -DBL_MAX;
   for (int64_t k = 0; k < n; k++) {
     double v = T > 0 ? logits[k * D] / T + rng_gumbel(rng) : logits[k * D];
     if (v > bv) bv = v, best = (int32_t)k;
@@ -196,18 +197,18 @@ static int32_t gumbel_max(const float *logits, int64_t n, int64_t D, double T, r
 }
 
 int32_t head_sample(const head *h, const float *out, int64_t D, int64_t i, int stage, double temperature,
-                    rng_stream *rng)
-{
+                    rng_stream *rng) {
   if (h->kind == HEAD_CATEGORICAL) return gumbel_max(out + i, h->K, D, temperature, rng);
   if (h->kind == HEAD_STAGE_CATEGORICAL)
     return gumbel_max(out + (int64_t)stage * h->b * D + i, h->b, D, temperature, rng);
   {
-    int     M = h->M;
+    int M = h->M;
     int32_t m = gumbel_max(out + i, M, D, temperature, rng);
-    double  mu = out[(int64_t)(M + m) * D + i], ls = fmax(out[(int64_t)(2 * M + m) * D + i] - log((double)M), HEAD_LOG_SCALE_MIN);
-    double  u = rng_uniform_pos(rng), xs = mu + (temperature > 0 ? temperature * exp(ls) * (log(u) - log1p(-u)) : 0.0);
+    double mu = out[(int64_t)(M + m) * D + i],
+           ls = fmax(out[(int64_t)(2 * M + m) * D + i] - log((double)M), HEAD_LOG_SCALE_MIN);
+    double u = rng_uniform_pos(rng), xs = mu + (temperature > 0 ? temperature * exp(ls) * (log(u) - log1p(-u)) : 0.0);
     /* the bin whose centre 2v/(K-1) - 1 is nearest; outside [-1, 1] the edge bins */
-    double  v = floor((xs + 1.0) * 0.5 * (double)(h->K - 1) + 0.5);
+    double v = floor((xs + 1.0) * 0.5 * (double)(h->K - 1) + 0.5);
     return (int32_t)(v < 0 ? 0 : (v > (double)(h->K - 1) ? (double)(h->K - 1) : v));
   }
 }

@@ -17,11 +17,10 @@
 
 /* e^x with ~1 ulp error (Cephes expf polynomial); inputs are clamped to [-87, 88], so the
    result is never inf/denormal, which is what sigmoid/tanh/softplus need. */
-static inline float ardm_expf(float x)
-{
+static inline float ardm_expf(float x) {
   const float round_magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-  float       n, r, p;
-  int32_t     bits;
+  float n, r, p;
+  int32_t bits;
   x = x < -87.0f ? -87.0f : x;
   x = x > 88.0f ? 88.0f : x;
   n = (x * 1.44269504088896341f + round_magic) - round_magic;
@@ -40,9 +39,13 @@ static inline float ardm_expf(float x)
     return p * scale;
   }
 }
-static inline float ardm_sigmoidf(float x) { return 1.0f / (1.0f + ardm_expf(-x)); }
+static inline float ardm_sigmoidf(float x) {
+  return 1.0f / (1.0f + ardm_expf(-x));
+}
 /* tanh(x) = 2 sigmoid(2x) - 1: absolute error ~1e-7, which is all float activations need. */
-static inline float ardm_tanhf(float x) { return 2.0f / (1.0f + ardm_expf(-2.0f * x)) - 1.0f; }
+static inline float ardm_tanhf(float x) {
+  return 2.0f / (1.0f + ardm_expf(-2.0f * x)) - 1.0f;
+}
 
 /* ---- dense (token layout) ---- */
 
@@ -55,25 +58,25 @@ void dense_backward(float *dx, float *dw, float *db, const float *dy, const floa
 /* ---- convolutions (audio layout) ---- */
 
 /* 1x1 convolution: y[B][cout][D] = W[cout][cin] x[B][cin][D] + b[cout] (b may be NULL). */
-void conv1x1_forward(float *y, const float *x, const float *w, const float *b, int64_t batch, int64_t cin,
-                     int64_t cout, int64_t d);
-void conv1x1_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
-                      int64_t batch, int64_t cin, int64_t cout, int64_t d);
+void conv1x1_forward(float *y, const float *x, const float *w, const float *b, int64_t batch, int64_t cin, int64_t cout,
+                     int64_t d);
+void conv1x1_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t batch,
+                      int64_t cin, int64_t cout, int64_t d);
 
 /* 1-D convolution, odd kernel k, dilation dil, "same" zero padding, non-causal:
    y[B][cout][i] = b[cout] + sum_j sum_c W[j][cout][c] x[B][c][i + (j - (k-1)/2) dil]
    (terms outside 0..D-1 are zero), so output i sees i - dil*(k-1)/2 .. i + dil*(k-1)/2.
    Weights are stored tap-major, W[k][cout][cin], so every tap is one contiguous GEMM operand;
    the layer runs as k shifted GEMMs whose column ranges are cut to the valid part. */
-void conv1d_forward(float *y, const float *x, const float *w, const float *b, int64_t batch, int64_t cin,
-                    int64_t cout, int64_t d, int k, int64_t dil);
-void conv1d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
-                     int64_t batch, int64_t cin, int64_t cout, int64_t d, int k, int64_t dil);
+void conv1d_forward(float *y, const float *x, const float *w, const float *b, int64_t batch, int64_t cin, int64_t cout,
+                    int64_t d, int k, int64_t dil);
+void conv1d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t batch,
+                     int64_t cin, int64_t cout, int64_t d, int k, int64_t dil);
 
 /* ---- elementwise activations (n elements, any layout) ---- */
 void relu_forward(float *y, const float *x, int64_t n);
 void relu_backward(float *dx, const float *dy, const float *y, int64_t n); /* uses the OUTPUT y */
-void silu_forward(float *y, const float *x, int64_t n);                   /* x sigmoid(x) */
+void silu_forward(float *y, const float *x, int64_t n);                    /* x sigmoid(x) */
 void silu_backward(float *dx, const float *dy, const float *x, int64_t n);
 /* GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (as GPT-2 and llm.c). */
 void gelu_forward(float *y, const float *x, int64_t n);
@@ -93,8 +96,8 @@ void gate_backward(float *dz, float *dbias, int64_t bias_stride, const float *dy
 
 /* Layer norm over the last axis of x[N][C]: y = (x - mean) rstd * g + b; saves mean[N] and
    rstd[N] for the backward. */
-void layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *g, const float *b,
-                       int64_t n, int64_t c, float eps);
+void layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *g, const float *b, int64_t n,
+                       int64_t c, float eps);
 void layernorm_backward(float *dx, float *dg, float *db, const float *dy, const float *x, const float *mean,
                         const float *rstd, const float *g, int64_t n, int64_t c);
 /* Group norm of x[B][C][D] over groups of C/G channels and all D: y = xhat * g[c] + b[c];
@@ -121,8 +124,8 @@ void timeembed_forward(float *y, const double *t, int64_t n, int64_t dim, double
    xn = (x + o[:, :C] + ob[:C]) * scale      (the residual path, scale = 1/sqrt(2))
    skip += o[:, C:] + ob[C:]                 (the skip sum; ob may be NULL).
    xn may alias x. */
-void resskip_forward(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch,
-                     int64_t c, int64_t d, float scale);
+void resskip_forward(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch, int64_t c,
+                     int64_t d, float scale);
 /* dx += dxn * scale; do[:, :C] += dxn * scale; do[:, C:] += dskip; dob += their sums over
    B and D. dx, do, dob may be NULL. */
 void resskip_backward(float *dx, float *dout, float *dob, const float *dxn, const float *dskip, int64_t batch,

@@ -77,6 +77,12 @@ int main(int argc, char **argv)
   record_cmdline(argc, argv);
   /* positional arguments come before the first option; PETSc sees only the options */
   while (2 + npos < argc && argv[2 + npos][0] != '-') npos++;
+  for (int i = 3 + npos; i < argc; i++) /* after the options, a word must be the value of the option before it */
+    if (argv[i][0] != '-' && argv[i - 1][0] != '-') {
+      fprintf(stderr, "ardm %s: error: unexpected argument '%s' (positional arguments go before the options)\n",
+              cmd->name, argv[i]);
+      return ARDM_EXIT_INPUT;
+    }
   pargv = (char **)malloc(sizeof(char *) * (size_t)(argc + 1));
   pargv[0] = argv[0];
   for (int i = 2 + npos; i < argc; i++) pargv[pargc++] = argv[i];

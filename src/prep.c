@@ -23,13 +23,13 @@
 #define MAX_REPORTED 50 /* bad audio files listed by name per rank */
 
 typedef struct {
-  int       text;                       /* -format text (else wav) */
-  int       markov;                     /* -format markov */
-  PetscInt  n, classes;                 /* markov: train examples, K */
-  PetscReal p_stay, tau;                /* markov: chain parameters */
-  char      in[PATH_MAX], out[PATH_MAX];
-  char      valid_list[PATH_MAX], test_list[PATH_MAX];
-  PetscInt  length, sample_rate, seed;
+  int text;              /* -format text (else wav) */
+  int markov;            /* -format markov */
+  PetscInt n, classes;   /* markov: train examples, K */
+  PetscReal p_stay, tau; /* markov: chain parameters */
+  char in[PATH_MAX], out[PATH_MAX];
+  char valid_list[PATH_MAX], test_list[PATH_MAX];
+  PetscInt length, sample_rate, seed;
   PetscBool resample, convert, digits_only, on_bad_skip;
   PetscReal valid_frac, test_frac;
   PetscBool fracs_set; /* -valid_frac or -test_frac given */
@@ -37,27 +37,28 @@ typedef struct {
 
 /* A value of a choice option outside its list is the user's mistake: checked here so it is
    a one-line input error rather than PETSc's internal one from PetscOptionsEList. */
-static PetscErrorCode check_choice(MPI_Comm comm, const char *opt, const char *const *list, int n)
-{
-  char      v[64], choices[256] = "";
+static PetscErrorCode check_choice(MPI_Comm comm, const char *opt, const char *const *list, int n) {
+  char v[64], choices[256] = "";
   PetscBool set, found = PETSC_FALSE;
-  size_t    used = 0;
+  size_t used = 0;
   PetscFunctionBegin;
   PetscCall(PetscOptionsGetString(NULL, NULL, opt, v, sizeof v, &set));
   if (!set) PetscFunctionReturn(0);
   for (int i = 0; i < n; i++) {
     found = found || !strcmp(v, list[i]);
     used += (size_t)snprintf(choices + used, used < sizeof choices ? sizeof choices - used : 0, "%s%s",
-                             i == 0 ? "" : i == n - 1 ? " or " : ", ", list[i]);
+                             i == 0       ? ""
+                             : i == n - 1 ? " or "
+                                          : ", ",
+                             list[i]);
   }
   PetscCheck(found, comm, ARDM_ERR_INPUT, "%s %s: expected %s", opt, v, choices);
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_only)
-{
+static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_only) {
   static const char *const formats[] = {"wav", "text", "markov"}, *const on_bad[] = {"error", "skip"};
-  PetscInt  fmt = 0, bad = 0;
+  PetscInt fmt = 0, bad = 0;
   PetscBool wav_only[7] = {PETSC_FALSE}, any_wav_only = PETSC_FALSE, vset = PETSC_FALSE, tset = PETSC_FALSE;
 
   PetscFunctionBegin;
@@ -65,54 +66,72 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
   PetscCall(check_choice(comm, "-format", formats, (int)(sizeof formats / sizeof formats[0])));
   PetscCall(check_choice(comm, "-on_bad", on_bad, 2));
   PetscOptionsBegin(comm, NULL, "ardm prep: raw data -> NetCDF data sets DIR/train.nc, valid.nc, test.nc", NULL);
-  PetscCall(PetscOptionsEList("-format", "input kind: wav (audio files), text (one text file) or markov (synthetic "
-                              "Markov-chain sequences with a known entropy)", NULL, formats, 3, formats[0], &fmt, NULL));
+  PetscCall(PetscOptionsEList("-format",
+                              "input kind: wav (audio files), text (one text file) or markov (synthetic "
+                              "Markov-chain sequences with a known entropy)",
+                              NULL, formats, 3, formats[0], &fmt, NULL));
   o->text = fmt == 1;
   o->markov = fmt == 2;
   o->n = 512, o->classes = 4, o->p_stay = 0.7, o->tau = 0;
   if (o->markov) {
     PetscCall(PetscOptionsRangeInt("-n", "markov: training examples", NULL, o->n, &o->n, NULL, 1, 1 << 30));
     PetscCall(PetscOptionsRangeInt("-classes", "markov: symbols K", NULL, o->classes, &o->classes, NULL, 2, 65536));
-    PetscCall(PetscOptionsReal("-p_stay", "markov: probability of repeating the previous symbol, 0..1", NULL,
-                               o->p_stay, &o->p_stay, NULL));
+    PetscCall(PetscOptionsReal("-p_stay", "markov: probability of repeating the previous symbol, 0..1", NULL, o->p_stay,
+                               &o->p_stay, NULL));
     PetscCall(PetscOptionsReal("-tau", "markov: jumps go to w ~ exp(-w/tau) (0: uniformly to another symbol)", NULL,
                                o->tau, &o->tau, NULL));
   }
-  PetscCall(PetscOptionsString("-in", "wav: a directory tree of audio files or a list file (one path per line, "
-                               "relative to the list's folder); text: a text file (required)", NULL, o->in, o->in,
-                               sizeof o->in, NULL));
-  PetscCall(PetscOptionsString("-out", "output directory for train.nc, valid.nc, test.nc; created if missing (required)",
-                               NULL, o->out, o->out, sizeof o->out, NULL));
+  PetscCall(PetscOptionsString("-in",
+                               "wav: a directory tree of audio files or a list file (one path per line, "
+                               "relative to the list's folder); text: a text file (required)",
+                               NULL, o->in, o->in, sizeof o->in, NULL));
+  PetscCall(PetscOptionsString("-out",
+                               "output directory for train.nc, valid.nc, test.nc; created if missing (required)", NULL,
+                               o->out, o->out, sizeof o->out, NULL));
   o->length = o->markov ? 64 : o->text ? 250 : 16000;
-  PetscCall(PetscOptionsInt("-length", "dims per example: samples (wav, default 16000) or characters (text, default "
-                            "250); 1..1073741824", NULL, o->length, &o->length, NULL));
+  PetscCall(PetscOptionsInt("-length",
+                            "dims per example: samples (wav, default 16000) or characters (text, default "
+                            "250); 1..1073741824",
+                            NULL, o->length, &o->length, NULL));
   o->valid_frac = o->text ? 0.05 : 0.1;
   o->test_frac = o->text ? 0.05 : 0.1;
-  PetscCall(PetscOptionsReal("-valid_frac", "share for valid, 0..1 (wav: of the speakers, hashed, only without split "
-                             "lists, default 0.1; text: the tail block before test, default 0.05)", NULL,
-                             o->valid_frac, &o->valid_frac, &vset));
-  PetscCall(PetscOptionsReal("-test_frac", "share for test, 0..1, valid_frac + test_frac < 1 (wav default 0.1: hashed "
-                             "speakers; text default 0.05: the last block)", NULL, o->test_frac, &o->test_frac, &tset));
+  PetscCall(PetscOptionsReal("-valid_frac",
+                             "share for valid, 0..1 (wav: of the speakers, hashed, only without split "
+                             "lists, default 0.1; text: the tail block before test, default 0.05)",
+                             NULL, o->valid_frac, &o->valid_frac, &vset));
+  PetscCall(PetscOptionsReal("-test_frac",
+                             "share for test, 0..1, valid_frac + test_frac < 1 (wav default 0.1: hashed "
+                             "speakers; text default 0.05: the last block)",
+                             NULL, o->test_frac, &o->test_frac, &tset));
   o->fracs_set = vset || tset ? PETSC_TRUE : PETSC_FALSE;
   o->seed = 0;
   PetscCall(PetscOptionsInt("-seed", "wav: seed of the hashed speaker split, >= 0", NULL, o->seed, &o->seed, NULL));
   o->sample_rate = 16000;
-  PetscCall(PetscOptionsInt("-sample_rate", "wav: sample rate in Hz, 1..768000; files at other rates are bad input "
-                            "unless -resample", NULL, o->sample_rate, &o->sample_rate, &wav_only[0]));
-  PetscCall(PetscOptionsBool("-resample", "wav: convert files at other rates (windowed-sinc, Kaiser window, 32 zero "
-                             "crossings)", NULL, o->resample, &o->resample, &wav_only[1]));
-  PetscCall(PetscOptionsBool("-convert", "wav: accept any channel count (averaged to mono) and sample format "
-                             "(8/24/32-bit, float); without it only mono 16-bit PCM is accepted", NULL, o->convert,
-                             &o->convert, &wav_only[2]));
-  PetscCall(PetscOptionsEList("-on_bad", "wav: a malformed or mismatching file (reported by name) stops the run "
-                              "(error) or is left out (skip)", NULL, on_bad, 2, on_bad[0], &bad, &wav_only[3]));
+  PetscCall(PetscOptionsInt("-sample_rate",
+                            "wav: sample rate in Hz, 1..768000; files at other rates are bad input "
+                            "unless -resample",
+                            NULL, o->sample_rate, &o->sample_rate, &wav_only[0]));
+  PetscCall(PetscOptionsBool("-resample",
+                             "wav: convert files at other rates (windowed-sinc, Kaiser window, 32 zero "
+                             "crossings)",
+                             NULL, o->resample, &o->resample, &wav_only[1]));
+  PetscCall(PetscOptionsBool("-convert",
+                             "wav: accept any channel count (averaged to mono) and sample format "
+                             "(8/24/32-bit, float); without it only mono 16-bit PCM is accepted",
+                             NULL, o->convert, &o->convert, &wav_only[2]));
+  PetscCall(PetscOptionsEList("-on_bad",
+                              "wav: a malformed or mismatching file (reported by name) stops the run "
+                              "(error) or is left out (skip)",
+                              NULL, on_bad, 2, on_bad[0], &bad, &wav_only[3]));
   o->on_bad_skip = bad == 1 ? PETSC_TRUE : PETSC_FALSE;
-  PetscCall(PetscOptionsString("-valid_list", "wav: list of relative paths that form valid (default: "
-                               "validation_list.txt in a directory -in, when present)", NULL, o->valid_list,
-                               o->valid_list, sizeof o->valid_list, &wav_only[4]));
-  PetscCall(PetscOptionsString("-test_list", "wav: list of relative paths that form test (default: testing_list.txt "
-                               "in a directory -in, when present)", NULL, o->test_list, o->test_list,
-                               sizeof o->test_list, &wav_only[5]));
+  PetscCall(PetscOptionsString("-valid_list",
+                               "wav: list of relative paths that form valid (default: "
+                               "validation_list.txt in a directory -in, when present)",
+                               NULL, o->valid_list, o->valid_list, sizeof o->valid_list, &wav_only[4]));
+  PetscCall(PetscOptionsString("-test_list",
+                               "wav: list of relative paths that form test (default: testing_list.txt "
+                               "in a directory -in, when present)",
+                               NULL, o->test_list, o->test_list, sizeof o->test_list, &wav_only[5]));
   PetscCall(PetscOptionsBool("-digits_only", "wav: only files in folders zero..nine (SC09 out of Speech Commands)",
                              NULL, o->digits_only, &o->digits_only, &wav_only[6]));
   PetscOptionsEnd();
@@ -128,8 +147,8 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
              "wav only");
   PetscCheck(!o->markov || (o->p_stay >= 0 && o->p_stay <= 1 && o->tau >= 0), comm, ARDM_ERR_INPUT,
              "-p_stay %g, -tau %g: expected 0 <= p_stay <= 1 and tau >= 0", (double)o->p_stay, (double)o->tau);
-  PetscCheck(o->markov || o->in[0], comm, ARDM_ERR_INPUT, "missing -in: give the %s", o->text ? "text file" :
-             "directory of audio files or a list file");
+  PetscCheck(o->markov || o->in[0], comm, ARDM_ERR_INPUT, "missing -in: give the %s",
+             o->text ? "text file" : "directory of audio files or a list file");
   PetscCheck(o->length >= 1 && o->length <= (1 << 30), comm, ARDM_ERR_INPUT, "-length %d: expected 1..1073741824",
              (int)o->length);
   PetscCheck(o->sample_rate >= 1 && o->sample_rate <= 768000, comm, ARDM_ERR_INPUT,
@@ -143,10 +162,9 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
 
 /* Lists bad files by name on stderr (rank 0, in file order). Each rank sends its first
    MAX_REPORTED lines. */
-static PetscErrorCode report_bad(MPI_Comm comm, const char *lines, int64_t nbad_total, PetscBool skip)
-{
+static PetscErrorCode report_bad(MPI_Comm comm, const char *lines, int64_t nbad_total, PetscBool skip) {
   PetscMPIInt rank, size, len = (PetscMPIInt)strlen(lines), *lens = NULL, *offs = NULL, total = 0;
-  char       *all = NULL;
+  char *all = NULL;
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -165,8 +183,9 @@ static PetscErrorCode report_bad(MPI_Comm comm, const char *lines, int64_t nbad_
   if (rank == 0) {
     all[total] = 0;
     fprintf(stderr, "%s", all);
-    if (skip) fprintf(stderr, "ardm prep: skipped %lld bad audio file%s (-on_bad skip)\n", (long long)nbad_total,
-                      nbad_total == 1 ? "" : "s");
+    if (skip)
+      fprintf(stderr, "ardm prep: skipped %lld bad audio file%s (-on_bad skip)\n", (long long)nbad_total,
+              nbad_total == 1 ? "" : "s");
     fflush(stderr);
     PetscCall(PetscFree2(lens, offs));
     PetscCall(PetscFree(all));
@@ -174,12 +193,12 @@ static PetscErrorCode report_bad(MPI_Comm comm, const char *lines, int64_t nbad_
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode print_split_summary(MPI_Comm comm, const prep_opts *o, const file_list *fl)
-{
+static PetscErrorCode print_split_summary(MPI_Comm comm, const prep_opts *o, const file_list *fl) {
   PetscFunctionBegin;
   if (fl->from_lists)
-    PetscCall(PetscPrintf(comm, "ardm prep: splits from lists: valid %lld entries (%lld files matched), test %lld "
-                                "entries (%lld matched); the other %lld files are train\n",
+    PetscCall(PetscPrintf(comm,
+                          "ardm prep: splits from lists: valid %lld entries (%lld files matched), test %lld "
+                          "entries (%lld matched); the other %lld files are train\n",
                           (long long)fl->list_entries[SPLIT_VALID], (long long)fl->list_matched[SPLIT_VALID],
                           (long long)fl->list_entries[SPLIT_TEST], (long long)fl->list_matched[SPLIT_TEST],
                           (long long)fl->list_matched[SPLIT_TRAIN]));
@@ -192,22 +211,21 @@ static PetscErrorCode print_split_summary(MPI_Comm comm, const prep_opts *o, con
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
-{
-  file_list_opts lo = {o->in, o->valid_list, o->test_list, o->valid_frac, o->test_frac, (uint64_t)o->seed,
-                       o->digits_only};
-  file_list      fl;
-  wav_reader     rd;
-  PetscMPIInt    rank, size;
-  int64_t        D = o->length, lo_i, hi_i, kept = 0, nbad = 0, nbad_total, haslab = 0, nreported = 0;
-  uint16_t      *x = NULL;
-  int           *label = NULL, *split = NULL;
-  int64_t       *rows = NULL;
-  char          *lines = NULL, why[512];
-  size_t         lines_used = 0, lines_cap = 0;
-  prep_part      part[NSPLITS];
-  prep_data      d;
-  int            nomem = 0;
+static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o) {
+  file_list_opts lo = {o->in,        o->valid_list,     o->test_list,  o->valid_frac,
+                       o->test_frac, (uint64_t)o->seed, o->digits_only};
+  file_list fl;
+  wav_reader rd;
+  PetscMPIInt rank, size;
+  int64_t D = o->length, lo_i, hi_i, kept = 0, nbad = 0, nbad_total, haslab = 0, nreported = 0;
+  uint16_t *x = NULL;
+  int *label = NULL, *split = NULL;
+  int64_t *rows = NULL;
+  char *lines = NULL, why[512];
+  size_t lines_used = 0, lines_cap = 0;
+  prep_part part[NSPLITS];
+  prep_data d;
+  int nomem = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -223,14 +241,17 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
   wav_reader_init(&rd, (int)o->sample_rate, D, o->resample, o->convert);
   for (int64_t i = lo_i; i < hi_i && !nomem; i++) {
     int st = wav_read(&rd, fl.path[i], x + kept * D, why, sizeof why);
-    if (st == WAV_NOMEM) nomem = 1;
+    if (st == WAV_NOMEM)
+      nomem = 1;
     else if (st == WAV_BAD) {
       if (nreported++ < MAX_REPORTED) { /* "ardm prep: bad audio file PATH: WHY\n" */
         size_t need = strlen(fl.path[i]) + strlen(why) + 64;
         if (lines_used + need > lines_cap) {
           char *p = (char *)realloc(lines, lines_cap = 2 * (lines_cap + need));
-          if (!p) nomem = 1;
-          else lines = p;
+          if (!p)
+            nomem = 1;
+          else
+            lines = p;
         }
         if (!nomem)
           lines_used += (size_t)snprintf(lines + lines_used, lines_cap - lines_used, "ardm prep: %s %s: %s\n",
@@ -251,7 +272,8 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
   free(lines);
   PetscCheck(!nbad_total || o->on_bad_skip, comm, ARDM_ERR_INPUT,
              "-in %s: %lld of %lld audio files are malformed or do not match the options (listed above); fix them, "
-             "or leave them out with -on_bad skip", o->in, (long long)nbad_total, (long long)fl.n);
+             "or leave them out with -on_bad skip",
+             o->in, (long long)nbad_total, (long long)fl.n);
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &haslab, 1, MPI_INT64_T, MPI_MAX, comm));
 
   /* this rank's rows of each split, in file order (rows[] is partitioned by split) */
@@ -266,8 +288,8 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
   PetscCheck(part[0].total + part[1].total + part[2].total > 0, comm, ARDM_ERR_INPUT,
              "-in %s: no usable audio files (all %lld were bad)", o->in, (long long)fl.n);
   PetscCall(PetscPrintf(comm, "ardm prep: %lld audio files -> train %lld, valid %lld, test %lld examples%s\n",
-                        (long long)fl.n, (long long)part[0].total, (long long)part[1].total,
-                        (long long)part[2].total, haslab ? " with digit labels" : ""));
+                        (long long)fl.n, (long long)part[0].total, (long long)part[1].total, (long long)part[2].total,
+                        haslab ? " with digit labels" : ""));
   memset(&d, 0, sizeof d);
   d.D = D;
   d.K = 65536;
@@ -286,13 +308,12 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
 }
 
 /* Rank 0: reads and cleans the whole text file into *text (malloc'd). Returns 0 or errno. */
-static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw)
-{
-  FILE          *f = fopen(path, "rb");
-  unsigned char  buf[1 << 16];
-  size_t         got, cap = 1 << 20;
-  text_cleaner   c;
-  int            err = 0;
+static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw) {
+  FILE *f = fopen(path, "rb");
+  unsigned char buf[1 << 16];
+  size_t got, cap = 1 << 20;
+  text_cleaner c;
+  int err = 0;
   *n = *nraw = 0;
   *text = NULL;
   if (!f) return errno;
@@ -303,8 +324,10 @@ static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw)
     if ((size_t)*n + text_clean_bound(got) > cap) {
       char *p;
       while ((size_t)*n + text_clean_bound(got) > cap) cap *= 2;
-      if (!(p = (char *)realloc(*text, cap))) err = ENOMEM;
-      else *text = p;
+      if (!(p = (char *)realloc(*text, cap)))
+        err = ENOMEM;
+      else
+        *text = p;
     }
     if (!err) *n += (int64_t)text_clean(&c, buf, got, *text + *n);
     *nraw += (int64_t)got;
@@ -314,16 +337,15 @@ static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw)
   return err;
 }
 
-static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
-{
+static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o) {
   PetscMPIInt rank, size;
-  char       *text = NULL;
-  int64_t     n = 0, nraw = 0, L = o->length, nchunks, count[NSPLITS], first[NSPLITS], hdr[2];
-  int         err = 0;
-  uint8_t    *sym = NULL;
-  int64_t    *rows = NULL;
-  prep_part   part[NSPLITS];
-  prep_data   d;
+  char *text = NULL;
+  int64_t n = 0, nraw = 0, L = o->length, nchunks, count[NSPLITS], first[NSPLITS], hdr[2];
+  int err = 0;
+  uint8_t *sym = NULL;
+  int64_t *rows = NULL;
+  prep_part part[NSPLITS];
+  prep_data d;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -363,10 +385,11 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
     part[s].rows = rows + first[s] + a;
   }
   PetscCall(prep_parts_sum(comm, part));
-  PetscCall(PetscPrintf(comm, "ardm prep: %s: %lld bytes -> %lld characters after cleaning -> %lld chunks of %lld: "
-                              "train %lld, valid %lld, test %lld (%lld characters left over)\n",
-                        o->in, (long long)nraw, (long long)n, (long long)nchunks, (long long)L,
-                        (long long)count[0], (long long)count[1], (long long)count[2], (long long)(n - nchunks * L)));
+  PetscCall(PetscPrintf(comm,
+                        "ardm prep: %s: %lld bytes -> %lld characters after cleaning -> %lld chunks of %lld: "
+                        "train %lld, valid %lld, test %lld (%lld characters left over)\n",
+                        o->in, (long long)nraw, (long long)n, (long long)nchunks, (long long)L, (long long)count[0],
+                        (long long)count[1], (long long)count[2], (long long)(n - nchunks * L)));
   memset(&d, 0, sizeof d);
   d.D = L;
   d.K = TEXT_K;
@@ -380,10 +403,9 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
 }
 
 /* Synthetic train/valid/test sets, each from its own seed (seed, seed + 1, seed + 2). */
-static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o)
-{
+static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o) {
   const char *const splits[] = {"train", "valid", "test"};
-  int64_t           n[3] = {o->n, (int64_t)(o->n * o->valid_frac + 0.5), (int64_t)(o->n * o->test_frac + 0.5)};
+  int64_t n[3] = {o->n, (int64_t)(o->n * o->valid_frac + 0.5), (int64_t)(o->n * o->test_frac + 0.5)};
   PetscFunctionBegin;
   for (int s = 0; s < 3; s++) {
     char path[PATH_MAX + 16];
@@ -398,9 +420,8 @@ static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cmd_prep(int npos, char **pos)
-{
-  MPI_Comm  comm = PETSC_COMM_WORLD;
+PetscErrorCode cmd_prep(int npos, char **pos) {
+  MPI_Comm comm = PETSC_COMM_WORLD;
   prep_opts o;
   PetscBool help_only;
 
@@ -410,8 +431,11 @@ PetscErrorCode cmd_prep(int npos, char **pos)
   PetscCall(prep_options(comm, &o, &help_only));
   if (help_only) PetscFunctionReturn(0);
   PetscCall(prep_out_dir(comm, o.out));
-  if (o.markov) PetscCall(prep_markov(comm, &o));
-  else if (o.text) PetscCall(prep_text(comm, &o));
-  else PetscCall(prep_audio(comm, &o));
+  if (o.markov)
+    PetscCall(prep_markov(comm, &o));
+  else if (o.text)
+    PetscCall(prep_text(comm, &o));
+  else
+    PetscCall(prep_audio(comm, &o));
   PetscFunctionReturn(0);
 }

@@ -12,20 +12,19 @@
 const char *const split_names[NSPLITS] = {"train", "valid", "test"};
 
 /* File name endings taken from a directory tree (case-insensitive): what libsndfile reads. */
-static const char *const audio_exts[] = {"wav", "wave", "flac", "ogg", "oga", "aif", "aiff", "aifc",
-                                         "au",  "snd",  "caf",  "w64", "rf64", NULL};
+static const char *const audio_exts[] = {"wav",  "wave", "flac", "ogg", "oga", "aif",  "aiff",
+                                         "aifc", "au",   "snd",  "caf", "w64", "rf64", NULL};
 #define MAX_DEPTH 32 /* directory nesting limit (also stops symbolic-link loops) */
 
 typedef struct {
-  char  **s;
+  char **s;
   int64_t n, cap;
 } strvec;
 
-static int strvec_push(strvec *v, const char *s)
-{
+static int strvec_push(strvec *v, const char *s) {
   if (v->n == v->cap) {
     int64_t cap = v->cap ? 2 * v->cap : 1024;
-    char  **p = (char **)realloc(v->s, (size_t)cap * sizeof *p);
+    char **p = (char **)realloc(v->s, (size_t)cap * sizeof *p);
     if (!p) return 1;
     v->s = p;
     v->cap = cap;
@@ -35,19 +34,21 @@ static int strvec_push(strvec *v, const char *s)
   return 0;
 }
 
-static void strvec_free(strvec *v)
-{
+static void strvec_free(strvec *v) {
   for (int64_t i = 0; i < v->n; i++) free(v->s[i]);
   free(v->s);
   memset(v, 0, sizeof *v);
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-static int in_sorted(const strvec *v, const char *s) { return v->n && bsearch(&s, v->s, (size_t)v->n, sizeof(char *), cmp_str); }
+static int in_sorted(const strvec *v, const char *s) {
+  return v->n && bsearch(&s, v->s, (size_t)v->n, sizeof(char *), cmp_str);
+}
 
-static int is_audio_name(const char *name)
-{
+static int is_audio_name(const char *name) {
   const char *dot = strrchr(name, '.');
   if (!dot || dot == name) return 0;
   for (int i = 0; audio_exts[i]; i++)
@@ -57,12 +58,11 @@ static int is_audio_name(const char *name)
 
 /* Appends the relative paths of the audio files under root/rel to out (unsorted). Hidden
    entries (names starting with '.') are skipped. Returns 0, or 1 with msg filled. */
-static int walk(const char *root, const char *rel, int depth, strvec *out, char *msg, size_t len)
-{
-  char           dir[PATH_MAX], child_rel[PATH_MAX], child[PATH_MAX];
-  DIR           *d;
+static int walk(const char *root, const char *rel, int depth, strvec *out, char *msg, size_t len) {
+  char dir[PATH_MAX], child_rel[PATH_MAX], child[PATH_MAX];
+  DIR *d;
   struct dirent *e;
-  int            rc = 0;
+  int rc = 0;
 
   if (snprintf(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel) >= (int)sizeof dir) {
     snprintf(msg, len, "-in %s: path too long under it", root);
@@ -94,13 +94,12 @@ static int walk(const char *root, const char *rel, int depth, strvec *out, char 
 
 /* Reads a list file: one path per line; blank lines and lines starting with '#' are skipped,
    surrounding white space and a leading "./" are removed. */
-static int read_lines(const char *what, const char *path, strvec *out, char *msg, size_t len)
-{
-  FILE   *f = fopen(path, "r");
-  char   *line = NULL;
-  size_t  cap = 0;
+static int read_lines(const char *what, const char *path, strvec *out, char *msg, size_t len) {
+  FILE *f = fopen(path, "r");
+  char *line = NULL;
+  size_t cap = 0;
   ssize_t got;
-  int     rc = 0;
+  int rc = 0;
   if (!f) {
     snprintf(msg, len, "%s %s: cannot read: %s", what, path, strerror(errno));
     return 1;
@@ -128,8 +127,7 @@ static uint64_t mix64(uint64_t z) /* splitmix64's finaliser */
   return z ^ (z >> 31);
 }
 
-int file_list_hash_split(const char *speaker, uint64_t seed, double valid_frac, double test_frac)
-{
+int file_list_hash_split(const char *speaker, uint64_t seed, double valid_frac, double test_frac) {
   uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
   for (const unsigned char *p = (const unsigned char *)speaker; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
   double u = (double)(mix64(h ^ mix64(seed + 0x9e3779b97f4a7c15ULL)) >> 11) * 0x1.0p-53;
@@ -138,24 +136,22 @@ int file_list_hash_split(const char *speaker, uint64_t seed, double valid_frac, 
 
 /* Loads a split list: the explicit file, or dflt when it exists (dflt may be NULL). */
 static int load_split_list(const char *what, const char *given, const char *dflt, strvec *v, int *loaded, char *msg,
-                           size_t len)
-{
+                           size_t len) {
   struct stat st;
   const char *p = given[0] ? given : dflt;
   *loaded = 0;
   if (!p || (!given[0] && stat(p, &st))) return 0;
   if (read_lines(what, p, v, msg, len)) return 1;
-  qsort(v->s, (size_t)v->n, sizeof(char *), cmp_str);
+  if (v->n) qsort(v->s, (size_t)v->n, sizeof(char *), cmp_str);
   *loaded = 1;
   return 0;
 }
 
-static int append(file_list *fl, size_t *cap, const char *s)
-{
+static int append(file_list *fl, size_t *cap, const char *s) {
   size_t n = strlen(s) + 1;
   if (fl->poolsize + n > *cap) {
     size_t c = 2 * (*cap + n);
-    char  *p = (char *)realloc(fl->pool, c);
+    char *p = (char *)realloc(fl->pool, c);
     if (!p) return 1;
     fl->pool = p;
     *cap = c;
@@ -166,14 +162,13 @@ static int append(file_list *fl, size_t *cap, const char *s)
 }
 
 /* Everything rank 0 does: list, filter, split, label, pack. Returns 0 or 1 with msg. */
-static int build_rank0(const file_list_opts *o, file_list *fl, char *msg, size_t len)
-{
+static int build_rank0(const file_list_opts *o, file_list *fl, char *msg, size_t len) {
   struct stat st;
-  strvec      files = {0}, lists[NSPLITS] = {{0}};
-  char        base[PATH_MAX], path[2 * PATH_MAX], dv[PATH_MAX + 32], dt[PATH_MAX + 32], spk[256];
-  int         listmode, loaded_v = 0, loaded_t = 0, rc = 1;
-  size_t      cap = 0;
-  int64_t     cap_n = 0;
+  strvec files = {0}, lists[NSPLITS] = {{0}};
+  char base[PATH_MAX], path[2 * PATH_MAX], dv[PATH_MAX + 32], dt[PATH_MAX + 32], spk[256];
+  int listmode, loaded_v = 0, loaded_t = 0, rc = 1;
+  size_t cap = 0;
+  int64_t cap_n = 0;
 
   if (!o->in[0]) {
     snprintf(msg, len, "missing -in: give a directory of audio files or a list file (one path per line)");
@@ -187,12 +182,14 @@ static int build_rank0(const file_list_opts *o, file_list *fl, char *msg, size_t
   snprintf(base, sizeof base, "%s", o->in);
   if (listmode) {
     char *slash = strrchr(base, '/');
-    if (slash) *slash = 0;
-    else snprintf(base, sizeof base, ".");
+    if (slash)
+      *slash = 0;
+    else
+      snprintf(base, sizeof base, ".");
     if (read_lines("-in list", o->in, &files, msg, len)) goto done;
   } else {
     if (walk(o->in, "", 0, &files, msg, len)) goto done;
-    qsort(files.s, (size_t)files.n, sizeof(char *), cmp_str);
+    if (files.n) qsort(files.s, (size_t)files.n, sizeof(char *), cmp_str);
   }
   snprintf(dv, sizeof dv, "%s/validation_list.txt", base);
   snprintf(dt, sizeof dt, "%s/testing_list.txt", base);
@@ -204,13 +201,17 @@ static int build_rank0(const file_list_opts *o, file_list *fl, char *msg, size_t
 
   for (int64_t i = 0; i < files.n; i++) {
     const char *rel = files.s[i];
-    int         label, split;
-    if (rel[0] == '/') snprintf(path, sizeof path, "%s", rel);
-    else snprintf(path, sizeof path, "%s/%s", base, rel);
+    int label, split;
+    if (rel[0] == '/')
+      snprintf(path, sizeof path, "%s", rel);
+    else
+      snprintf(path, sizeof path, "%s/%s", base, rel);
     label = wav_label_from_path(path);
     if (o->digits_only && label < 0) continue;
     if (fl->from_lists) {
-      split = in_sorted(&lists[SPLIT_TEST], rel) ? SPLIT_TEST : in_sorted(&lists[SPLIT_VALID], rel) ? SPLIT_VALID : SPLIT_TRAIN;
+      split = in_sorted(&lists[SPLIT_TEST], rel)    ? SPLIT_TEST
+              : in_sorted(&lists[SPLIT_VALID], rel) ? SPLIT_VALID
+                                                    : SPLIT_TRAIN;
       fl->list_matched[split]++;
     } else {
       wav_speaker(rel, spk, sizeof spk);
@@ -236,9 +237,12 @@ static int build_rank0(const file_list_opts *o, file_list *fl, char *msg, size_t
     fl->n++;
   }
   if (!fl->n) {
-    if (listmode) snprintf(msg, len, "-in %s: the list names no audio files%s", o->in, o->digits_only ? " in digit-word folders" : "");
-    else snprintf(msg, len, "-in %s: no audio files found (looked for .wav, .flac, .ogg, .aiff, .au, ...%s)", o->in,
-                  o->digits_only ? " in folders zero..nine" : "");
+    if (listmode)
+      snprintf(msg, len, "-in %s: the list names no audio files%s", o->in,
+               o->digits_only ? " in digit-word folders" : "");
+    else
+      snprintf(msg, len, "-in %s: no audio files found (looked for .wav, .flac, .ogg, .aiff, .au, ...%s)", o->in,
+               o->digits_only ? " in folders zero..nine" : "");
     goto done;
   }
   rc = 0;
@@ -248,12 +252,11 @@ done:
   return rc;
 }
 
-PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list *fl)
-{
+PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list *fl) {
   PetscMPIInt rank;
-  char        msg[PATH_MAX + 256] = "";
-  int         bad = 0;
-  int64_t     hdr[8]; /* n, poolsize, from_lists, matched[3], entries valid/test */
+  char msg[PATH_MAX + 256] = "";
+  int bad = 0;
+  int64_t hdr[8]; /* n, poolsize, from_lists, matched[3], entries valid/test */
 
   PetscFunctionBegin;
   memset(fl, 0, sizeof *fl);
@@ -296,8 +299,7 @@ PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list
   PetscFunctionReturn(0);
 }
 
-void file_list_free(file_list *fl)
-{
+void file_list_free(file_list *fl) {
   free(fl->pool);
   free(fl->path);
   free(fl->rel);

@@ -11,14 +11,14 @@
 #include <stdint.h>
 
 typedef struct {
-  int     sample_rate; /* target rate (Hz) */
-  int64_t length;      /* samples per example */
-  int     resample;    /* convert files at other rates instead of rejecting them */
-  int     convert;     /* accept any channel count and sample format */
+  int sample_rate; /* target rate (Hz) */
+  int64_t length;  /* samples per example */
+  int resample;    /* convert files at other rates instead of rejecting them */
+  int convert;     /* accept any channel count and sample format */
   /* scratch buffers, grown on demand and kept between files */
-  short  *sbuf;
-  float  *fbuf, *rbuf;
-  size_t  scap, fcap, rcap;
+  short *sbuf;
+  float *fbuf, *rbuf;
+  size_t scap, fcap, rcap;
 } wav_reader;
 
 void wav_reader_init(wav_reader *r, int sample_rate, int64_t length, int resample, int convert);
