@@ -55,7 +55,7 @@ $(BUILD)/obj $(BUILD)/tests $(BUILD)/bench $(BIN):
 # data recipes (espeak-ng, sox, flac), numpy reference tests, and a private Slurm for job tests.
 DEB_PKGS := make gcc pkg-config libopenmpi-dev openmpi-bin libscalapack-openmpi-dev libnetcdf-mpi-dev \
   netcdf-bin petsc-dev libopenblas-dev libsndfile1-dev librandom123-dev espeak-ng sox flac \
-  python3-numpy python3-netcdf4 slurm-wlm munge libespeak-ng-dev jargon-text
+  python3-numpy python3-netcdf4 slurm-wlm munge libespeak-ng-dev jargon-text valgrind
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
