@@ -29,19 +29,22 @@ check restart-losst-bitwise $NC same "$T/r2/loss_t.nc" "$T/rs/loss_t.nc" loss 0
 ok train-resume-on-1-rank ardm_np 1 train $SMALL -steps 20 -out "$T/rs1" -resume
 check resume-1-rank-params $NC same "$T/r2/checkpoint.nc" "$T/rs1/checkpoint.nc" params 1e-5
 
-# SIGUSR1 mid-run: checkpoint, exit code 3, resume completes with the uninterrupted result
-MED="-data $T/mk/train.nc -batch 8 -lr 1e-3 -model_blocks 6 -model_channels 96 -model_cycle 3 -log_every 5 -seed 9 -steps 80"
+# SIGUSR1 mid-run: checkpoint, exit code 3, resume completes with the uninterrupted result. The
+# signal is sent once the run has logged step 10 of 400, so it lands mid-run on any machine speed.
+MED="-data $T/mk/train.nc -batch 8 -lr 1e-3 -model_blocks 6 -model_channels 64 -model_cycle 3 -log_every 5 -seed 9 -steps 400"
 ok train-uninterrupted ardm_np 2 train $MED -out "$T/u"
 mpirun -n 2 "$ARDM" train $MED -out "$T/sig" >"$T/sig.log" 2>&1 &
 pid=$!
-sleep 3
+for i in $(seq 1 600); do grep -q '^step  *10 ' "$T/sig.log" && break; sleep 0.1; done
 kill -USR1 $pid
 wait $pid
 rc=$?
 check signal-exit-code-3 sh -c "test $rc -eq 3 || { echo 'exit $rc (0 means the run ended before the signal)'; tail -3 '$T/sig.log'; exit 1; }"
 check signal-wrote-checkpoint grep -q 'signal received at step' "$T/sig.log"
+check signal-stopped-mid-run sh -c "! grep -q '^step  *400 ' '$T/sig.log'"
 ok train-resume-after-signal ardm_np 2 train $MED -out "$T/sig" -resume
 check signal-resume-params-bitwise $NC same "$T/u/checkpoint.nc" "$T/sig/checkpoint.nc" params 0
+check signal-resume-log-bitwise $NC same "$T/u/train_log.nc" "$T/sig/train_log.nc" loss 0
 
 # learning: a first-order Markov chain (K = 4, D = 64, stay 0.7) to within 5% of its entropy
 ok make-markov-64 ardm_np 2 prep -format markov -out "$T/m64" -n 512 -length 64 -classes 4 -p_stay 0.7 -seed 5 \
