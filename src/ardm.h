@@ -38,6 +38,10 @@ PetscErrorCode ardm_errors_init(const char *name);
 /* Maps an error code returned to main to the process exit status (aborting if internal). */
 int ardm_errors_finish(PetscErrorCode ierr);
 
+/* Keeps glibc from returning freed large blocks to the kernel (first-touch page faults are
+   very expensive on these VMs, also inside MPI's temporary buffers); call once at start-up. */
+void ardm_memory_init(void);
+
 /* Checked allocation of large buffers (zero-filled, touched once at setup). */
 PetscErrorCode ardm_alloc(size_t bytes, void *ptr);
 void           ardm_free(void *ptr);

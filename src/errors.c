@@ -81,6 +81,12 @@ PetscErrorCode ardm_check_all_impl(MPI_Comm comm, PetscBool ok, int line, const 
   PetscFunctionReturn(PetscError(comm, line, func, file, ARDM_ERR_INPUT, PETSC_ERROR_INITIAL, "%s", msg));
 }
 
+void ardm_memory_init(void)
+{
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 PetscErrorCode ardm_alloc(size_t bytes, void *ptr)
 {
   void *p;

@@ -3,7 +3,6 @@
 #include "ardm.h"
 #include "commands.h"
 #include "opts.h"
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,10 +48,7 @@ int main(int argc, char **argv)
   char         **pargv;
   PetscErrorCode ierr;
 
-  /* Large buffers are allocated once; keep glibc from handing them back to the kernel and
-     faulting them in again (first-touch page faults are very expensive on these VMs). */
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  ardm_memory_init();
 
   if (argc < 2 || !strcmp(argv[1], "-help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
     usage(stdout);
