@@ -9,7 +9,7 @@
 #define TILE  16  /* dims handled together, so loops over classes read contiguous rows */
 #define M_MAX 256 /* mixture components */
 
-static const char *const KIND_NAMES[] = {"categorical", "logistic_mixture", "stage_categorical"};
+static const char *const KIND_NAMES[] = {"categorical", "logistic_mixture", "stage_categorical", "stage_data"};
 
 const char *head_kind_name(head_kind kind) {
   return KIND_NAMES[kind];
@@ -17,12 +17,13 @@ const char *head_kind_name(head_kind kind) {
 
 PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind) {
   PetscFunctionBegin;
-  for (int k = 0; k < 3; k++)
+  for (int k = 0; k < 4; k++)
     if (!strcmp(name, KIND_NAMES[k])) {
       *kind = (head_kind)k;
       PetscFunctionReturn(0);
     }
-  SETERRQ(comm, ARDM_ERR_INPUT, "-head %s: expected categorical, logistic_mixture or stage_categorical", name);
+  SETERRQ(comm, ARDM_ERR_INPUT, "-head %s: expected categorical, logistic_mixture, stage_categorical or stage_data",
+          name);
 }
 
 PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S, int b, head *h) {
@@ -30,7 +31,7 @@ PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S
   PetscCheck(K >= 2, comm, ARDM_ERR_INPUT, "head: need K >= 2 classes (got %lld)", (long long)K);
   PetscCheck(kind != HEAD_LOGISTIC_MIXTURE || (M >= 1 && M <= M_MAX), comm, ARDM_ERR_INPUT,
              "head logistic_mixture: components must be in 1..%d (got %d)", M_MAX, M);
-  PetscCheck(kind != HEAD_STAGE_CATEGORICAL || (b >= 2 && S >= 1), comm, ARDM_ERR_INPUT,
+  PetscCheck((kind != HEAD_STAGE_CATEGORICAL && kind != HEAD_STAGE_DATA) || (b >= 2 && S >= 1), comm, ARDM_ERR_INPUT,
              "head stage_categorical: need -upscale_b >= 2 and >= 1 stage (got b %d, S %d)", b, S);
   h->kind = kind;
   h->K = K;
@@ -43,6 +44,7 @@ PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S
 int64_t head_outputs(const head *h) {
   switch (h->kind) {
   case HEAD_CATEGORICAL:
+  case HEAD_STAGE_DATA:
     return h->K;
   case HEAD_LOGISTIC_MIXTURE:
     return 3 * (int64_t)h->M;
@@ -162,6 +164,62 @@ static double mixture_dim(const head *h, const float *out, int64_t D, int64_t i,
   return lp;
 }
 
+/* argmax_k (logit_k / T + Gumbel_k) over n logits at stride D; T = 0: argmax logit. */
+static int32_t gumbel_max(const float *logits, int64_t n, int64_t D, double T, rng_stream *rng) {
+  int32_t best = 0;
+  double bv = -DBL_MAX;
+  for (int64_t k = 0; k < n; k++) {
+    double v = T > 0 ? logits[k * D] / T + rng_gumbel(rng) : logits[k * D];
+    if (v > bv) bv = v, best = (int32_t)k;
+  }
+  return best;
+}
+
+/* ---- data parametrization of the upscale stages ---- */
+
+/* b^r for the digit position r = S - 1 - stage. */
+static int64_t stage_pow(const head *h, int stage)
+{
+  int64_t p = 1;
+  for (int j = 0; j < h->S - 1 - stage; j++) p *= h->b;
+  return p;
+}
+
+/* log sum exp of logits[v * D] for v in lo..hi-1 */
+static double lse_range(const float *logits, int64_t D, int64_t lo, int64_t hi)
+{
+  double mx = -DBL_MAX, s = 0;
+  for (int64_t v = lo; v < hi; v++) mx = fmax(mx, logits[v * D]);
+  for (int64_t v = lo; v < hi; v++) s += exp(logits[v * D] - mx);
+  return mx + log(s);
+}
+
+/* One dim: log p(digit of x) = LSE(values with x's digits so far) - LSE(values consistent with
+   x_past); d(-w log p)/d logit_v = w (softmax over the consistent values - softmax over the
+   digit's values). */
+static double stage_data_dim(const head *h, const float *logits, int64_t D, int stage, int32_t x, double w,
+                             float *dlogits)
+{
+  int64_t pr = stage_pow(h, stage), pr1 = pr * h->b;
+  int64_t past = x / pr1 * pr1, blo = x / pr * pr;
+  int64_t chi = past + pr1 < h->K ? past + pr1 : h->K, bhi = blo + pr < h->K ? blo + pr : h->K;
+  double  lc = lse_range(logits, D, past, chi), lb = lse_range(logits, D, blo, bhi);
+  if (dlogits)
+    for (int64_t v = past; v < chi; v++) {
+      double q = exp(logits[v * D] - lc), qb = v >= blo && v < bhi ? exp(logits[v * D] - lb) : 0;
+      dlogits[v * D] += (float)(w * (q - qb));
+    }
+  return lb - lc;
+}
+
+int32_t head_sample_stage_data(const head *h, const float *out, int64_t D, int64_t i, int stage, int32_t past,
+                               double temperature, rng_stream *rng)
+{
+  int64_t pr = stage_pow(h, stage), pr1 = pr * h->b, hi = past + pr1 < h->K ? past + pr1 : h->K;
+  int32_t v = gumbel_max(out + (int64_t)past * D + i, hi - past, D, temperature, rng);
+  return (int32_t)(v / pr); /* the digit of past + v */
+}
+
 double head_loss(const head *h, const float *out, int64_t D, const int32_t *target, const uint8_t *mask,
                  const float *weight, int stage, float *logp, float *dout) {
   double total = 0.0;
@@ -169,6 +227,16 @@ double head_loss(const head *h, const float *out, int64_t D, const int32_t *targ
   if (h->kind == HEAD_STAGE_CATEGORICAL) {
     int64_t off = (int64_t)stage * h->b * D;
     return categorical_loss(out + off, h->b, D, target, mask, weight, logp, dout ? dout + off : NULL);
+  }
+  if (h->kind == HEAD_STAGE_DATA) {
+    for (int64_t i = 0; i < D; i++) {
+      double lp = mask[i] ? stage_data_dim(h, out + i, D, stage, target[i], weight ? weight[i] : 1.0,
+                                           dout ? dout + i : NULL)
+                          : 0.0;
+      if (logp) logp[i] = (float)lp;
+      total += lp;
+    }
+    return total;
   }
   for (int64_t i = 0; i < D; i++) {
     double lp;
@@ -184,17 +252,6 @@ double head_loss(const head *h, const float *out, int64_t D, const int32_t *targ
 }
 
 /* ---- sampling ---- */
-
-/* argmax_k (logit_k / T + Gumbel_k) over n logits at stride D; T = 0: argmax logit. */
-static int32_t gumbel_max(const float *logits, int64_t n, int64_t D, double T, rng_stream *rng) {
-  int32_t best = 0;
-  double bv = -DBL_MAX;
-  for (int64_t k = 0; k < n; k++) {
-    double v = T > 0 ? logits[k * D] / T + rng_gumbel(rng) : logits[k * D];
-    if (v > bv) bv = v, best = (int32_t)k;
-  }
-  return best;
-}
 
 int32_t head_sample(const head *h, const float *out, int64_t D, int64_t i, int stage, double temperature,
                     rng_stream *rng) {

@@ -12,13 +12,18 @@
      below the clamp). Computed in double with log-sigmoid / expm1 forms, so bins of width
      2/65535 do not cancel catastrophically.
    - HEAD_STAGE_CATEGORICAL: upscale ARDM, direct parametrization (ARDM.md section 3):
-     O = S*b logits; stage s uses out[s*b .. s*b+b), a b-way softmax over the stage's digit. */
+     O = S*b logits; stage s uses out[s*b .. s*b+b), a b-way softmax over the stage's digit.
+   - HEAD_STAGE_DATA: upscale ARDM, data parametrization (ARDM.md section 3): O = K logits over
+     the data values; at stage s the probability of digit d is the softmax mass of the values
+     whose first digits are x_past's followed by d, renormalised over the values consistent with
+     x_past (P-bar applied to softmax(logits), restricted and renormalised). Its target is the
+     full data value (x_past and the digit are derived from it). */
 #ifndef ARDM_HEADS_H
 #define ARDM_HEADS_H
 #include "ardm.h"
 #include "rng.h"
 
-typedef enum { HEAD_CATEGORICAL = 0, HEAD_LOGISTIC_MIXTURE = 1, HEAD_STAGE_CATEGORICAL = 2 } head_kind;
+typedef enum { HEAD_CATEGORICAL = 0, HEAD_LOGISTIC_MIXTURE = 1, HEAD_STAGE_CATEGORICAL = 2, HEAD_STAGE_DATA = 3 } head_kind;
 
 #define HEAD_MIXTURE_DEFAULT_M 30
 #define HEAD_LOG_SCALE_MIN     (-7.0)
@@ -58,5 +63,9 @@ double head_loss(const head *h, const float *out, int64_t D, const int32_t *targ
    on the logits, inverse-CDF for the logistic, both from rng. */
 int32_t head_sample(const head *h, const float *out, int64_t D, int64_t i, int stage, double temperature,
                     rng_stream *rng);
+/* HEAD_STAGE_DATA: draws stage s's digit of dim i given its x_past (Gumbel-max over the values
+   consistent with past at temperature T, then the digit of the value drawn). */
+int32_t head_sample_stage_data(const head *h, const float *out, int64_t D, int64_t i, int stage, int32_t past,
+                               double temperature, rng_stream *rng);
 
 #endif

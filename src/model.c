@@ -118,7 +118,7 @@ static void prepare_example(model m, int64_t e, const int32_t *xe, int64_t tg, c
     kn[i] = sigma[i] < t_in;
     tm[i] = !kn[i];
     cb[i] = kn[i] ? upscale_future(&m->u, s, xe[i]) : upscale_past(&m->u, s, xe[i]);
-    tb[i] = m->h.kind == HEAD_STAGE_CATEGORICAL ? upscale_digit(&m->u, s, xe[i]) : xe[i];
+    tb[i] = m->h.kind == HEAD_STAGE_CATEGORICAL ? upscale_digit(&m->u, s, xe[i]) : xe[i]; /* stage_data: the value */
   }
   fill_input(m, e, s, cb, kn);
   m->t[e] = (double)tg;
@@ -161,8 +161,9 @@ PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s,
     for (int64_t i = 0; i < D; i++) {
       int32_t v;
       if (!gen[b * D + i]) continue;
-      v = head_sample(&m->h, out, D, i, s, temperature, &streams[b]);
-      if (m->h.kind == HEAD_STAGE_CATEGORICAL) {
+      v = m->h.kind == HEAD_STAGE_DATA ? head_sample_stage_data(&m->h, out, D, i, s, xb[i], temperature, &streams[b])
+                                       : head_sample(&m->h, out, D, i, s, temperature, &streams[b]);
+      if (m->h.kind == HEAD_STAGE_CATEGORICAL || m->h.kind == HEAD_STAGE_DATA) {
         v = upscale_compose(&m->u, s, xb[i], v);
         if (v >= m->c.K) v = m->c.K - 1; /* a digit past K when K is not a power of b */
       }

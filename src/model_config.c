@@ -7,7 +7,7 @@
 
 PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_config *c)
 {
-  static const char *const heads[] = {"auto", "categorical", "logistic_mixture", "stage_categorical"};
+  static const char *const heads[] = {"auto", "categorical", "logistic_mixture", "stage_categorical", "stage_data"};
   PetscInt                 hk = (PetscInt)c->head + 1;
   char                     net[32] = "diffwave";
   PetscFunctionBegin;
@@ -22,8 +22,8 @@ PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_
                                  &c->cycle, NULL, 1, 30));
   PetscCall(PetscOptionsEList("-head",
                                "output head (auto: stage_categorical when upscaling, logistic_mixture when K > 256, "
-                               "else categorical)",
-                               "", heads, 4, heads[hk], &hk, NULL));
+                               "else categorical; stage_data: the upscale data parametrization, K outputs)",
+                               "", heads, 5, heads[hk], &hk, NULL));
   c->head = (head_kind)(hk - 1);
   PetscCall(PetscOptionsRangeInt("-mixtures", "logistic mixture components M", "", c->mixtures, &c->mixtures, NULL, 1,
                                  256));
@@ -46,8 +46,9 @@ PetscErrorCode model_config_finish(MPI_Comm comm, model_config *c)
   if (c->head == HEAD_AUTO)
     c->head = c->S > 1 ? HEAD_STAGE_CATEGORICAL : c->K > 256 ? HEAD_LOGISTIC_MIXTURE : HEAD_CATEGORICAL;
   if (c->S > 1)
-    PetscCheck(c->head == HEAD_STAGE_CATEGORICAL, comm, ARDM_ERR_INPUT,
-               "-upscale_b %d needs -head stage_categorical (the direct parametrization)", c->upscale_b);
+    PetscCheck(c->head == HEAD_STAGE_CATEGORICAL || c->head == HEAD_STAGE_DATA, comm, ARDM_ERR_INPUT,
+               "-upscale_b %d needs -head stage_categorical (direct) or stage_data (data parametrization)",
+               c->upscale_b);
   PetscCheck(c->head != HEAD_LOGISTIC_MIXTURE || c->K >= 3, comm, ARDM_ERR_INPUT,
              "-head logistic_mixture needs K >= 3");
   PetscFunctionReturn(0);
@@ -92,7 +93,7 @@ PetscErrorCode model_config_read(ncio_file *f, model_config *c)
     PetscCall(ncio_get_att_int(f, NC_GLOBAL, int_fields[i].name, &v));
     *(int *)((char *)c + int_fields[i].off) = (int)v;
   }
-  PetscCheck(c->head >= HEAD_CATEGORICAL && c->head <= HEAD_STAGE_CATEGORICAL, f->comm, ARDM_ERR_INPUT,
+  PetscCheck(c->head >= HEAD_CATEGORICAL && c->head <= HEAD_STAGE_DATA, f->comm, ARDM_ERR_INPUT,
              "%s: model_head = %d is not a known head", f->path, (int)c->head);
   PetscFunctionReturn(0);
 }
@@ -102,6 +103,7 @@ void model_config_describe(const model_config *c, size_t nparam, char *buf, size
   char hd[64];
   if (c->head == HEAD_LOGISTIC_MIXTURE) snprintf(hd, sizeof hd, "logistic_mixture(M=%d)", c->mixtures);
   else if (c->head == HEAD_STAGE_CATEGORICAL) snprintf(hd, sizeof hd, "stage_categorical(b=%d)", c->upscale_b ? c->upscale_b : c->K);
+  else if (c->head == HEAD_STAGE_DATA) snprintf(hd, sizeof hd, "stage_data(b=%d)", c->upscale_b ? c->upscale_b : c->K);
   else snprintf(hd, sizeof hd, "categorical");
   snprintf(buf, len, "diffwave B=%d C=%d cycle=%d kernel=%d D=%lld K=%d head=%s S=%d: %zu parameters (%.1f MB)",
            c->blocks, c->channels, c->cycle, c->kernel, (long long)c->D, c->K, hd, c->S, nparam,

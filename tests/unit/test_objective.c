@@ -62,6 +62,53 @@ static int test_unbiased_oa(void) { return check_unbiased(5, 0, HEAD_CATEGORICAL
 static int test_unbiased_mixture(void) { return check_unbiased(7, 0, HEAD_LOGISTIC_MIXTURE); }
 static int test_unbiased_upscale_b2(void) { return check_unbiased(16, 2, HEAD_STAGE_CATEGORICAL); }
 static int test_unbiased_upscale_b4(void) { return check_unbiased(16, 4, HEAD_STAGE_CATEGORICAL); }
+static int test_unbiased_data_param_b2(void) { return check_unbiased(16, 2, HEAD_STAGE_DATA); }
+static int test_unbiased_data_param_b4(void) { return check_unbiased(16, 4, HEAD_STAGE_DATA); }
+
+/* Data parametrization: at every stage and every x_past the digit probabilities sum to 1 over
+   the consistent values (K = 27 is not a power of b = 4, so the last blocks are short), and the
+   gradient matches central differences (logits in float, differences in double: step 1e-2 has
+   truncation error ~1e-5 relative here; tolerance 1e-3). */
+static int test_data_param_head(void)
+{
+  head       h;
+  const int  K = 27, b = 4, S = 3;
+  float      out[27], dout[27];
+  uint8_t    mask = 1;
+  rng_stream st;
+  CHECK_OK(head_setup(PETSC_COMM_SELF, HEAD_STAGE_DATA, K, 0, S, b, &h));
+  rng_init(&st, 8, 0, 0, RNG_MISC);
+  for (int v = 0; v < K; v++) out[v] = (float)(2 * rng_normal(&st));
+  for (int s = 0; s < S; s++) {
+    int pr = s == 0 ? 16 : s == 1 ? 4 : 1;
+    for (int past = 0; past < K; past += pr * b) {
+      double total = 0;
+      for (int d = 0; d < b && past + d * pr < K; d++) {
+        int32_t x = past + d * pr;
+        total += exp(head_loss(&h, out, 1, &x, &mask, NULL, s, NULL, NULL));
+      }
+      CHECK_CLOSE(total, 1.0, 1e-6);
+    }
+  }
+  for (int32_t x = 0; x < K; x += 5)
+    for (int s = 0; s < S; s++) {
+      float w = 0.7f;
+      memset(dout, 0, sizeof dout);
+      head_loss(&h, out, 1, &x, &mask, &w, s, NULL, dout);
+      for (int v = 0; v < K; v++) {
+        float  keep = out[v];
+        double lp, lm;
+        out[v] = keep + 1e-2f;
+        lp = head_loss(&h, out, 1, &x, &mask, NULL, s, NULL, NULL);
+        out[v] = keep - 1e-2f;
+        lm = head_loss(&h, out, 1, &x, &mask, NULL, s, NULL, NULL);
+        out[v] = keep;
+        CHECK(fabs(-w * (lp - lm) / 2e-2 - dout[v]) < 1e-3, "x=%d stage %d logit %d: fd %g vs %g", x, s, v,
+              -w * (lp - lm) / 2e-2, (double)dout[v]);
+      }
+    }
+  return 0;
+}
 
 static int test_b_equals_K(void)
 {
@@ -89,7 +136,7 @@ static int test_b_equals_K(void)
 /* Upscale sampling stage by stage: after stage s every value is consistent with the stage
    before (floor(x / b^(r+1)) b^(r+1) is what the previous stage left) and has its digits
    below position r at zero; the final values are in 0..K-1. */
-static int test_upscale_sampling_consistent(void)
+static int check_sampling_consistent(head_kind hk)
 {
   model      m;
   float     *p;
@@ -98,7 +145,7 @@ static int test_upscale_sampling_consistent(void)
   uint8_t    known[4 * ND] = {0}, gen[4 * ND];
   int64_t    t_in[4] = {0, 0, 0, 0};
   rng_stream st[4];
-  CHECK_OK(make_model(K, b, HEAD_STAGE_CATEGORICAL, &m, &p));
+  CHECK_OK(make_model(K, b, hk, &m, &p));
   for (int i = 0; i < 4 * ND; i++) x[i] = 0, gen[i] = 1;
   for (int s = 0; s < 2; s++) {
     int pw = s == 0 ? 4 : 1; /* b^r */
@@ -115,6 +162,9 @@ static int test_upscale_sampling_consistent(void)
   ardm_free(&p);
   return 0;
 }
+
+static int test_upscale_sampling_consistent(void) { return check_sampling_consistent(HEAD_STAGE_CATEGORICAL); }
+static int test_data_param_sampling_consistent(void) { return check_sampling_consistent(HEAD_STAGE_DATA); }
 
 /* b = K samples exactly what the OA-ARDM samples for the same parameters and noise. */
 static int test_b_equals_K_samples(void)
@@ -165,8 +215,12 @@ int main(int argc, char **argv)
   TH_RUN(test_unbiased_mixture);
   TH_RUN(test_unbiased_upscale_b2);
   TH_RUN(test_unbiased_upscale_b4);
+  TH_RUN(test_unbiased_data_param_b2);
+  TH_RUN(test_unbiased_data_param_b4);
+  TH_RUN(test_data_param_head);
   TH_RUN(test_b_equals_K);
   TH_RUN(test_upscale_sampling_consistent);
+  TH_RUN(test_data_param_sampling_consistent);
   TH_RUN(test_b_equals_K_samples);
   TH_RUN(test_draws);
   return TH_FINISH();
