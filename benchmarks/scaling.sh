@@ -4,11 +4,14 @@
 # (ArdmGradComm: reduce-scatter + the small allreduce), update (ArdmUpdate: Adam on the shard
 # + all-gather) and I/O (ArdmIO) from PETSc's -log_view, then the communication model
 # (benchmarks/comm_model.c) projected to 64, 256 and 1024 ranks.
-# Usage: sh benchmarks/scaling.sh [STEPS]   (env: RANKS="1 2", PER_RANK_BATCH=2, MODEL="-model_blocks 12 ...")
+# Each configuration runs REPEATS times (default 3) and the fastest run counts: these VMs share
+# their host, and single runs of the same configuration varied by up to 35%.
+# Usage: sh benchmarks/scaling.sh [STEPS]   (env: RANKS="1 2", PER_RANK_BATCH=2, REPEATS=3, MODEL=...)
 set -eu
 cd "$(dirname "$0")/.."
 STEPS=${1:-6}
 RANKS=${RANKS:-"1 2"}
+REPEATS=${REPEATS:-3}
 PB=${PER_RANK_BATCH:-2}
 MODEL=${MODEL:-"-model_blocks 12 -model_channels 64 -model_cycle 6 -head logistic_mixture -mixtures 30"}
 OUT=${OUT:-/tmp/ardm-scaling}
@@ -34,8 +37,9 @@ run() {
 }
 
 printf "%-6s %3s %5s %9s %9s %9s %9s %9s\n" kind P batch "s/step" compute gradcomm update io
-for p in $RANKS; do run weak "$p" $((PB * p)); done | tee "$OUT/weak.txt"
-for p in $RANKS; do run strong "$p" $((PB * $(echo $RANKS | awk '{print $NF}'))); done | tee "$OUT/strong.txt"
+best() { for r in $(seq 1 "$REPEATS"); do run "$@"; done | sort -k4 -g | head -n 1; }
+for p in $RANKS; do best weak "$p" $((PB * p)); done | tee "$OUT/weak.txt"
+for p in $RANKS; do best strong "$p" $((PB * $(echo $RANKS | awk '{print $NF}'))); done | tee "$OUT/strong.txt"
 awk 'NR == 1 {t1 = $4} {printf "weak scaling efficiency at %d ranks: %.3f (time per step %.3f s vs %.3f s on 1 rank)\n", $2, t1 / $4, $4, t1}' "$OUT/weak.txt"
 awk 'NR == 1 {t1 = $4; p1 = $2} {printf "strong scaling efficiency at %d ranks: %.3f\n", $2, t1 * p1 / ($4 * $2)}' "$OUT/strong.txt"
 if [ -x build/bench/comm_model ]; then
