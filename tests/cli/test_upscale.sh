@@ -35,6 +35,16 @@ import numpy as np, sys
 from netCDF4 import Dataset
 x = np.asarray(Dataset('$T/b4/s.nc').variables['x'][:]).astype(int); sys.exit(0 if x.min() >= 0 and x.max() < 256 else 1)"
 
+# conditioning stage by stage: the given dims keep their values through all 4 stages
+ok sample-b4-given ardm_np 2 sample -ckpt "$T/b4/checkpoint.nc" -budget 4 -n 4 -given "$T/q/test.nc" \
+  -given_mask first_half -out "$T/b4/g.nc"
+check given-dims-kept-upscale /usr/bin/python3 -c "
+import numpy as np, sys
+from netCDF4 import Dataset
+g = np.asarray(Dataset('$T/q/test.nc').variables['x'][:4]).astype(int)
+a = np.asarray(Dataset('$T/b4/g.nc').variables['x'][:]).astype(int)
+sys.exit(0 if (a[:, :32] == g[:, :32]).all() and a.max() < 256 else 1)"
+
 # b = K is exactly the OA-ARDM: same training losses, bit for bit
 SMALL="-data $T/q/train.nc -steps 5 -batch 8 -model_blocks 2 -model_channels 8 -log_every 1 -seed 4"
 ok train-oa ardm_np 2 train $SMALL -head categorical -out "$T/oa"
