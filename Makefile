@@ -88,7 +88,7 @@ install: all
 PREFIX ?= /usr/local
 
 format:
-	clang-format -i src/*.c src/*.h tests/*.h tests/unit/*.c benchmarks/*.c
+	clang-format -i src/*.c src/*.h tests/*.h tests/unit/*.c tests/unit/*.h benchmarks/*.c input/sc09/*.c
 
 clean:
 	rm -rf build bin

@@ -32,8 +32,14 @@ static double time_collectives(MPI_Comm comm, size_t n, float *buf, float *out, 
 
 static size_t nparam_of(int blocks, int channels)
 {
-  model_config c = {.blocks = blocks, .channels = channels, .cycle = 12, .kernel = 3, .D = 64, .K = 65536,
-                    .head = HEAD_LOGISTIC_MIXTURE, .mixtures = 30};
+  model_config c = {.blocks = blocks,
+                    .channels = channels,
+                    .cycle = 12,
+                    .kernel = 3,
+                    .D = 64,
+                    .K = 65536,
+                    .head = HEAD_LOGISTIC_MIXTURE,
+                    .mixtures = 30};
   model        m;
   size_t       n;
   model_config_finish(PETSC_COMM_SELF, &c);
@@ -46,8 +52,14 @@ static size_t nparam_of(int blocks, int channels)
 /* Seconds of one forward + backward of one example (B = 12, C = 64, D = 16000) and its FLOPs. */
 static double time_example(double *flops)
 {
-  model_config c = {.blocks = 12, .channels = 64, .cycle = 6, .kernel = 3, .D = 16000, .K = 65536,
-                    .head = HEAD_LOGISTIC_MIXTURE, .mixtures = 30};
+  model_config c = {.blocks = 12,
+                    .channels = 64,
+                    .cycle = 6,
+                    .kernel = 3,
+                    .D = 16000,
+                    .K = 65536,
+                    .head = HEAD_LOGISTIC_MIXTURE,
+                    .mixtures = 30};
   model        m;
   float       *p, *g;
   int32_t     *x;

@@ -15,20 +15,23 @@
 
 #define D 16000
 
-static double now(void) {
+static double now(void)
+{
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static float *buf(size_t n, float v) {
+static float *buf(size_t n, float v)
+{
   float *p = malloc(n * sizeof(float));
   for (size_t i = 0; i < n; i++) p[i] = v * (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f * v;
   return p;
 }
 
-static double sgemm_gflops(void) {
-  int n = 2048, reps = 0;
+static double sgemm_gflops(void)
+{
+  int    n = 2048, reps = 0;
   float *a = buf((size_t)n * n, 1), *b = buf((size_t)n * n, 1), *c = buf((size_t)n * n, 0);
   double best = 0, t0 = now();
   while (now() - t0 < 1.5 || reps < 3) {
@@ -43,22 +46,24 @@ static double sgemm_gflops(void) {
 }
 
 #define MAX_ROWS 32
-static char row_name[MAX_ROWS][48];
-static double row_ms[MAX_ROWS], row_gflops[MAX_ROWS];
+static char    row_name[MAX_ROWS][48];
+static double  row_ms[MAX_ROWS], row_gflops[MAX_ROWS];
 static int64_t row_cin[MAX_ROWS], row_cout[MAX_ROWS];
-static int nrows;
+static int     nrows;
 
-static void add_row(const char *name, int64_t cin, int64_t cout, double sec, double flops) {
+static void add_row(const char *name, int64_t cin, int64_t cout, double sec, double flops)
+{
   snprintf(row_name[nrows], sizeof row_name[0], "%s", name);
   row_cin[nrows] = cin, row_cout[nrows] = cout, row_ms[nrows] = sec * 1e3, row_gflops[nrows] = flops / sec / 1e9;
   nrows++;
 }
 
 /* one GEMM layer: cin -> cout, kernel k (1 = the 1x1 conv), forward + backward, best of reps */
-static void bench_conv(const char *name, int64_t cin, int64_t cout, int k, int64_t dil) {
+static void bench_conv(const char *name, int64_t cin, int64_t cout, int k, int64_t dil)
+{
   float *x = buf((size_t)(cin * D), 1), *dx = buf((size_t)(cin * D), 0), *w = buf((size_t)(k * cout * cin), 0.1f);
   float *dw = buf((size_t)(k * cout * cin), 0), *y = buf((size_t)(cout * D), 0), *dy = buf((size_t)(cout * D), 1);
-  float bias[1024] = {0}, dbias[1024] = {0};
+  float  bias[1024] = {0}, dbias[1024] = {0};
   double flops = 3.0 * 2.0 * (double)k * (double)cout * (double)cin * D, best = 1e30, t0 = now();
   for (int r = 0; r < 5 || now() - t0 < 2.0; r++) {
     double t = now();
@@ -76,7 +81,8 @@ static void bench_conv(const char *name, int64_t cin, int64_t cout, int k, int64
   free(x), free(dx), free(w), free(dw), free(y), free(dy);
 }
 
-static void bench_gate(int64_t c) {
+static void bench_gate(int64_t c)
+{
   float *z = buf((size_t)(2 * c * D), 2), *dz = buf((size_t)(2 * c * D), 0), *g = buf((size_t)(c * D), 0);
   float *dg = buf((size_t)(c * D), 1), tb[1024] = {0}, dtb[1024] = {0};
   double best = 1e30, t0 = now();
@@ -91,11 +97,12 @@ static void bench_gate(int64_t c) {
   free(z), free(dz), free(g), free(dg);
 }
 
-int main(void) {
+int main(void)
+{
   const char *ct = getenv("OPENBLAS_CORETYPE"), *nt = getenv("OPENBLAS_NUM_THREADS");
-  double ref = 0, r;
-  int64_t cs[3] = {64, 128, 256};
-  char refs[128] = "";
+  double      ref = 0, r;
+  int64_t     cs[3] = {64, 128, 256};
+  char        refs[128] = "";
   printf("OPENBLAS_CORETYPE=%s OPENBLAS_NUM_THREADS=%s\n", ct ? ct : "(unset)", nt ? nt : "(unset)");
   for (int i = 0; i < 3; i++) {
     int64_t c = cs[i];

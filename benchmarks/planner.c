@@ -123,7 +123,8 @@ int main(int argc, char **argv)
          secs, cpu, bpd);
   PetscCall(bench_plans(16000, 6, b16, 0, &secs, &cpu, &bpd));
   printf("  plans for budgets 20,50,100,200,500,1000 + curve, D = 16000 (all back-pointers kept): %.3f s wall, "
-         "%.3f s cpu\n", secs, cpu);
+         "%.3f s cpu\n",
+         secs, cpu);
   PetscCall(bench_curve(16000, 1000, 0, &secs, &cpu, &bpd));
   printf("  whole curve, D = 16000, budgets 1..1000, raw losses (-monotone none, Li Chao): %.3f s wall, %.3f s cpu\n",
          secs, cpu);
@@ -133,7 +134,8 @@ int main(int argc, char **argv)
   if (!quick) {
     PetscCall(bench_plans(1000000, 1, b1m, 0, &secs, &cpu, &bpd));
     printf("  D = 1000000, budget 1000, plan + curve (checkpointed back-pointers): %.2f s wall, %.2f s cpu "
-           "(%.4f bits/dim)\n", secs, cpu, bpd);
+           "(%.4f bits/dim)\n",
+           secs, cpu, bpd);
   }
   PetscCall(PetscFinalize());
   return 0;

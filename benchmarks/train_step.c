@@ -17,15 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void) {
+static double now(void)
+{
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* sgemm GFLOP/s on 2048^3, best of repeats over >= 1 s */
-static double sgemm_gflops(void) {
-  int n = 2048, reps = 0;
+static double sgemm_gflops(void)
+{
+  int    n = 2048, reps = 0;
   float *a = malloc(sizeof(float) * (size_t)n * n), *b = malloc(sizeof(float) * (size_t)n * n);
   float *c = calloc((size_t)n * n, sizeof(float));
   double best = 0, t0 = now();
@@ -41,7 +43,8 @@ static double sgemm_gflops(void) {
   return best;
 }
 
-static int run_config(int blocks, int channels, int batch, int steps, double ref) {
+static int run_config(int blocks, int channels, int batch, int steps, double ref)
+{
   net_audio_config cfg = {.blocks = blocks,
                           .channels = channels,
                           .cycle = 12,
@@ -51,14 +54,14 @@ static int run_config(int blocks, int channels, int batch, int steps, double ref
                           .out_channels = 90,
                           .max_batch = batch,
                           .max_time = 16000.0};
-  net_audio net;
-  head h;
-  float *par, *grad;
-  int32_t *x;
-  uint8_t *known, *tmask;
-  double t[64], tnet = 1e30, thead = 1e30;
-  struct rusage ru;
-  char line[256];
+  net_audio        net;
+  head             h;
+  float           *par, *grad;
+  int32_t         *x;
+  uint8_t         *known, *tmask;
+  double           t[64], tnet = 1e30, thead = 1e30;
+  struct rusage    ru;
+  char             line[256];
   if (head_setup(PETSC_COMM_SELF, HEAD_LOGISTIC_MIXTURE, 65536, 30, 0, 0, &h)) return 1;
   if (net_audio_setup(PETSC_COMM_SELF, &cfg, &net)) return 1;
   par = calloc(net.nparams, sizeof(float));
@@ -105,18 +108,20 @@ static int run_config(int blocks, int channels, int batch, int steps, double ref
 }
 
 /* runs one configuration in a child process (its own maxrss) */
-static int run_forked(int blocks, int channels, int batch, int steps, double ref) {
-  int status = 1;
+static int run_forked(int blocks, int channels, int batch, int steps, double ref)
+{
+  int   status = 1;
   pid_t pid = fork();
   if (pid == 0) _exit(run_config(blocks, channels, batch, steps, ref));
   if (pid < 0 || waitpid(pid, &status, 0) < 0) return 1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   const char *ct = getenv("OPENBLAS_CORETYPE"), *nt = getenv("OPENBLAS_NUM_THREADS");
-  double ref;
-  int rc = 0;
+  double      ref;
+  int         rc = 0;
   printf("OPENBLAS_CORETYPE=%s OPENBLAS_NUM_THREADS=%s\n", ct ? ct : "(unset)", nt ? nt : "(unset)");
   ref = sgemm_gflops();
   printf("in-run sgemm 2048^3: %.1f GFLOP/s\n", ref);

@@ -29,8 +29,8 @@ extern int ardm_exit_code;
 
 PetscErrorCode ardm_check_all_impl(MPI_Comm comm, PetscBool ok, int line, const char *func, const char *file,
                                    const char *fmt, ...) PETSC_ATTRIBUTE_FORMAT(6, 7);
-#define ArdmCheckAll(comm, cond, ...) \
-  PetscCall(ardm_check_all_impl(comm, (cond) ? PETSC_TRUE : PETSC_FALSE, __LINE__, PETSC_FUNCTION_NAME, __FILE__, \
+#define ArdmCheckAll(comm, cond, ...)                                                                                  \
+  PetscCall(ardm_check_all_impl(comm, (cond) ? PETSC_TRUE : PETSC_FALSE, __LINE__, PETSC_FUNCTION_NAME, __FILE__,      \
                                 __VA_ARGS__))
 
 /* Installs the one-line error printer; name is the subcommand for messages ("ardm train"). */

@@ -76,8 +76,8 @@ static void prune(const char *run_dir, int keep)
   }
 }
 
-PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const ckpt_buffers *b,
-                         const ckpt_state *st, const model_config *mc, lossstats *ls)
+PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const ckpt_buffers *b, const ckpt_state *st,
+                         const model_config *mc, lossstats *ls)
 {
   ncio_file    f;
   char         path[PATH_MAX], latest[PATH_MAX], tmp[PATH_MAX + 16];
@@ -140,8 +140,7 @@ PetscErrorCode ckpt_read_config(MPI_Comm comm, const char *path, model_config *m
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode read_floats(ncio_file *f, const char *name, size_t nparam, size_t start, size_t count,
-                                  float *out)
+static PetscErrorCode read_floats(ncio_file *f, const char *name, size_t nparam, size_t start, size_t count, float *out)
 {
   const char *const dn[] = {"nparam"};
   const nc_type     ft[] = {NC_FLOAT};
@@ -150,8 +149,7 @@ static PetscErrorCode read_floats(ncio_file *f, const char *name, size_t nparam,
   PetscFunctionBegin;
   PetscCall(ncio_var(f, name, 1, dn, 1, ft, &vid, NULL));
   PetscCall(ncio_dim(f, "nparam", &len));
-  PetscCheck(len == nparam, f->comm, ARDM_ERR_INPUT, "%s: has %zu parameters, the model has %zu", f->path, len,
-             nparam);
+  PetscCheck(len == nparam, f->comm, ARDM_ERR_INPUT, "%s: has %zu parameters, the model has %zu", f->path, len, nparam);
   PetscCall(ncio_collective(f, vid));
   NCCall(f, nc_get_vara_float(f->ncid, vid, count ? &start : (size_t[]){0}, &count, out));
   size_t bad = count;
@@ -171,8 +169,8 @@ PetscErrorCode ckpt_read_weights(MPI_Comm comm, const char *path, const char *wh
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float *params, float *ema,
-                         float *adam_m, float *adam_v, ckpt_state *st, lossstats *ls)
+PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float *params, float *ema, float *adam_m,
+                         float *adam_v, ckpt_state *st, lossstats *ls)
 {
   ncio_file f;
   size_t    nparam, S, D;

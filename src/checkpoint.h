@@ -11,7 +11,7 @@
 #include "shard.h"
 
 typedef struct {
-  int64_t  step;       /* optimizer steps completed */
+  int64_t  step; /* optimizer steps completed */
   uint64_t seed;
   int64_t  examples;   /* data position: global examples consumed (epoch = examples / n) */
   int64_t  skipped;    /* steps skipped for non-finite loss/gradient, in all */
@@ -19,18 +19,18 @@ typedef struct {
 } ckpt_state;
 
 typedef struct {
-  const float *params;            /* [nparam] full (every rank writes its slice) */
+  const float *params;                /* [nparam] full (every rank writes its slice) */
   const float *ema, *adam_m, *adam_v; /* [hi - lo] this rank's slices */
 } ckpt_buffers;
 
 /* Writes RUN_DIR/ckpt-<step>.nc, points RUN_DIR/checkpoint.nc at it, deletes all but the newest
    keep ckpt-*.nc files. Collective. */
-PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const ckpt_buffers *b,
-                         const ckpt_state *st, const model_config *mc, lossstats *ls);
+PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const ckpt_buffers *b, const ckpt_state *st,
+                         const model_config *mc, lossstats *ls);
 /* Reads a checkpoint written with any rank count: the model config (for checking), the state,
    this rank's slices of ema/adam_m/adam_v, the full params, and (rank 0) the loss statistics. */
-PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float *params, float *ema,
-                         float *adam_m, float *adam_v, ckpt_state *st, lossstats *ls);
+PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float *params, float *ema, float *adam_m,
+                         float *adam_v, ckpt_state *st, lossstats *ls);
 /* Opens a checkpoint for a model: reads its configuration and parameter count. */
 PetscErrorCode ckpt_read_config(MPI_Comm comm, const char *path, model_config *mc, size_t *nparam);
 /* Reads the full weights "ema" or "params" into w[nparam] on every rank. */

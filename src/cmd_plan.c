@@ -30,26 +30,37 @@ static PetscErrorCode plan_options(MPI_Comm comm, plan_opts *o, PetscBool *help_
   o->nbudgets = PLAN_MAX_BUDGETS;
   PetscOptionsBegin(comm, NULL, "ardm plan: loss components -> exact optimal generation plans and the cost curve",
                     NULL);
-  PetscCall(PetscOptionsString("-loss", "loss components: a loss_components file (loss_t.nc) or an eval file "
-                               "(required)", NULL, o->loss, o->loss, sizeof o->loss, NULL));
+  PetscCall(PetscOptionsString("-loss",
+                               "loss components: a loss_components file (loss_t.nc) or an eval file "
+                               "(required)",
+                               NULL, o->loss, o->loss, sizeof o->loss, NULL));
   PetscCall(PetscOptionsString("-out", "output plan file", NULL, o->out, o->out, sizeof o->out, NULL));
-  PetscCall(PetscOptionsIntArray("-budgets", "budgets (network calls): per stage with -allocate equal (1..D), in "
+  PetscCall(PetscOptionsIntArray("-budgets",
+                                 "budgets (network calls): per stage with -allocate equal (1..D), in "
                                  "total with -allocate optimal (stages..stages*D); default 20,50,100 where valid",
                                  NULL, o->budgets, &o->nbudgets, &o->budgets_set));
   PetscCall(PetscOptionsInt("-curve_max", "curve_bpd for budgets 1..N (0: the largest budget)", NULL, o->curve_max,
                             &o->curve_max, NULL));
-  PetscCall(PetscOptionsEList("-monotone", "preprocessing of each stage's losses: sort (descending, as the "
+  PetscCall(PetscOptionsEList("-monotone",
+                              "preprocessing of each stage's losses: sort (descending, as the "
                               "reference), isotonic (non-increasing fit weighted by count) or none (raw; Li Chao tree)",
                               NULL, planner_monotone_names, 3, planner_monotone_names[mono], &mono, NULL));
-  PetscCall(PetscOptionsEList("-allocate", "budget across upscale stages: equal (the same per stage, as the paper) or "
-                              "optimal (a total split to minimise the summed cost)", NULL, planner_allocate_names, 2,
-                              planner_allocate_names[alloc], &alloc, NULL));
-  PetscCall(PetscOptionsReal("-penalty", "loss (bits) for steps never observed (count 0); -1: the nearest observed "
-                             "value before them", NULL, penalty, &penalty, NULL));
-  PetscCall(PetscOptionsString("-loss_variable", "variable of the loss file to plan on (loss; loss_ema is the "
-                               "reference's moving average)", NULL, o->var, o->var, sizeof o->var, NULL));
-  PetscCall(PetscOptionsRangeInt("-memory_mb", "memory for keeping every round's back-pointers; above it rounds are "
-                                 "recomputed from checkpoints (1..1048576)", NULL, mem_mb, &mem_mb, NULL, 1, 1 << 20));
+  PetscCall(PetscOptionsEList("-allocate",
+                              "budget across upscale stages: equal (the same per stage, as the paper) or "
+                              "optimal (a total split to minimise the summed cost)",
+                              NULL, planner_allocate_names, 2, planner_allocate_names[alloc], &alloc, NULL));
+  PetscCall(PetscOptionsReal("-penalty",
+                             "loss (bits) for steps never observed (count 0); -1: the nearest observed "
+                             "value before them",
+                             NULL, penalty, &penalty, NULL));
+  PetscCall(PetscOptionsString("-loss_variable",
+                               "variable of the loss file to plan on (loss; loss_ema is the "
+                               "reference's moving average)",
+                               NULL, o->var, o->var, sizeof o->var, NULL));
+  PetscCall(PetscOptionsRangeInt("-memory_mb",
+                                 "memory for keeping every round's back-pointers; above it rounds are "
+                                 "recomputed from checkpoints (1..1048576)",
+                                 NULL, mem_mb, &mem_mb, NULL, 1, 1 << 20));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "plan", help_only));
   if (!o->budgets_set) o->nbudgets = 0;
@@ -82,9 +93,14 @@ static PetscErrorCode plan_check_budgets(MPI_Comm comm, plan_opts *o, int S, int
   }
   PetscCheck(o->nbudgets >= 1, comm, ARDM_ERR_INPUT, "-budgets: expected at least one budget");
   for (PetscInt i = 0; i < o->nbudgets; i++) {
-    PetscCheck(o->budgets[i] >= lo && o->budgets[i] <= hi && o->budgets[i] < INT32_MAX, comm, ARDM_ERR_INPUT,
-               "-budgets: %d is out of range: expected %lld..%lld network calls %s (D = %lld, %d stage%s, -allocate "
-               "%s)", (int)o->budgets[i], (long long)lo, (long long)hi, what, (long long)D, S, S > 1 ? "s" : "",
+    PetscCheck(o->budgets[i] >= lo && o->budgets[i] <= hi &&
+                       o->budgets[i]<INT32_MAX, comm, ARDM_ERR_INPUT,
+                                     "-budgets: %d is out of range: expected %lld..%lld network calls %s (D = %lld, %d "
+                                     "stage%s, -allocate "
+                                     "%s)",
+                                     (int)o->budgets[i], (long long)lo, (long long)hi, what, (long long)D, S, S> 1
+                   ? "s"
+                   : "",
                planner_allocate_names[o->po.allocate]);
     for (PetscInt j = 0; j < i; j++)
       PetscCheck(o->budgets[j] != o->budgets[i], comm, ARDM_ERR_INPUT, "-budgets: %d is given twice",
@@ -120,9 +136,11 @@ PetscErrorCode cmd_plan(int npos, char **pos)
   PetscCall(planner_plan_bcast(comm, &o.po, &ls, (int)o.nbudgets, budgets, (int)o.curve_max, &r));
   t0 = MPI_Wtime() - t0;
   PetscCall(plan_file_write(comm, o.out, &o.po, o.loss, o.var, &r));
-  PetscCall(PetscPrintf(comm, "ardm plan: D = %lld, %d stage%s, monotone %s, allocate %s: planned in %.3f s; all D "
-                        "steps %.5f bits/dim\n", (long long)ls.D, ls.S, ls.S > 1 ? "s" : "",
-                        planner_monotone_names[o.po.monotone], planner_allocate_names[o.po.allocate], t0, r.full_bpd));
+  PetscCall(PetscPrintf(comm,
+                        "ardm plan: D = %lld, %d stage%s, monotone %s, allocate %s: planned in %.3f s; all D "
+                        "steps %.5f bits/dim\n",
+                        (long long)ls.D, ls.S, ls.S > 1 ? "s" : "", planner_monotone_names[o.po.monotone],
+                        planner_allocate_names[o.po.allocate], t0, r.full_bpd));
   for (int b = 0; b < r.nbudgets; b++)
     PetscCall(PetscPrintf(comm, "  budget %d: %.5f bits/dim (naive evenly spaced %.5f)\n", r.budgets[b],
                           r.expected_bpd[b], r.naive_bpd[b]));

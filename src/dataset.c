@@ -53,11 +53,11 @@ static PetscErrorCode read_attrs(dataset *ds)
 PetscErrorCode dataset_open(MPI_Comm comm, const char *path, dataset *ds)
 {
   const char *const xdims[] = {"example", "dim"}, *const ldims[] = {"example"};
-  const nc_type     xtypes[] = {NC_UBYTE, NC_USHORT};
-  const nc_type     ltypes[] = {NC_BYTE, NC_SHORT, NC_INT, NC_INT64, NC_UBYTE, NC_USHORT};
-  size_t            n, D;
-  nc_type           t;
-  PetscBool         has;
+  const nc_type xtypes[] = {NC_UBYTE, NC_USHORT};
+  const nc_type ltypes[] = {NC_BYTE, NC_SHORT, NC_INT, NC_INT64, NC_UBYTE, NC_USHORT};
+  size_t        n, D;
+  nc_type       t;
+  PetscBool     has;
 
   PetscFunctionBegin;
   memset(ds, 0, sizeof *ds);
@@ -204,8 +204,8 @@ PetscErrorCode dataset_write(dataset *ds, int64_t start, int64_t count, const in
   PetscFunctionBegin;
   for (int64_t i = 0; i < count * ds->D && bad < 0; i++)
     if (x[i] < 0 || x[i] >= ds->K) bad = i;
-  PetscCheck(bad < 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: value %d out of range 0..%d", ds->f.path,
-             x[bad], ds->K - 1);
+  PetscCheck(bad < 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "%s: value %d out of range 0..%d", ds->f.path, x[bad],
+             ds->K - 1);
   PetscCheck(start >= 0 && start + count <= ds->n, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE,
              "%s: write of examples %lld+%lld past the end", ds->f.path, (long long)start, (long long)count);
   NCCall(&ds->f, nc_put_vara_int(ds->f.ncid, ds->xid, st, ct, x));

@@ -6,18 +6,18 @@
 #include "ncio.h"
 
 typedef struct {
-  char    modality[16];  /* "audio" | "text" | "image" | "sequence" */
-  char    split[16];     /* "train" | "valid" | "test" */
-  int     sample_rate;   /* audio */
-  char    alphabet[128]; /* text: the K symbols in order */
-  int     height, width, channels; /* image */
+  char modality[16];            /* "audio" | "text" | "image" | "sequence" */
+  char split[16];               /* "train" | "valid" | "test" */
+  int  sample_rate;             /* audio */
+  char alphabet[128];           /* text: the K symbols in order */
+  int  height, width, channels; /* image */
 } dataset_attrs;
 
 typedef struct {
   ncio_file     f;
-  int64_t       n;        /* examples */
-  int64_t       D;        /* dims per example */
-  int           K;        /* num_classes: values are 0..K-1 */
+  int64_t       n; /* examples */
+  int64_t       D; /* dims per example */
+  int           K; /* num_classes: values are 0..K-1 */
   dataset_attrs attrs;
   int           xid, labelid; /* labelid = -1 without labels */
 } dataset;

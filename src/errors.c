@@ -21,8 +21,8 @@ static int is_option_error(PetscErrorCode n, const char *file)
          file && strstr(file, "options");
 }
 
-static PetscErrorCode ardm_error_handler(MPI_Comm comm, int line, const char *func, const char *file,
-                                         PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+static PetscErrorCode ardm_error_handler(MPI_Comm comm, int line, const char *func, const char *file, PetscErrorCode n,
+                                         PetscErrorType p, const char *mess, void *ctx)
 {
   PetscMPIInt rank = 0;
   if (p != PETSC_ERROR_INITIAL) return n; /* only the first report of an error is printed */

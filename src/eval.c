@@ -30,13 +30,13 @@ static PetscErrorCode process_options(MPI_Comm comm, eval_options *o, PetscBool 
   PetscCall(PetscOptionsString("-ckpt", "checkpoint to evaluate", "", o->ckpt, o->ckpt, sizeof o->ckpt, NULL));
   PetscCall(PetscOptionsString("-data", "held-out data set", "", o->data, o->data, sizeof o->data, NULL));
   PetscCall(PetscOptionsString("-out", "output file (ardm_kind eval)", "", o->out, o->out, sizeof o->out, NULL));
-  PetscCall(PetscOptionsBoundedInt("-draws", "independent (t, order) draws per example", "", o->draws, &o->draws,
-                                   NULL, 1));
-  PetscCall(PetscOptionsBoundedInt("-batch", "examples per network call on each rank", "", o->batch, &o->batch, NULL,
-                                   1));
+  PetscCall(
+      PetscOptionsBoundedInt("-draws", "independent (t, order) draws per example", "", o->draws, &o->draws, NULL, 1));
+  PetscCall(
+      PetscOptionsBoundedInt("-batch", "examples per network call on each rank", "", o->batch, &o->batch, NULL, 1));
   PetscCall(PetscOptionsBoundedInt("-seed", "seed of the evaluation draws", "", o->seed, &o->seed, NULL, 0));
-  PetscCall(PetscOptionsBoundedInt("-max_examples", "evaluate only the first N examples (0 = all)", "",
-                                   o->max_examples, &o->max_examples, NULL, 0));
+  PetscCall(PetscOptionsBoundedInt("-max_examples", "evaluate only the first N examples (0 = all)", "", o->max_examples,
+                                   &o->max_examples, NULL, 0));
   PetscCall(PetscOptionsEList("-weights", "which weights of the checkpoint", "", which, 2, which[0], &w, NULL));
   PetscCall(PetscOptionsString("-plan", "plan file: also the parallel NLL bound of every budget in it", "", o->plan,
                                o->plan, sizeof o->plan, NULL));
@@ -114,7 +114,8 @@ static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
       if (bi < 0) {
         ev->tg[b] = objective_draw_t((uint64_t)ev->o.seed, r, e, 1, ev->mc.S * D, PETSC_FALSE, RNG_EVAL);
         wb[b] = objective_bpd_weight(ev->mc.S, D, ev->tg[b] % D);
-      } else wb[b] = plan_draw(ev, bi, r, e, &ev->tg[b]);
+      } else
+        wb[b] = plan_draw(ev, bi, r, e, &ev->tg[b]);
       objective_draw_order((uint64_t)ev->o.seed, r, e, D, RNG_EVAL_ORDER, ev->sigma + b * D);
       ev->wt[b] = 0;
     }

@@ -30,7 +30,8 @@ static PetscErrorCode process_options(MPI_Comm comm, export_options *o, PetscBoo
   PetscCall(PetscOptionsString("-in", "samples or data set file", "", o->in, o->in, sizeof o->in, NULL));
   PetscCall(PetscOptionsString("-out", "output directory (created)", "", o->out, o->out, sizeof o->out, NULL));
   PetscCall(PetscOptionsString("-name", "file name prefix", "", o->name, o->name, sizeof o->name, NULL));
-  PetscCall(PetscOptionsBoundedInt("-max", "export at most this many examples (0 = all)", "", o->max, &o->max, NULL, 0));
+  PetscCall(
+      PetscOptionsBoundedInt("-max", "export at most this many examples (0 = all)", "", o->max, &o->max, NULL, 0));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "export", help));
   o->wav = f == 1;

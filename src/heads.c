@@ -11,11 +11,13 @@
 
 static const char *const KIND_NAMES[] = {"categorical", "logistic_mixture", "stage_categorical", "stage_data"};
 
-const char *head_kind_name(head_kind kind) {
+const char *head_kind_name(head_kind kind)
+{
   return KIND_NAMES[kind];
 }
 
-PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind) {
+PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind)
+{
   PetscFunctionBegin;
   for (int k = 0; k < 4; k++)
     if (!strcmp(name, KIND_NAMES[k])) {
@@ -26,7 +28,8 @@ PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind)
           name);
 }
 
-PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S, int b, head *h) {
+PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S, int b, head *h)
+{
   PetscFunctionBegin;
   PetscCheck(K >= 2, comm, ARDM_ERR_INPUT, "head: need K >= 2 classes (got %lld)", (long long)K);
   PetscCheck(kind != HEAD_LOGISTIC_MIXTURE || (M >= 1 && M <= M_MAX), comm, ARDM_ERR_INPUT,
@@ -41,7 +44,8 @@ PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S
   PetscFunctionReturn(0);
 }
 
-int64_t head_outputs(const head *h) {
+int64_t head_outputs(const head *h)
+{
   switch (h->kind) {
   case HEAD_CATEGORICAL:
   case HEAD_STAGE_DATA:
@@ -53,7 +57,8 @@ int64_t head_outputs(const head *h) {
   }
 }
 
-void head_init_bias(const head *h, float *bias) {
+void head_init_bias(const head *h, float *bias)
+{
   memset(bias, 0, (size_t)head_outputs(h) * sizeof(float));
   if (h->kind == HEAD_LOGISTIC_MIXTURE)
     for (int m = 0; m < h->M; m++) bias[h->M + m] = h->M > 1 ? (float)(-1.0 + 2.0 * m / (h->M - 1)) : 0.0f;
@@ -62,12 +67,13 @@ void head_init_bias(const head *h, float *bias) {
 /* ---- categorical over n classes: logits[n][D] ---- */
 
 static double categorical_loss(const float *logits, int64_t n, int64_t D, const int32_t *target, const uint8_t *mask,
-                               const float *weight, float *logp, float *dlogits) {
+                               const float *weight, float *logp, float *dlogits)
+{
   double total = 0.0;
   for (int64_t i0 = 0; i0 < D; i0 += TILE) {
     int64_t nt = D - i0 < TILE ? D - i0 : TILE;
-    float mx[TILE], se[TILE], lse[TILE];
-    int any = 0;
+    float   mx[TILE], se[TILE], lse[TILE];
+    int     any = 0;
     for (int64_t j = 0; j < nt; j++) any |= mask[i0 + j] != 0;
     if (logp)
       for (int64_t j = 0; j < nt; j++) logp[i0 + j] = 0.0f;
@@ -99,10 +105,12 @@ static double categorical_loss(const float *logits, int64_t n, int64_t D, const 
 
 /* ---- discretized logistic mixture ---- */
 
-static double softplus(double x) {
+static double softplus(double x)
+{
   return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
-static double sigmoid(double x) {
+static double sigmoid(double x)
+{
   return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
 }
 
@@ -112,7 +120,8 @@ static double sigmoid(double x) {
      first bin:  log s(a)          (the bin extends to -inf)
      last bin:   log s(-b)         (the bin extends to +inf)
    using s(a) - s(b) = s(a) s(-b) (1 - e^(b-a)); every term is a stable log-sigmoid/expm1. */
-static double logistic_bin(double x, double hw, int edge, double mu, double is, double *dmu, double *dls) {
+static double logistic_bin(double x, double hw, int edge, double mu, double is, double *dmu, double *dls)
+{
   double a = is * (x + hw - mu), b = is * (x - hw - mu);
   if (edge < 0) {
     *dmu = -is * sigmoid(-a);
@@ -135,17 +144,18 @@ static double logistic_bin(double x, double hw, int edge, double mu, double is, 
 }
 
 /* One dim of the mixture: returns log p(v); with dout, adds -w d log p / d out. */
-static double mixture_dim(const head *h, const float *out, int64_t D, int64_t i, int32_t v, double w, float *dout) {
-  int M = h->M;
+static double mixture_dim(const head *h, const float *out, int64_t D, int64_t i, int32_t v, double w, float *dout)
+{
+  int    M = h->M;
   double x = 2.0 * v / (double)(h->K - 1) - 1.0, hw = 1.0 / (double)(h->K - 1), logM = log((double)M);
-  int edge = v == 0 ? -1 : (v == h->K - 1 ? 1 : 0);
+  int    edge = v == 0 ? -1 : (v == h->K - 1 ? 1 : 0);
   double lw[M_MAX], lf[M_MAX], dmu[M_MAX], dls[M_MAX], mx = -DBL_MAX, lse = 0.0, lp = -DBL_MAX, s = 0.0;
   for (int m = 0; m < M; m++) mx = fmax(mx, out[(int64_t)m * D + i]);
   for (int m = 0; m < M; m++) lse += exp(out[(int64_t)m * D + i] - mx);
   lse = mx + log(lse);
   for (int m = 0; m < M; m++) {
     double ls = (double)out[(int64_t)(2 * M + m) * D + i] - logM;
-    int clamped = ls < HEAD_LOG_SCALE_MIN;
+    int    clamped = ls < HEAD_LOG_SCALE_MIN;
     if (clamped) ls = HEAD_LOG_SCALE_MIN;
     lw[m] = out[(int64_t)m * D + i] - lse; /* log mixture weight */
     lf[m] = lw[m] + logistic_bin(x, hw, edge, out[(int64_t)(M + m) * D + i], exp(-ls), &dmu[m], &dls[m]);
@@ -165,9 +175,10 @@ static double mixture_dim(const head *h, const float *out, int64_t D, int64_t i,
 }
 
 /* argmax_k (logit_k / T + Gumbel_k) over n logits at stride D; T = 0: argmax logit. */
-static int32_t gumbel_max(const float *logits, int64_t n, int64_t D, double T, rng_stream *rng) {
+static int32_t gumbel_max(const float *logits, int64_t n, int64_t D, double T, rng_stream *rng)
+{
   int32_t best = 0;
-  double bv = -DBL_MAX;
+  double  bv = -DBL_MAX;
   for (int64_t k = 0; k < n; k++) {
     double v = T > 0 ? logits[k * D] / T + rng_gumbel(rng) : logits[k * D];
     if (v > bv) bv = v, best = (int32_t)k;
@@ -221,7 +232,8 @@ int32_t head_sample_stage_data(const head *h, const float *out, int64_t D, int64
 }
 
 double head_loss(const head *h, const float *out, int64_t D, const int32_t *target, const uint8_t *mask,
-                 const float *weight, int stage, float *logp, float *dout) {
+                 const float *weight, int stage, float *logp, float *dout)
+{
   double total = 0.0;
   if (h->kind == HEAD_CATEGORICAL) return categorical_loss(out, h->K, D, target, mask, weight, logp, dout);
   if (h->kind == HEAD_STAGE_CATEGORICAL) {
@@ -230,9 +242,9 @@ double head_loss(const head *h, const float *out, int64_t D, const int32_t *targ
   }
   if (h->kind == HEAD_STAGE_DATA) {
     for (int64_t i = 0; i < D; i++) {
-      double lp = mask[i] ? stage_data_dim(h, out + i, D, stage, target[i], weight ? weight[i] : 1.0,
-                                           dout ? dout + i : NULL)
-                          : 0.0;
+      double lp =
+          mask[i] ? stage_data_dim(h, out + i, D, stage, target[i], weight ? weight[i] : 1.0, dout ? dout + i : NULL)
+                  : 0.0;
       if (logp) logp[i] = (float)lp;
       total += lp;
     }
@@ -254,14 +266,15 @@ double head_loss(const head *h, const float *out, int64_t D, const int32_t *targ
 /* ---- sampling ---- */
 
 int32_t head_sample(const head *h, const float *out, int64_t D, int64_t i, int stage, double temperature,
-                    rng_stream *rng) {
+                    rng_stream *rng)
+{
   if (h->kind == HEAD_CATEGORICAL) return gumbel_max(out + i, h->K, D, temperature, rng);
   if (h->kind == HEAD_STAGE_CATEGORICAL)
     return gumbel_max(out + (int64_t)stage * h->b * D + i, h->b, D, temperature, rng);
   {
-    int M = h->M;
+    int     M = h->M;
     int32_t m = gumbel_max(out + i, M, D, temperature, rng);
-    double mu = out[(int64_t)(M + m) * D + i],
+    double  mu = out[(int64_t)(M + m) * D + i],
            ls = fmax(out[(int64_t)(2 * M + m) * D + i] - log((double)M), HEAD_LOG_SCALE_MIN);
     double u = rng_uniform_pos(rng), xs = mu + (temperature > 0 ? temperature * exp(ls) * (log(u) - log1p(-u)) : 0.0);
     /* the bin whose centre 2v/(K-1) - 1 is nearest; outside [-1, 1] the edge bins */

@@ -23,21 +23,26 @@
 #include "ardm.h"
 #include "rng.h"
 
-typedef enum { HEAD_CATEGORICAL = 0, HEAD_LOGISTIC_MIXTURE = 1, HEAD_STAGE_CATEGORICAL = 2, HEAD_STAGE_DATA = 3 } head_kind;
+typedef enum {
+  HEAD_CATEGORICAL = 0,
+  HEAD_LOGISTIC_MIXTURE = 1,
+  HEAD_STAGE_CATEGORICAL = 2,
+  HEAD_STAGE_DATA = 3
+} head_kind;
 
 #define HEAD_MIXTURE_DEFAULT_M 30
 #define HEAD_LOG_SCALE_MIN     (-7.0)
 
 typedef struct {
   head_kind kind;
-  int64_t K; /* data classes (categorical logits, or mixture bins) */
-  int M;     /* mixture components */
-  int S;     /* stages (stage categorical) */
-  int b;     /* branching factor (stage categorical): targets are digits 0..b-1 */
+  int64_t   K; /* data classes (categorical logits, or mixture bins) */
+  int       M; /* mixture components */
+  int       S; /* stages (stage categorical) */
+  int       b; /* branching factor (stage categorical): targets are digits 0..b-1 */
 } head;
 
 /* Option spelling <-> kind: "categorical", "logistic_mixture", "stage_categorical". */
-const char *head_kind_name(head_kind kind);
+const char    *head_kind_name(head_kind kind);
 PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind);
 
 /* Validates and fills h (input errors on comm): K >= 2; mixture M >= 1; stage b >= 2, S >= 1. */

@@ -41,7 +41,7 @@ static PetscErrorCode var_stats(ncio_file *f, int varid, value_stats *st)
     size_t start[NC_MAX_VAR_DIMS] = {0}, count[NC_MAX_VAR_DIMS];
     if (nd == 0) {
       if (b == 0) NCCall(f, nc_get_var_double(f->ncid, varid, buf)); /* collective: all ranks read */
-      cnt = rank == 0 && b == 0;                                       /* rank 0 counts it */
+      cnt = rank == 0 && b == 0;                                     /* rank 0 counts it */
       row = 1;
     } else {
       start[0] = cnt ? s0 : 0, count[0] = cnt;
@@ -68,8 +68,8 @@ static PetscErrorCode var_stats(ncio_file *f, int varid, value_stats *st)
 
 static const char *nc_type_str(nc_type t)
 {
-  static const char *names[] = {"?", "byte", "char", "short", "int", "float", "double", "ubyte", "ushort", "uint",
-                                "int64", "uint64", "string"};
+  static const char *names[] = {"?",     "byte",   "char", "short", "int",    "float", "double",
+                                "ubyte", "ushort", "uint", "int64", "uint64", "string"};
   return t >= 0 && t <= NC_STRING ? names[t] : "?";
 }
 
@@ -100,7 +100,8 @@ static PetscErrorCode print_variables(ncio_file *f)
     if (st.n)
       PetscCall(PetscPrintf(f->comm, "    %-16s %-7s (%s)  min %.6g  max %.6g  mean %.6g%s\n", name, nc_type_str(t),
                             shape, st.min, st.max, st.sum / (double)st.n, st.nonfinite ? "  NON-FINITE VALUES" : ""));
-    else PetscCall(PetscPrintf(f->comm, "    %-16s %-7s (%s)  (no finite values)\n", name, nc_type_str(t), shape));
+    else
+      PetscCall(PetscPrintf(f->comm, "    %-16s %-7s (%s)  (no finite values)\n", name, nc_type_str(t), shape));
   }
   PetscFunctionReturn(0);
 }
@@ -122,8 +123,10 @@ static PetscErrorCode print_dataset(MPI_Comm comm, const char *path)
     for (int64_t i = 0; i < ds.n; i++) { /* labels are tiny: rank-local independent reads */
       size_t st = (size_t)i, ct = 1;
       NCCall(&ds.f, nc_get_vara_int(ds.f.ncid, ds.labelid, &st, &ct, &lab));
-      if (lab >= 0 && lab < 10) hist[lab]++;
-      else other++;
+      if (lab >= 0 && lab < 10)
+        hist[lab]++;
+      else
+        other++;
     }
     PetscCall(PetscPrintf(comm, "  labels 0..9:"));
     for (int i = 0; i < 10; i++) PetscCall(PetscPrintf(comm, " %lld", (long long)hist[i]));
@@ -169,7 +172,8 @@ static PetscErrorCode info_file(MPI_Comm comm, const char *path)
       double v;
       NCCall(&f, nc_get_att_double(f.ncid, NC_GLOBAL, an, &v));
       PetscCall(PetscPrintf(comm, "    %-14s %.10g\n", an, v));
-    } else PetscCall(PetscPrintf(comm, "    %-14s (%zu values of type %s)\n", an, l, nc_type_str(t)));
+    } else
+      PetscCall(PetscPrintf(comm, "    %-14s (%zu values of type %s)\n", an, l, nc_type_str(t)));
   }
   PetscCall(print_variables(&f));
   if (!strcmp(kind, "plan")) PetscCall(planner_describe_file(&f));

@@ -17,10 +17,11 @@
 
 /* e^x with ~1 ulp error (Cephes expf polynomial); inputs are clamped to [-87, 88], so the
    result is never inf/denormal, which is what sigmoid/tanh/softplus need. */
-static inline float ardm_expf(float x) {
+static inline float ardm_expf(float x)
+{
   const float round_magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
-  float n, r, p;
-  int32_t bits;
+  float       n, r, p;
+  int32_t     bits;
   x = x < -87.0f ? -87.0f : x;
   x = x > 88.0f ? 88.0f : x;
   n = (x * 1.44269504088896341f + round_magic) - round_magic;
@@ -39,11 +40,13 @@ static inline float ardm_expf(float x) {
     return p * scale;
   }
 }
-static inline float ardm_sigmoidf(float x) {
+static inline float ardm_sigmoidf(float x)
+{
   return 1.0f / (1.0f + ardm_expf(-x));
 }
 /* tanh(x) = 2 sigmoid(2x) - 1: absolute error ~1e-7, which is all float activations need. */
-static inline float ardm_tanhf(float x) {
+static inline float ardm_tanhf(float x)
+{
   return 2.0f / (1.0f + ardm_expf(-2.0f * x)) - 1.0f;
 }
 

@@ -46,8 +46,8 @@ PetscErrorCode lossstats_reduce(lossstats *ls, MPI_Comm comm)
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCheck(3 * n < (size_t)INT32_MAX, comm, PETSC_ERR_SUP, "loss statistics too large for one reduction");
-  PetscCallMPI(MPI_Reduce(rank ? ls->local : MPI_IN_PLACE, ls->local, (PetscMPIInt)(3 * n), MPI_DOUBLE, MPI_SUM, 0,
-                          comm));
+  PetscCallMPI(
+      MPI_Reduce(rank ? ls->local : MPI_IN_PLACE, ls->local, (PetscMPIInt)(3 * n), MPI_DOUBLE, MPI_SUM, 0, comm));
   if (rank == 0) {
     for (size_t i = 0; i < n; i++) {
       double c = ls->local[i];

@@ -8,10 +8,10 @@
 #include "ncio.h"
 
 typedef struct {
-  int64_t  S, D;      /* stages x steps per stage */
-  double  *local;     /* [3][S*D]: count, sum, sum of squares since the last reduction */
+  int64_t S, D;  /* stages x steps per stage */
+  double *local; /* [3][S*D]: count, sum, sum of squares since the last reduction */
   /* rank 0 only: */
-  int64_t *count;     /* [S*D] */
+  int64_t *count;             /* [S*D] */
   double  *sum, *sumsq, *ema; /* [S*D]; ema is NaN where never seen */
   double   momentum;
 } lossstats;
@@ -19,7 +19,7 @@ typedef struct {
 PetscErrorCode lossstats_init(int64_t S, int64_t D, PetscMPIInt rank, lossstats *ls);
 PetscErrorCode lossstats_free(lossstats *ls);
 /* One observation: an example at stage s with t known dims had per-dim loss `bits`. */
-void           lossstats_add(lossstats *ls, int64_t s, int64_t t, double bits);
+void lossstats_add(lossstats *ls, int64_t s, int64_t t, double bits);
 /* Collective: adds every rank's local sums into rank 0's running estimates and clears them. */
 PetscErrorCode lossstats_reduce(lossstats *ls, MPI_Comm comm);
 /* Rank 0's estimates into an open file in define mode (dims stage, t; vars loss, count,
@@ -28,5 +28,5 @@ PetscErrorCode lossstats_write(lossstats *ls, ncio_file *f);
 /* Complete loss-components file at path (temporary name, then rename). */
 PetscErrorCode lossstats_save(lossstats *ls, MPI_Comm comm, const char *path);
 /* Mean over all (stage, t) with observations of the cumulative means, times S: bits/dim. */
-double         lossstats_bpd(const lossstats *ls);
+double lossstats_bpd(const lossstats *ls);
 #endif

@@ -14,13 +14,13 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-  {"prep", cmd_prep, "raw data (WAV tree/list, text) -> NetCDF data sets train.nc/valid.nc/test.nc"},
-  {"train", cmd_train, "train an ARDM; writes checkpoints, the training log and loss components"},
-  {"eval", cmd_eval, "held-out bits/dim and loss components; with -plan the parallel NLL bound"},
-  {"plan", cmd_plan, "loss components -> exact optimal generation plans and the cost curve"},
-  {"sample", cmd_sample, "sample with a plan (or all D steps), optionally conditioned on given dims"},
-  {"export", cmd_export, "samples or data sets -> WAV / text files"},
-  {"info", cmd_info, "one-screen summary of any file ardm writes"},
+    {"prep", cmd_prep, "raw data (WAV tree/list, text) -> NetCDF data sets train.nc/valid.nc/test.nc"},
+    {"train", cmd_train, "train an ARDM; writes checkpoints, the training log and loss components"},
+    {"eval", cmd_eval, "held-out bits/dim and loss components; with -plan the parallel NLL bound"},
+    {"plan", cmd_plan, "loss components -> exact optimal generation plans and the cost curve"},
+    {"sample", cmd_sample, "sample with a plan (or all D steps), optionally conditioned on given dims"},
+    {"export", cmd_export, "samples or data sets -> WAV / text files"},
+    {"info", cmd_info, "one-screen summary of any file ardm writes"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
   snprintf(help, sizeof help, "%s: %s\n", name, cmd->summary);
   ierr = PetscInitialize(&pargc, &pargv, NULL, help);
   if (ierr) return ARDM_EXIT_INPUT; /* PETSc has printed why (for example a missing -options_file) */
-  signal(SIGPIPE, SIG_DFL); /* `ardm info F | head` ends quietly, like any Unix tool */
+  signal(SIGPIPE, SIG_DFL);         /* `ardm info F | head` ends quietly, like any Unix tool */
   ierr = ardm_errors_init(name);
   if (!ierr) ierr = cmd->fn(npos, argv + 2);
   code = ardm_errors_finish(ierr);

@@ -12,14 +12,14 @@ struct model_impl {
   head         h;
   upscale      u;
   int64_t      max_batch;
-  uint8_t     *known;  /* [max_batch][D] 1 = known (input), 0 = target */
+  uint8_t     *known;       /* [max_batch][D] 1 = known (input), 0 = target */
   uint8_t     *target_mask; /* [max_batch][D] */
-  int32_t     *target; /* [max_batch][D] the head's target (class, bin or stage digit) */
-  int32_t     *cur;    /* [max_batch][D] the stage's state: new value where known, else x_past */
-  float       *weight; /* [D] per-dim loss weight of the current example */
-  double      *t;      /* [max_batch] time input: global t (stage * D + t_in) */
-  int64_t      calls;  /* network forward calls so far (sampling budgets are checked on it) */
-  double       forward_s; /* wall seconds spent in those forward calls */
+  int32_t     *target;      /* [max_batch][D] the head's target (class, bin or stage digit) */
+  int32_t     *cur;         /* [max_batch][D] the stage's state: new value where known, else x_past */
+  float       *weight;      /* [D] per-dim loss weight of the current example */
+  double      *t;           /* [max_batch] time input: global t (stage * D + t_in) */
+  int64_t      calls;       /* network forward calls so far (sampling budgets are checked on it) */
+  double       forward_s;   /* wall seconds spent in those forward calls */
 };
 
 PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *mp)
@@ -67,11 +67,20 @@ PetscErrorCode model_destroy(model *mp)
   PetscFunctionReturn(0);
 }
 
-size_t model_nparam(model m) { return net_audio_num_params(&m->net); }
+size_t model_nparam(model m)
+{
+  return net_audio_num_params(&m->net);
+}
 
-int64_t model_calls(model m) { return m->calls; }
+int64_t model_calls(model m)
+{
+  return m->calls;
+}
 
-double model_forward_seconds(model m) { return m->forward_s; }
+double model_forward_seconds(model m)
+{
+  return m->forward_s;
+}
 
 void model_init_params(model m, uint64_t seed, float *params)
 {
@@ -124,8 +133,8 @@ static void prepare_example(model m, int64_t e, const int32_t *xe, int64_t tg, c
   m->t[e] = (double)tg;
 }
 
-PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B, const int32_t *x,
-                          const int64_t *tg, const int64_t *sigma, const double *w, double *logp)
+PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B, const int32_t *x, const int64_t *tg,
+                          const int64_t *sigma, const double *w, double *logp)
 {
   const int64_t D = m->c.D, O = head_outputs(&m->h);
   PetscFunctionBegin;

@@ -18,9 +18,9 @@ typedef struct {
   int       upscale_b; /* branching factor b; K (or 0) = no upscaling */
   int       S;         /* stages: ceil(log K / log b), 1 without upscaling */
   /* what the training data was, so samples can be exported (attributes data_*) */
-  char      modality[16];
-  int       sample_rate;   /* audio */
-  char      alphabet[128]; /* text */
+  char modality[16];
+  int  sample_rate;   /* audio */
+  char alphabet[128]; /* text */
 } model_config;
 
 /* Reads the model options (-model_blocks ... -upscale_b) inside an open PetscOptionsBegin
@@ -45,19 +45,19 @@ PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *m);
 PetscErrorCode model_destroy(model *m);
 size_t         model_nparam(model m);
 /* Network forward calls made so far (each call runs the network once on a batch). */
-int64_t        model_calls(model m);
+int64_t model_calls(model m);
 /* Wall seconds spent in those network calls. */
-double         model_forward_seconds(model m);
+double model_forward_seconds(model m);
 /* Deterministic initialisation from (seed, RNG_INIT). */
-void           model_init_params(model m, uint64_t seed, float *params);
+void model_init_params(model m, uint64_t seed, float *params);
 
 /* The ARDM objective on B examples (ARDM.md sections 1 and 3): x[B][D] data values,
    tg[B] global step t in 0..S*D-1 (stage = tg / D, t_in = tg mod D), sigma[B][D] the
    generation order within that stage (dim i is a target when sigma[b][i] >= t_in).
    logp[b] = sum over targets of log p(target digit | input) in nats. When grads is not NULL,
    accumulates into grads the gradient of sum_b w[b] * (-logp[b]). */
-PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B, const int32_t *x,
-                          const int64_t *tg, const int64_t *sigma, const double *w, double *logp);
+PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B, const int32_t *x, const int64_t *tg,
+                          const int64_t *sigma, const double *w, double *logp);
 
 /* One network call of sampling at stage s for B samples: x[B][D] holds each dim's current
    value (x_past for dims not yet generated in this stage, the stage's new value for known

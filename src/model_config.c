@@ -11,22 +11,22 @@ PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_
   PetscInt                 hk = (PetscInt)c->head + 1;
   char                     net[32] = "diffwave";
   PetscFunctionBegin;
-  PetscCall(PetscOptionsString("-model", "network: diffwave (non-causal DiffWave-style residual network)", "",
-                               net, net, sizeof net, NULL));
+  PetscCall(PetscOptionsString("-model", "network: diffwave (non-causal DiffWave-style residual network)", "", net, net,
+                               sizeof net, NULL));
   PetscCheck(!strcmp(net, "diffwave"), PETSC_COMM_WORLD, ARDM_ERR_INPUT,
              "-model %s: only 'diffwave' is available in this version", net);
   PetscCall(PetscOptionsRangeInt("-model_blocks", "residual blocks B", "", c->blocks, &c->blocks, NULL, 1, 1024));
-  PetscCall(PetscOptionsRangeInt("-model_channels", "residual channels C", "", c->channels, &c->channels, NULL, 1,
-                                 4096));
+  PetscCall(
+      PetscOptionsRangeInt("-model_channels", "residual channels C", "", c->channels, &c->channels, NULL, 1, 4096));
   PetscCall(PetscOptionsRangeInt("-model_cycle", "dilation cycle: block i has dilation 2^(i mod cycle)", "", c->cycle,
                                  &c->cycle, NULL, 1, 30));
   PetscCall(PetscOptionsEList("-head",
-                               "output head (auto: stage_categorical when upscaling, logistic_mixture when K > 256, "
-                               "else categorical; stage_data: the upscale data parametrization, K outputs)",
-                               "", heads, 5, heads[hk], &hk, NULL));
+                              "output head (auto: stage_categorical when upscaling, logistic_mixture when K > 256, "
+                              "else categorical; stage_data: the upscale data parametrization, K outputs)",
+                              "", heads, 5, heads[hk], &hk, NULL));
   c->head = (head_kind)(hk - 1);
-  PetscCall(PetscOptionsRangeInt("-mixtures", "logistic mixture components M", "", c->mixtures, &c->mixtures, NULL, 1,
-                                 256));
+  PetscCall(
+      PetscOptionsRangeInt("-mixtures", "logistic mixture components M", "", c->mixtures, &c->mixtures, NULL, 1, 256));
   PetscCall(PetscOptionsRangeInt("-upscale_b", "upscale branching factor b (0 = no upscaling; b = K is the same)", "",
                                  c->upscale_b, &c->upscale_b, NULL, 0, 65536));
   PetscFunctionReturn(0);
@@ -58,11 +58,15 @@ static const struct {
   const char *name;
   size_t      off;
 } int_fields[] = {
-  {"model_blocks", offsetof(model_config, blocks)}, {"model_channels", offsetof(model_config, channels)},
-  {"model_cycle", offsetof(model_config, cycle)},   {"model_kernel", offsetof(model_config, kernel)},
-  {"model_K", offsetof(model_config, K)},           {"model_head", offsetof(model_config, head)},
-  {"model_mixtures", offsetof(model_config, mixtures)}, {"model_upscale_b", offsetof(model_config, upscale_b)},
-  {"model_stages", offsetof(model_config, S)},
+    {"model_blocks", offsetof(model_config, blocks)},
+    {"model_channels", offsetof(model_config, channels)},
+    {"model_cycle", offsetof(model_config, cycle)},
+    {"model_kernel", offsetof(model_config, kernel)},
+    {"model_K", offsetof(model_config, K)},
+    {"model_head", offsetof(model_config, head)},
+    {"model_mixtures", offsetof(model_config, mixtures)},
+    {"model_upscale_b", offsetof(model_config, upscale_b)},
+    {"model_stages", offsetof(model_config, S)},
 };
 
 PetscErrorCode model_config_write(ncio_file *f, const model_config *c)
@@ -101,10 +105,14 @@ PetscErrorCode model_config_read(ncio_file *f, model_config *c)
 void model_config_describe(const model_config *c, size_t nparam, char *buf, size_t len)
 {
   char hd[64];
-  if (c->head == HEAD_LOGISTIC_MIXTURE) snprintf(hd, sizeof hd, "logistic_mixture(M=%d)", c->mixtures);
-  else if (c->head == HEAD_STAGE_CATEGORICAL) snprintf(hd, sizeof hd, "stage_categorical(b=%d)", c->upscale_b ? c->upscale_b : c->K);
-  else if (c->head == HEAD_STAGE_DATA) snprintf(hd, sizeof hd, "stage_data(b=%d)", c->upscale_b ? c->upscale_b : c->K);
-  else snprintf(hd, sizeof hd, "categorical");
+  if (c->head == HEAD_LOGISTIC_MIXTURE)
+    snprintf(hd, sizeof hd, "logistic_mixture(M=%d)", c->mixtures);
+  else if (c->head == HEAD_STAGE_CATEGORICAL)
+    snprintf(hd, sizeof hd, "stage_categorical(b=%d)", c->upscale_b ? c->upscale_b : c->K);
+  else if (c->head == HEAD_STAGE_DATA)
+    snprintf(hd, sizeof hd, "stage_data(b=%d)", c->upscale_b ? c->upscale_b : c->K);
+  else
+    snprintf(hd, sizeof hd, "categorical");
   snprintf(buf, len, "diffwave B=%d C=%d cycle=%d kernel=%d D=%lld K=%d head=%s S=%d: %zu parameters (%.1f MB)",
            c->blocks, c->channels, c->cycle, c->kernel, (long long)c->D, c->K, hd, c->S, nparam,
            (double)nparam * 4 / 1e6);

@@ -106,8 +106,10 @@ PetscErrorCode ncio_open(MPI_Comm comm, const char *path, const char *kind, ncio
 PetscErrorCode ncio_close(ncio_file *f)
 {
   PetscFunctionBegin;
-  if (f->writing) PetscCall(ncio_discard(f));
-  else if (f->ncid) NCCall(f, nc_close(f->ncid));
+  if (f->writing)
+    PetscCall(ncio_discard(f));
+  else if (f->ncid)
+    NCCall(f, nc_close(f->ncid));
   f->ncid = 0;
   PetscFunctionReturn(0);
 }
@@ -168,18 +170,30 @@ PetscErrorCode ncio_dim(ncio_file *f, const char *name, size_t *len)
 static const char *type_name(nc_type t)
 {
   switch (t) {
-  case NC_BYTE: return "byte";
-  case NC_UBYTE: return "ubyte";
-  case NC_CHAR: return "char";
-  case NC_SHORT: return "short";
-  case NC_USHORT: return "ushort";
-  case NC_INT: return "int";
-  case NC_UINT: return "uint";
-  case NC_INT64: return "int64";
-  case NC_UINT64: return "uint64";
-  case NC_FLOAT: return "float";
-  case NC_DOUBLE: return "double";
-  default: return "other";
+  case NC_BYTE:
+    return "byte";
+  case NC_UBYTE:
+    return "ubyte";
+  case NC_CHAR:
+    return "char";
+  case NC_SHORT:
+    return "short";
+  case NC_USHORT:
+    return "ushort";
+  case NC_INT:
+    return "int";
+  case NC_UINT:
+    return "uint";
+  case NC_INT64:
+    return "int64";
+  case NC_UINT64:
+    return "uint64";
+  case NC_FLOAT:
+    return "float";
+  case NC_DOUBLE:
+    return "double";
+  default:
+    return "other";
   }
 }
 
@@ -245,8 +259,8 @@ PetscErrorCode ncio_get_att_text(ncio_file *f, int varid, const char *name, char
   PetscCall(att_info(f, varid, name, &t, &n));
   PetscCheck(t == NC_CHAR, f->comm, ARDM_ERR_INPUT, "%s: attribute '%s' has type %s, expected text", f->path, name,
              type_name(t));
-  PetscCheck(n < len, f->comm, ARDM_ERR_INPUT, "%s: attribute '%s' is too long (%zu chars, at most %zu)", f->path,
-             name, n, len - 1);
+  PetscCheck(n < len, f->comm, ARDM_ERR_INPUT, "%s: attribute '%s' is too long (%zu chars, at most %zu)", f->path, name,
+             n, len - 1);
   NCCall(f, nc_get_att_text(f->ncid, varid, name, value));
   value[n] = 0;
   PetscFunctionReturn(0);

@@ -12,17 +12,17 @@
 typedef struct {
   MPI_Comm comm;
   int      ncid;
-  int      writing;          /* created by ncio_create: commit renames tmp -> path */
-  char     path[PATH_MAX];   /* the final name */
+  int      writing;        /* created by ncio_create: commit renames tmp -> path */
+  char     path[PATH_MAX]; /* the final name */
   char     tmp[PATH_MAX + 32];
 } ncio_file;
 
 /* Internal NetCDF failure (not the user's fault): aborts with the NetCDF message. */
-#define NCCall(f, call)                                                                               \
-  do {                                                                                                \
-    int ncs_ = (call);                                                                                \
-    PetscCheck(ncs_ == NC_NOERR, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s: NetCDF error in %s: %s", (f)->path, #call, \
-               nc_strerror(ncs_));                                                                    \
+#define NCCall(f, call)                                                                                                \
+  do {                                                                                                                 \
+    int ncs_ = (call);                                                                                                 \
+    PetscCheck(ncs_ == NC_NOERR, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s: NetCDF error in %s: %s", (f)->path, #call,       \
+               nc_strerror(ncs_));                                                                                     \
   } while (0)
 
 /* Creates PATH.tmp.<pid-of-rank-0> for collective writing, in define mode, with the global

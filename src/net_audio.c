@@ -10,7 +10,8 @@
 
 #define E_DIM NET_AUDIO_TIME_DIM
 
-static size_t add_tensor(net_audio *net, const char *name, size_t count, int fan_in) {
+static size_t add_tensor(net_audio *net, const char *name, size_t count, int fan_in)
+{
   net_tensor *t = &net->tensors[net->ntensors++];
   snprintf(t->name, sizeof t->name, "%s", name);
   t->offset = net->nparams;
@@ -23,10 +24,11 @@ static size_t add_tensor(net_audio *net, const char *name, size_t count, int fan
 /* The flat layout, in order: time MLP, input projection, all blocks' time projections (one
    dense 4C -> B*2C, so a single GEMM serves every block), per block (dilated conv W[k][2C][C],
    1x1 out W[2C][C], its bias[2C]), the skip 1x1 and the final 1x1. */
-static void build_layout(net_audio *net) {
+static void build_layout(net_audio *net)
+{
   const net_audio_config *c = &net->cfg;
-  size_t C = (size_t)c->channels, C4 = 4 * C, nb = (size_t)c->blocks, O = (size_t)c->out_channels;
-  char nm[32];
+  size_t                  C = (size_t)c->channels, C4 = 4 * C, nb = (size_t)c->blocks, O = (size_t)c->out_channels;
+  char                    nm[32];
   net->off_t1w = add_tensor(net, "time.dense1.w", C4 * E_DIM, E_DIM);
   net->off_t1b = add_tensor(net, "time.dense1.b", C4, 0);
   net->off_t2w = add_tensor(net, "time.dense2.w", C4 * C4, (int)C4);
@@ -52,10 +54,11 @@ static void build_layout(net_audio *net) {
 }
 
 /* Carves the workspace into the activation buffers; with base == NULL only counts floats. */
-static size_t carve(net_audio *net, float *base) {
+static size_t carve(net_audio *net, float *base)
+{
   const net_audio_config *c = &net->cfg;
-  size_t Bm = (size_t)c->max_batch, D = (size_t)c->dim, C = (size_t)c->channels, at = 0;
-  size_t nb = (size_t)c->blocks, C4 = 4 * C;
+  size_t                  Bm = (size_t)c->max_batch, D = (size_t)c->dim, C = (size_t)c->channels, at = 0;
+  size_t                  nb = (size_t)c->blocks, C4 = 4 * C;
 #define TAKE(ptr, n) (net->ptr = base ? base + at : NULL, at += (n))
   TAKE(input, Bm * (size_t)c->in_channels * D);
   TAKE(output, Bm * (size_t)c->out_channels * D);
@@ -86,7 +89,8 @@ static size_t carve(net_audio *net, float *base) {
   return at;
 }
 
-PetscErrorCode net_audio_setup(MPI_Comm comm, const net_audio_config *cfg, net_audio *net) {
+PetscErrorCode net_audio_setup(MPI_Comm comm, const net_audio_config *cfg, net_audio *net)
+{
   PetscFunctionBegin;
   memset(net, 0, sizeof *net);
   PetscCheck(cfg->blocks >= 1 && cfg->channels >= 1 && cfg->cycle >= 1 && cfg->cycle <= 30, comm, ARDM_ERR_INPUT,
@@ -108,45 +112,54 @@ PetscErrorCode net_audio_setup(MPI_Comm comm, const net_audio_config *cfg, net_a
   PetscFunctionReturn(0);
 }
 
-void net_audio_free(net_audio *net) {
+void net_audio_free(net_audio *net)
+{
   ardm_free(&net->work);
   ardm_free(&net->tensors);
   memset(net, 0, sizeof *net);
 }
 
-size_t net_audio_num_params(const net_audio *net) {
+size_t net_audio_num_params(const net_audio *net)
+{
   return net->nparams;
 }
-int net_audio_num_tensors(const net_audio *net) {
+int net_audio_num_tensors(const net_audio *net)
+{
   return net->ntensors;
 }
-const net_tensor *net_audio_tensor(const net_audio *net, int i) {
+const net_tensor *net_audio_tensor(const net_audio *net, int i)
+{
   return &net->tensors[i];
 }
-size_t net_audio_output_bias_offset(const net_audio *net) {
+size_t net_audio_output_bias_offset(const net_audio *net)
+{
   return net->off_fb;
 }
-size_t net_audio_workspace_bytes(const net_audio *net) {
+size_t net_audio_workspace_bytes(const net_audio *net)
+{
   return net->work_floats * sizeof(float);
 }
 
-void net_audio_init_params(const net_audio *net, float *params, uint64_t seed) {
+void net_audio_init_params(const net_audio *net, float *params, uint64_t seed)
+{
   for (int i = 0; i < net->ntensors; i++) {
     const net_tensor *t = &net->tensors[i];
-    rng_stream s;
-    double std = t->fan_in > 0 ? 1.0 / sqrt((double)t->fan_in) : 0.0;
+    rng_stream        s;
+    double            std = t->fan_in > 0 ? 1.0 / sqrt((double)t->fan_in) : 0.0;
     rng_init(&s, seed, 0, (uint64_t)i, RNG_INIT);
     for (size_t j = 0; j < t->count; j++) params[t->offset + j] = std > 0 ? (float)(std * rng_normal(&s)) : 0.0f;
   }
 }
 
-static int64_t dilation(const net_audio_config *c, int i) {
+static int64_t dilation(const net_audio_config *c, int i)
+{
   return (int64_t)1 << (i % c->cycle);
 }
 
-void net_audio_describe(const net_audio *net, char *buf, size_t len) {
+void net_audio_describe(const net_audio *net, char *buf, size_t len)
+{
   const net_audio_config *c = &net->cfg;
-  int64_t rf = 1;
+  int64_t                 rf = 1;
   for (int i = 0; i < c->blocks; i++) rf += (int64_t)(c->kernel - 1) * dilation(c, i);
   snprintf(buf, len,
            "audio network: %d blocks x %d channels, cycle %d, kernel %d, D %lld, %d inputs -> %d outputs/dim, "
@@ -155,9 +168,10 @@ void net_audio_describe(const net_audio *net, char *buf, size_t len) {
            (long long)rf, net->nparams, (double)net->nparams / 1e6);
 }
 
-double net_audio_flops(const net_audio *net, int64_t batch) {
+double net_audio_flops(const net_audio *net, int64_t batch)
+{
   const net_audio_config *c = &net->cfg;
-  double C = c->channels, D = (double)c->dim, nb = c->blocks, O = c->out_channels, Ci = c->in_channels;
+  double                  C = c->channels, D = (double)c->dim, nb = c->blocks, O = c->out_channels, Ci = c->in_channels;
   double blk = 2.0 * c->kernel * 2 * C * C * D + 2.0 * 2 * C * C * D; /* dilated conv + 1x1 out, forward */
   double tail = 2.0 * C * C * D + 2.0 * O * C * D;
   double time = 2.0 * (E_DIM * 4 * C + 16 * C * C + 4 * C * nb * 2 * C);
@@ -167,10 +181,11 @@ double net_audio_flops(const net_audio *net, int64_t batch) {
 }
 
 void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *x, const uint8_t *known, int64_t K, int32_t absorb,
-                          int stage) {
+                          int stage)
+{
   const net_audio_config *c = &net->cfg;
-  int64_t D = c->dim;
-  float *in = net->input + e * c->in_channels * D; /* in[Cin][D] */
+  int64_t                 D = c->dim;
+  float                  *in = net->input + e * c->in_channels * D; /* in[Cin][D] */
   assert(e >= 0 && e < c->max_batch && (c->in_channels == 2 || (stage >= 0 && stage < c->in_channels - 2)));
   double scale = K > 1 ? 2.0 / (double)(K - 1) : 0.0;
   for (int64_t i = 0; i < D; i++) {
@@ -183,9 +198,10 @@ void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *x, const uin
 
 /* ---- forward ---- */
 
-static void time_forward(net_audio *net, const float *p, int64_t B, const double *t) {
+static void time_forward(net_audio *net, const float *p, int64_t B, const double *t)
+{
   const net_audio_config *c = &net->cfg;
-  int64_t C4 = 4 * (int64_t)c->channels, T = (int64_t)c->blocks * 2 * c->channels;
+  int64_t                 C4 = 4 * (int64_t)c->channels, T = (int64_t)c->blocks * 2 * c->channels;
   timeembed_forward(net->e0, t, B, E_DIM, 1000.0 / c->max_time);                     /* e0[B][E] */
   dense_forward(net->a1, net->e0, p + net->off_t1w, p + net->off_t1b, B, E_DIM, C4); /* a1[B][4C] */
   silu_forward(net->h1, net->a1, B * C4);
@@ -194,10 +210,11 @@ static void time_forward(net_audio *net, const float *p, int64_t B, const double
   dense_forward(net->tb, net->h2, p + net->off_tpw, p + net->off_tpb, B, C4, T); /* tb[B][blocks][2C] */
 }
 
-void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *t) {
+void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *t)
+{
   const net_audio_config *c = &net->cfg;
-  int64_t C = c->channels, D = c->dim, nb = c->blocks, O = c->out_channels;
-  int64_t act = B * C * D; /* elements of one [B][C][D] activation */
+  int64_t                 C = c->channels, D = c->dim, nb = c->blocks, O = c->out_channels;
+  int64_t                 act = B * C * D; /* elements of one [B][C][D] activation */
   assert(B >= 1 && B <= c->max_batch);
   net->batch = B;
   time_forward(net, p, B, t);
@@ -208,8 +225,8 @@ void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *
   for (int i = 0; i < nb; i++) {
     const float *bp = p + net->off_blk0 + (size_t)i * net->blk_stride;
     const float *cw = bp, *ow = bp + (size_t)c->kernel * 2 * C * C, *ob = ow + 2 * C * C;
-    float *x = net->xs + i * act, *z = net->zs + 2 * i * act;
-    float *xn = i + 1 < nb ? x + act : net->r; /* the last block's residual output is unused */
+    float       *x = net->xs + i * act, *z = net->zs + 2 * i * act;
+    float       *xn = i + 1 < nb ? x + act : net->r; /* the last block's residual output is unused */
     conv1d_forward(z, x, cw, NULL, B, C, 2 * C, D, c->kernel, dilation(c, i)); /* z[B][2C][D] */
     gate_forward(net->g, z, net->tb + i * 2 * C, nb * 2 * C, B, C, D);         /* g[B][C][D] */
     conv1x1_forward(net->o, net->g, ow, NULL, B, C, 2 * C, D);                 /* o[B][2C][D] */
@@ -228,13 +245,15 @@ void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *
 
 /* ---- backward ---- */
 
-static void zero(float *x, int64_t n) {
+static void zero(float *x, int64_t n)
+{
   memset(x, 0, (size_t)n * sizeof(float));
 }
 
-static void time_backward(net_audio *net, const float *p, float *gr, int64_t B) {
+static void time_backward(net_audio *net, const float *p, float *gr, int64_t B)
+{
   const net_audio_config *c = &net->cfg;
-  int64_t C4 = 4 * (int64_t)c->channels, T = (int64_t)c->blocks * 2 * c->channels;
+  int64_t                 C4 = 4 * (int64_t)c->channels, T = (int64_t)c->blocks * 2 * c->channels;
   zero(net->dh2, B * C4);
   zero(net->da2, B * C4);
   zero(net->dh1, B * C4);
@@ -247,11 +266,12 @@ static void time_backward(net_audio *net, const float *p, float *gr, int64_t B) 
 }
 
 /* Tail backward: from doutput to the gradient w.r.t. the (unscaled) skip sum, in net->skip. */
-static void tail_backward(net_audio *net, const float *p, float *gr) {
+static void tail_backward(net_audio *net, const float *p, float *gr)
+{
   const net_audio_config *c = &net->cfg;
-  int64_t B = net->batch, C = c->channels, D = c->dim, act = B * C * D;
-  float sc = (float)(1.0 / sqrt((double)c->blocks));
-  float *dh = net->dxa, *dpre = net->dxb, *dr = net->dg;
+  int64_t                 B = net->batch, C = c->channels, D = c->dim, act = B * C * D;
+  float                   sc = (float)(1.0 / sqrt((double)c->blocks));
+  float                  *dh = net->dxa, *dpre = net->dxb, *dr = net->dg;
   zero(dh, act);
   zero(dpre, act);
   zero(dr, act);
@@ -263,19 +283,20 @@ static void tail_backward(net_audio *net, const float *p, float *gr) {
   for (int64_t k = 0; k < act; k++) net->skip[k] = net->r[k] > 0.0f ? dr[k] * sc : 0.0f;
 }
 
-void net_audio_backward(net_audio *net, const float *p, float *gr) {
+void net_audio_backward(net_audio *net, const float *p, float *gr)
+{
   const net_audio_config *c = &net->cfg;
-  int64_t B = net->batch, C = c->channels, D = c->dim, nb = c->blocks, act = B * C * D;
-  float *dxn = net->dxa, *dx = net->dxb; /* grads w.r.t. x_{i+1} and x_i */
-  tail_backward(net, p, gr);             /* net->skip now holds d loss / d skip */
+  int64_t                 B = net->batch, C = c->channels, D = c->dim, nb = c->blocks, act = B * C * D;
+  float                  *dxn = net->dxa, *dx = net->dxb; /* grads w.r.t. x_{i+1} and x_i */
+  tail_backward(net, p, gr);                              /* net->skip now holds d loss / d skip */
   zero(net->dtb, B * nb * 2 * C);
   zero(dxn, act); /* nothing uses the last block's residual output */
   for (int i = (int)nb - 1; i >= 0; i--) {
     const float *bp = p + net->off_blk0 + (size_t)i * net->blk_stride;
-    float *bg = gr + net->off_blk0 + (size_t)i * net->blk_stride;
+    float       *bg = gr + net->off_blk0 + (size_t)i * net->blk_stride;
     const float *cw = bp, *ow = bp + (size_t)c->kernel * 2 * C * C;
-    float *dcw = bg, *dow = bg + (size_t)c->kernel * 2 * C * C, *dob = dow + 2 * C * C, *tmp;
-    float *x = net->xs + i * act, *z = net->zs + 2 * i * act;
+    float       *dcw = bg, *dow = bg + (size_t)c->kernel * 2 * C * C, *dob = dow + 2 * C * C, *tmp;
+    float       *x = net->xs + i * act, *z = net->zs + 2 * i * act;
     gate_forward(net->g, z, NULL, 0, B, C, D); /* recompute g from the saved pre-activation */
     zero(dx, act);
     zero(net->o, 2 * act);

@@ -28,52 +28,52 @@
 #define NET_AUDIO_TIME_DIM 128 /* E: sinusoid dims of the time embedding (DiffWave) */
 
 typedef struct {
-  int blocks;       /* B residual blocks (reference 36) */
-  int channels;     /* C (reference 256) */
-  int cycle;        /* dilation of block i is 2^(i mod cycle) (reference 12) */
-  int kernel;       /* dilated conv kernel, odd (3) */
-  int64_t dim;      /* D: values per example */
-  int in_channels;  /* 2 (value, mask) + S stage one-hots when upscaling */
-  int out_channels; /* head outputs per dim (head_outputs()) */
-  int max_batch;    /* examples per forward/backward (the workspace is sized for this) */
-  double max_time;  /* the time embedding sees t * 1000 / max_time (D, or S*D upscaling) */
+  int     blocks;       /* B residual blocks (reference 36) */
+  int     channels;     /* C (reference 256) */
+  int     cycle;        /* dilation of block i is 2^(i mod cycle) (reference 12) */
+  int     kernel;       /* dilated conv kernel, odd (3) */
+  int64_t dim;          /* D: values per example */
+  int     in_channels;  /* 2 (value, mask) + S stage one-hots when upscaling */
+  int     out_channels; /* head outputs per dim (head_outputs()) */
+  int     max_batch;    /* examples per forward/backward (the workspace is sized for this) */
+  double  max_time;     /* the time embedding sees t * 1000 / max_time (D, or S*D upscaling) */
 } net_audio_config;
 
 /* One parameter tensor inside the flat buffer. */
 typedef struct {
-  char name[32];
+  char   name[32];
   size_t offset, count;
-  int fan_in; /* 0 for biases */
+  int    fan_in; /* 0 for biases */
 } net_tensor;
 
 typedef struct {
   net_audio_config cfg;
-  int ntensors;
-  net_tensor *tensors;
-  size_t nparams;
+  int              ntensors;
+  net_tensor      *tensors;
+  size_t           nparams;
   /* offsets (floats) into the parameter/gradient buffers */
   size_t off_t1w, off_t1b, off_t2w, off_t2b, off_inw, off_inb, off_tpw, off_tpb, off_blk0, blk_stride;
   size_t off_skw, off_skb, off_fw, off_fb;
   /* the workspace: one allocation, the pointers below point into it */
-  float *work;
-  size_t work_floats;
-  float *input;   /* [max_batch][in_channels][D]: the caller fills it before forward */
-  float *output;  /* [max_batch][out_channels][D]: written by forward */
-  float *doutput; /* [max_batch][out_channels][D]: zeroed by forward, the heads accumulate into it */
-  float *xs, *zs; /* [blocks][max_batch][C][D], [blocks][max_batch][2C][D]: saved for backward */
-  float *g, *o, *skip, *r, *h, *dxa, *dxb, *dg, *dz;                /* [max_batch][C or 2C][D] */
-  float *e0, *a1, *h1, *a2, *h2, *tb, *dh2, *da2, *dh1, *da1, *dtb; /* time path, [max_batch][..] */
-  int64_t batch;                                                    /* examples in the last forward */
+  float  *work;
+  size_t  work_floats;
+  float  *input;   /* [max_batch][in_channels][D]: the caller fills it before forward */
+  float  *output;  /* [max_batch][out_channels][D]: written by forward */
+  float  *doutput; /* [max_batch][out_channels][D]: zeroed by forward, the heads accumulate into it */
+  float  *xs, *zs; /* [blocks][max_batch][C][D], [blocks][max_batch][2C][D]: saved for backward */
+  float  *g, *o, *skip, *r, *h, *dxa, *dxb, *dg, *dz;                /* [max_batch][C or 2C][D] */
+  float  *e0, *a1, *h1, *a2, *h2, *tb, *dh2, *da2, *dh1, *da1, *dtb; /* time path, [max_batch][..] */
+  int64_t batch;                                                     /* examples in the last forward */
 } net_audio;
 
 /* Checks the configuration (input errors on comm), builds the tensor table and allocates the
    workspace. Collective only in the sense that every rank should call it with the same cfg. */
 PetscErrorCode net_audio_setup(MPI_Comm comm, const net_audio_config *cfg, net_audio *net);
-void net_audio_free(net_audio *net);
+void           net_audio_free(net_audio *net);
 
 /* The flat parameter layout: total count and the tensors in order (offsets ascend, no gaps). */
-size_t net_audio_num_params(const net_audio *net);
-int net_audio_num_tensors(const net_audio *net);
+size_t            net_audio_num_params(const net_audio *net);
+int               net_audio_num_tensors(const net_audio *net);
 const net_tensor *net_audio_tensor(const net_audio *net, int i);
 /* Offset (floats) of the final layer's bias[out_channels], so a head can set its initial
    outputs (head_init_bias). */

@@ -23,7 +23,10 @@ void objective_draw_order(uint64_t seed, int64_t step, int64_t slot, int64_t D, 
   rng_permutation(&s, D, sigma);
 }
 
-double objective_bpd_weight(int64_t S, int64_t D, int64_t t_in) { return (double)S / ((double)(D - t_in) * M_LN2); }
+double objective_bpd_weight(int64_t S, int64_t D, int64_t t_in)
+{
+  return (double)S / ((double)(D - t_in) * M_LN2);
+}
 
 PetscErrorCode data_order_init(uint64_t seed, int64_t n, data_order *o)
 {

@@ -12,11 +12,10 @@
 int64_t objective_draw_t(uint64_t seed, int64_t step, int64_t slot, int64_t batch, int64_t T, PetscBool antithetic,
                          rng_purpose purpose);
 /* sigma[i] = the step (0..D-1) at which dim i is generated: a uniform random permutation. */
-void    objective_draw_order(uint64_t seed, int64_t step, int64_t slot, int64_t D, rng_purpose purpose,
-                             int64_t *sigma);
+void objective_draw_order(uint64_t seed, int64_t step, int64_t slot, int64_t D, rng_purpose purpose, int64_t *sigma);
 /* Stochastic ELBO weight (ARDM.md section 1 and 3): one example's estimate of -log p(x) in
    bits per dim is -weight * logp with weight = S / ((D - t_in) ln 2). */
-double  objective_bpd_weight(int64_t S, int64_t D, int64_t t_in);
+double objective_bpd_weight(int64_t S, int64_t D, int64_t t_in);
 
 /* Per-epoch shuffled data order over n examples (epoch e's permutation keyed by (seed, e)). */
 typedef struct {
@@ -28,5 +27,5 @@ typedef struct {
 PetscErrorCode data_order_init(uint64_t seed, int64_t n, data_order *o);
 PetscErrorCode data_order_free(data_order *o);
 /* The example at global position p (p = examples consumed before it). */
-int64_t        data_order_example(data_order *o, int64_t p);
+int64_t data_order_example(data_order *o, int64_t p);
 #endif

@@ -13,8 +13,8 @@ typedef struct {
   int64_t     warmup;       /* linear warm-up steps */
   int64_t     steps;        /* total steps (for the cosine decay) */
   lr_schedule schedule;
-  double      clip;         /* global gradient-norm clip, 0 = off */
-  double      ema;          /* EMA decay of the weights */
+  double      clip; /* global gradient-norm clip, 0 = off */
+  double      ema;  /* EMA decay of the weights */
 } optim_config;
 
 /* Learning rate at (0-based) step. */

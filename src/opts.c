@@ -7,10 +7,23 @@ char ardm_cmdline[4096];
 
 /* Options PETSc itself may read after a command's ProcessOptions (at PetscFinalize or in
    PetscLog), so they are legitimately "unused" at the time we check. */
-static const char *const petsc_late_options[] = {
-  "log_view", "log_view_memory", "log_all", "log_trace", "malloc_dump", "malloc_debug", "malloc_view",
-  "memory_view", "options_left", "objects_dump", "on_error_abort", "on_error_attach_debugger",
-  "check_pointer_intensity", "no_signal_handler", "options_view", "history", NULL};
+static const char *const petsc_late_options[] = {"log_view",
+                                                 "log_view_memory",
+                                                 "log_all",
+                                                 "log_trace",
+                                                 "malloc_dump",
+                                                 "malloc_debug",
+                                                 "malloc_view",
+                                                 "memory_view",
+                                                 "options_left",
+                                                 "objects_dump",
+                                                 "on_error_abort",
+                                                 "on_error_attach_debugger",
+                                                 "check_pointer_intensity",
+                                                 "no_signal_handler",
+                                                 "options_view",
+                                                 "history",
+                                                 NULL};
 
 static PetscBool is_petsc_late(const char *name)
 {
@@ -32,8 +45,8 @@ PetscErrorCode opts_finish(MPI_Comm comm, const char *cmd, PetscBool *help_only)
   PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
   for (PetscInt i = 0; i < n; i++) {
     if (is_petsc_late(names[i])) continue;
-    used += (size_t)snprintf(bad + used, used < sizeof bad ? sizeof bad - used : 0, "%s-%s", used ? ", " : "",
-                             names[i]);
+    used +=
+        (size_t)snprintf(bad + used, used < sizeof bad ? sizeof bad - used : 0, "%s-%s", used ? ", " : "", names[i]);
   }
   PetscCall(PetscOptionsLeftRestore(NULL, &n, &names, &values));
   PetscCheck(!used, comm, ARDM_ERR_INPUT, "unknown option%s %s for 'ardm %s' (see 'ardm %s -help')",

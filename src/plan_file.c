@@ -26,13 +26,13 @@ static PetscErrorCode check_kind(ncio_file *f, int nkinds, const char *const *ki
 PetscErrorCode plan_losses_read(MPI_Comm comm, const char *path, const char *var, double penalty, plan_losses *ls)
 {
   static const char *const kinds[2] = {"loss_components", "eval"}, *const dn[2] = {"stage", "t"};
-  static const nc_type     ltypes[2] = {NC_DOUBLE, NC_FLOAT}, ctypes[4] = {NC_INT64, NC_INT, NC_UINT, NC_UINT64};
-  ncio_file                f;
-  char                     kind[64], msg[256] = "";
-  size_t                   S, D;
-  int                      vl, vc, ok = 1;
-  PetscMPIInt              rank;
-  long long               *row = NULL;
+  static const nc_type ltypes[2] = {NC_DOUBLE, NC_FLOAT}, ctypes[4] = {NC_INT64, NC_INT, NC_UINT, NC_UINT64};
+  ncio_file            f;
+  char                 kind[64], msg[256] = "";
+  size_t               S, D;
+  int                  vl, vc, ok = 1;
+  PetscMPIInt          rank;
+  long long           *row = NULL;
 
   PetscFunctionBegin;
   memset(ls, 0, sizeof *ls);
@@ -116,8 +116,10 @@ static PetscErrorCode put_all(ncio_file *f, int varid, int nd, const size_t *len
   PetscCallMPI(MPI_Comm_rank(f->comm, &rank));
   for (int i = 0; i < nd && rank == 0; i++) ct[i] = len[i];
   PetscCall(ncio_collective(f, varid));
-  if (type == NC_INT) NCCall(f, nc_put_vara_int(f->ncid, varid, st, ct, rank ? NULL : (const int *)data));
-  else NCCall(f, nc_put_vara_double(f->ncid, varid, st, ct, rank ? NULL : (const double *)data));
+  if (type == NC_INT)
+    NCCall(f, nc_put_vara_int(f->ncid, varid, st, ct, rank ? NULL : (const int *)data));
+  else
+    NCCall(f, nc_put_vara_double(f->ncid, varid, st, ct, rank ? NULL : (const double *)data));
   PetscFunctionReturn(0);
 }
 
@@ -141,9 +143,10 @@ PetscErrorCode plan_file_write(MPI_Comm comm, const char *path, const planner_op
   PetscCall(ncio_def_var(&f, "expected_bpd", NC_DOUBLE, 1, &db, &ve));
   PetscCall(ncio_def_var(&f, "naive_bpd", NC_DOUBLE, 1, &db, &vv));
   PetscCall(ncio_def_var(&f, "curve_bpd", NC_DOUBLE, 1, &dn, &vc));
-  PetscCall(ncio_put_att_text(&f, vb, "long_name", o->allocate == PLANNER_EQUAL ? "network calls per stage"
-                                                                                 : "network calls over all stages"));
-  PetscCall(ncio_put_att_text(&f, vs, "long_name", "first generated step (dims known) of each plan step; -1 after the plan's end"));
+  PetscCall(ncio_put_att_text(
+      &f, vb, "long_name", o->allocate == PLANNER_EQUAL ? "network calls per stage" : "network calls over all stages"));
+  PetscCall(ncio_put_att_text(&f, vs, "long_name",
+                              "first generated step (dims known) of each plan step; -1 after the plan's end"));
   PetscCall(ncio_put_att_text(&f, vn, "long_name", "steps of each stage's plan"));
   PetscCall(ncio_put_att_text(&f, ve, "units", "bits/dim (planner's expected value, summed over stages)"));
   PetscCall(ncio_put_att_text(&f, vv, "units", "bits/dim of evenly spaced plans with the same budget"));
@@ -174,8 +177,10 @@ static PetscErrorCode get_all(ncio_file *f, int varid, nc_type type, void *data)
 {
   PetscFunctionBegin;
   PetscCall(ncio_collective(f, varid));
-  if (type == NC_INT) NCCall(f, nc_get_var_int(f->ncid, varid, (int *)data));
-  else NCCall(f, nc_get_var_double(f->ncid, varid, (double *)data));
+  if (type == NC_INT)
+    NCCall(f, nc_get_var_int(f->ncid, varid, (int *)data));
+  else
+    NCCall(f, nc_get_var_double(f->ncid, varid, (double *)data));
   PetscFunctionReturn(0);
 }
 
@@ -204,11 +209,11 @@ static PetscErrorCode check_plans(ncio_file *f, planner_result *r)
 static PetscErrorCode plan_read_open(ncio_file *f, planner_result *r)
 {
   static const char *const db[1] = {"budget"}, *const dst[3] = {"budget", "stage", "step"}, *const dn[1] = {"n"};
-  static const nc_type     ti[1] = {NC_INT}, td[1] = {NC_DOUBLE};
-  size_t                   nb, S, nstep, ncurve;
-  int64_t                  D;
-  int                      vb, vs, ve, vc, vv;
-  PetscBool                has;
+  static const nc_type ti[1] = {NC_INT}, td[1] = {NC_DOUBLE};
+  size_t               nb, S, nstep, ncurve;
+  int64_t              D;
+  int                  vb, vs, ve, vc, vv;
+  PetscBool            has;
 
   PetscFunctionBegin;
   PetscCall(ncio_dim(f, "budget", &nb));
@@ -296,7 +301,8 @@ PetscErrorCode planner_describe_file(ncio_file *f)
   if (has) PetscCall(ncio_get_att_text(f, NC_GLOBAL, "monotone", mono, sizeof mono));
   PetscCall(ncio_has_att(f, NC_GLOBAL, "allocate", &has));
   if (has) PetscCall(ncio_get_att_text(f, NC_GLOBAL, "allocate", alloc, sizeof alloc));
-  PetscCall(PetscPrintf(f->comm, "  plans: D = %lld, %d stage%s, monotone %s, allocate %s; all D steps: %.5f bits/dim\n",
+  PetscCall(PetscPrintf(f->comm,
+                        "  plans: D = %lld, %d stage%s, monotone %s, allocate %s; all D steps: %.5f bits/dim\n",
                         (long long)r.D, r.S, r.S > 1 ? "s" : "", mono, alloc, r.full_bpd));
   for (int b = 0; b < r.nbudgets; b++) {
     double opt = r.expected_bpd[b], naive = r.naive_bpd[b];

@@ -21,8 +21,10 @@ void planner_fill_unobserved(int64_t D, const double *loss, const int64_t *count
     if (count[t] > 0 && loss[t] > vmax) vmax = loss[t];
   prev = vmax;
   for (t = 0; t < D; t++) {
-    if (count[t] > 0) prev = out[t] = loss[t];
-    else out[t] = isfinite(penalty) ? penalty : prev;
+    if (count[t] > 0)
+      prev = out[t] = loss[t];
+    else
+      out[t] = isfinite(penalty) ? penalty : prev;
   }
 }
 
@@ -32,7 +34,10 @@ static int cmp_desc(const void *a, const void *b)
   return (x < y) - (x > y);
 }
 
-void planner_sort_descending(int64_t D, double *l) { qsort(l, (size_t)D, sizeof *l, cmp_desc); }
+void planner_sort_descending(int64_t D, double *l)
+{
+  qsort(l, (size_t)D, sizeof *l, cmp_desc);
+}
 
 int planner_is_nonincreasing(int64_t D, const double *l)
 {
@@ -156,8 +161,10 @@ static void round_hull(int64_t D, const double *l, const double *g, double *h, i
       int    keep = 1;
       /* equal slopes: only the lower line matters (ties: the newer one) */
       if (top >= 1 && e[top - 1].m == m) {
-        if (b <= e[top - 1].b) top--;
-        else keep = 0;
+        if (b <= e[top - 1].b)
+          top--;
+        else
+          keep = 0;
       }
       if (keep) {
         /* pop the top t while it is never strictly below both its neighbour a and the new
@@ -165,8 +172,10 @@ static void round_hull(int64_t D, const double *l, const double *g, double *h, i
            (cross-multiplied; the slope differences are positive) */
         while (top >= 2) {
           double ma = e[top - 2].m, ba = e[top - 2].b;
-          if ((b - ba) * (ma - e[top - 1].m) <= (e[top - 1].b - ba) * (ma - m)) top--;
-          else break;
+          if ((b - ba) * (ma - e[top - 1].m) <= (e[top - 1].b - ba) * (ma - m))
+            top--;
+          else
+            break;
         }
         e[top].m = m, e[top].b = b, e[top].j = j;
         top++;
@@ -201,14 +210,15 @@ static void lichao_insert(int32_t *tree, int64_t sz, const double *g, const doub
     }
     if (lo == hi) return;
     /* the loser can still win only on the side where it was better at the end point */
-    if (left_better != mid_better) node = 2 * node, hi = mid;
-    else node = 2 * node + 1, lo = mid + 1;
+    if (left_better != mid_better)
+      node = 2 * node, hi = mid;
+    else
+      node = 2 * node + 1, lo = mid + 1;
   }
 }
 
 /* One round for arbitrary l, O(D log D). tree: workspace of 2 sz ints. */
-static void round_lichao(int64_t D, const double *l, const double *g, double *h, int32_t *bp, int32_t *tree,
-                         int64_t sz)
+static void round_lichao(int64_t D, const double *l, const double *g, double *h, int32_t *bp, int32_t *tree, int64_t sz)
 {
   for (int64_t i = 0; i < 2 * sz; i++) tree[i] = -1;
   h[0] = 0;
@@ -224,8 +234,10 @@ static void round_lichao(int64_t D, const double *l, const double *g, double *h,
       }
       if (lo == hi) break;
       int64_t mid = (lo + hi) / 2;
-      if (k <= mid) node = 2 * node, hi = mid;
-      else node = 2 * node + 1, lo = mid + 1;
+      if (k <= mid)
+        node = 2 * node, hi = mid;
+      else
+        node = 2 * node + 1, lo = mid + 1;
     }
     h[k] = best;
     if (bp) bp[k - 1] = arg;
@@ -244,8 +256,10 @@ typedef struct {
 /* One round for the prefixes k = 1..K (K <= D): h[k] needs g[j] only for j < k. */
 static void dp_round(dp_state *s, const double *g, double *h, int32_t *bp, int64_t K)
 {
-  if (s->monotone) round_hull(K, s->l, g, h, bp, s->hull);
-  else round_lichao(K, s->l, g, h, bp, s->tree, s->sz);
+  if (s->monotone)
+    round_hull(K, s->l, g, h, bp, s->hull);
+  else
+    round_lichao(K, s->l, g, h, bp, s->tree, s->sz);
 }
 
 static PetscErrorCode dp_setup(dp_state *s)
@@ -255,7 +269,8 @@ static PetscErrorCode dp_setup(dp_state *s)
   for (s->sz = 1; s->sz < s->D;) s->sz *= 2;
   if (s->monotone) {
     PetscCall(ardm_alloc(sizeof(hull_line) * (size_t)s->D, &s->hull));
-  } else PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(2 * s->sz), &s->tree));
+  } else
+    PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(2 * s->sz), &s->tree));
   PetscFunctionReturn(0);
 }
 
@@ -301,7 +316,7 @@ static PetscErrorCode solve_backtrack(dp_state *s, int R, int C, const double *c
   PetscCall(ardm_alloc(sizeof(trace_state) * (size_t)nb, &ts));
   for (int b = 0; b < nb; b++) ts[b] = (trace_state){budgets[b], D, 0};
   for (int blk = nblocks - 1; blk >= 0; blk--) {
-    int lo = blk * C + 1, hi = R < (blk + 1) * C ? R : (blk + 1) * C;
+    int     lo = blk * C + 1, hi = R < (blk + 1) * C ? R : (blk + 1) * C;
     int64_t K = 0; /* the paths only move left: prefixes up to the furthest one suffice */
     for (int b = 0; b < nb; b++)
       if (ts[b].r >= lo && ts[b].pos > K) K = ts[b].pos;
@@ -331,8 +346,8 @@ static PetscErrorCode solve_backtrack(dp_state *s, int R, int C, const double *c
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budgets, int ld, int *starts,
-                             int *nsteps, double *cost, int ncurve, double *curve, size_t mem_limit)
+PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budgets, int ld, int *starts, int *nsteps,
+                             double *cost, int ncurve, double *curve, size_t mem_limit)
 {
   dp_state s;
   int      R = 0, rounds, C = 1, nblocks = 0;

@@ -74,8 +74,8 @@ void planner_even_plan(int64_t D, int n, int *starts);
    checkpoint, top block first, to trace every budget's plan back through it: O(sqrt(R) D)
    memory and at most one extra pass (only the prefixes the traced plans still reach are
    recomputed: the paths move left as the rounds go down). */
-PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budgets, int ld, int *starts,
-                             int *nsteps, double *cost, int ncurve, double *curve, size_t mem_limit);
+PetscErrorCode planner_solve(int64_t D, const double *l, int nb, const int *budgets, int ld, int *starts, int *nsteps,
+                             double *cost, int ncurve, double *curve, size_t mem_limit);
 /* The brute-force O(nmax D^2) recursion (the reference's algorithm stopped at nmax rounds),
    kept as the oracle for tests and benchmarks: curve[n-1] for n = 1..nmax (nmax <= D). */
 PetscErrorCode planner_brute_curve(int64_t D, const double *l, int nmax, double *curve);
@@ -103,18 +103,18 @@ typedef struct {
    the paper; 1 <= N <= D); with PLANNER_OPTIMAL N is the total over all stages (S <= N <= S D),
    split to minimise the summed cost. Bits per dim are summed over stages and divided by D. */
 typedef struct {
-  int      S;            /* stages */
-  int64_t  D;            /* dims per stage */
-  int      nbudgets;
-  int     *budgets;      /* [nbudgets] */
-  int      nstep;        /* the largest budget: room for the longest plan */
-  int     *starts;       /* [nbudgets][S][nstep], -1 after each plan's end */
-  int     *nsteps;       /* [nbudgets][S] steps of each stage's plan */
-  double  *expected_bpd; /* [nbudgets] optimal bits/dim */
-  double  *naive_bpd;    /* [nbudgets] evenly spaced plans, budget split as evenly as possible */
-  int      ncurve;
-  double  *curve_bpd;    /* [ncurve] optimal bits/dim for budgets 1..ncurve (NAN if < S, optimal) */
-  double   full_bpd;     /* bits/dim of generating one dim per step (budget D per stage) */
+  int     S; /* stages */
+  int64_t D; /* dims per stage */
+  int     nbudgets;
+  int    *budgets;      /* [nbudgets] */
+  int     nstep;        /* the largest budget: room for the longest plan */
+  int    *starts;       /* [nbudgets][S][nstep], -1 after each plan's end */
+  int    *nsteps;       /* [nbudgets][S] steps of each stage's plan */
+  double *expected_bpd; /* [nbudgets] optimal bits/dim */
+  double *naive_bpd;    /* [nbudgets] evenly spaced plans, budget split as evenly as possible */
+  int     ncurve;
+  double *curve_bpd; /* [ncurve] optimal bits/dim for budgets 1..ncurve (NAN if < S, optimal) */
+  double  full_bpd;  /* bits/dim of generating one dim per step (budget D per stage) */
 } planner_result;
 
 /* Validates loss[S][D] and count[S][D] (finite, non-negative loss where count > 0, count >= 0,

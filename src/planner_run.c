@@ -147,8 +147,8 @@ static PetscErrorCode run_equal(const planner_options *o, const double *loss, co
   int64_t D = r->D;
   PetscFunctionBegin;
   for (int s = 0; s < r->S; s++) {
-    PetscCall(planner_preprocess(o->monotone, D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D,
-                                 o->penalty, l));
+    PetscCall(
+        planner_preprocess(o->monotone, D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D, o->penalty, l));
     PetscCall(run_stage(o, l, s, r->budgets, r->ncurve, scurve, r));
     for (int n = 0; n < r->ncurve; n++) r->curve_bpd[n] += scurve[n] / (double)D;
     PetscCall(add_naive(o, l, s, r));
@@ -175,8 +175,8 @@ static PetscErrorCode run_optimal(const planner_options *o, const double *loss, 
   PetscCall(ardm_alloc(sizeof(int) * (size_t)S * (size_t)(r->nbudgets + 1), &alloc));
   PetscCall(ardm_alloc(sizeof(int) * (size_t)(r->nbudgets + 1), &sb));
   for (int s = 0; s < S; s++) {
-    PetscCall(planner_preprocess(o->monotone, D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D,
-                                 o->penalty, l));
+    PetscCall(
+        planner_preprocess(o->monotone, D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D, o->penalty, l));
     PetscCall(planner_solve(D, l, 0, NULL, 0, NULL, NULL, NULL, amax, curves + (size_t)s * (size_t)amax, o->mem_limit));
   }
   PetscCall(planner_allocate_table(S, amax, curves, Tmax, best, choice));
@@ -184,8 +184,8 @@ static PetscErrorCode run_optimal(const planner_options *o, const double *loss, 
   for (int b = 0; b < r->nbudgets; b++) planner_allocate_trace(S, Tmax, choice, r->budgets[b], alloc + (size_t)b * S);
   for (int s = 0; s < S; s++) {
     for (int b = 0; b < r->nbudgets; b++) sb[b] = alloc[(size_t)b * S + s];
-    PetscCall(planner_preprocess(o->monotone, D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D,
-                                 o->penalty, l));
+    PetscCall(
+        planner_preprocess(o->monotone, D, loss + (size_t)s * (size_t)D, count + (size_t)s * (size_t)D, o->penalty, l));
     PetscCall(run_stage(o, l, s, sb, 0, NULL, r));
     PetscCall(add_naive(o, l, s, r));
   }
@@ -221,8 +221,10 @@ PetscErrorCode planner_run(const planner_options *o, int S, int64_t D, const dou
     for (int64_t t = 0; t < D; t++) sum += filled[t];
     r->full_bpd += (double)(sum / D);
   }
-  if (o->allocate == PLANNER_EQUAL) PetscCall(run_equal(o, loss, count, l, scurve, r));
-  else PetscCall(run_optimal(o, loss, count, l, r));
+  if (o->allocate == PLANNER_EQUAL)
+    PetscCall(run_equal(o, loss, count, l, scurve, r));
+  else
+    PetscCall(run_optimal(o, loss, count, l, r));
   ardm_free(&l);
   ardm_free(&scurve);
   ardm_free(&filled);

@@ -23,13 +23,13 @@
 #define MAX_REPORTED 50 /* bad audio files listed by name per rank */
 
 typedef struct {
-  int text;              /* -format text (else wav) */
-  int markov;            /* -format markov */
-  PetscInt n, classes;   /* markov: train examples, K */
+  int       text;        /* -format text (else wav) */
+  int       markov;      /* -format markov */
+  PetscInt  n, classes;  /* markov: train examples, K */
   PetscReal p_stay, tau; /* markov: chain parameters */
-  char in[PATH_MAX], out[PATH_MAX];
-  char valid_list[PATH_MAX], test_list[PATH_MAX];
-  PetscInt length, sample_rate, seed;
+  char      in[PATH_MAX], out[PATH_MAX];
+  char      valid_list[PATH_MAX], test_list[PATH_MAX];
+  PetscInt  length, sample_rate, seed;
   PetscBool resample, convert, digits_only, on_bad_skip;
   PetscReal valid_frac, test_frac;
   PetscBool fracs_set; /* -valid_frac or -test_frac given */
@@ -37,10 +37,11 @@ typedef struct {
 
 /* A value of a choice option outside its list is the user's mistake: checked here so it is
    a one-line input error rather than PETSc's internal one from PetscOptionsEList. */
-static PetscErrorCode check_choice(MPI_Comm comm, const char *opt, const char *const *list, int n) {
-  char v[64], choices[256] = "";
+static PetscErrorCode check_choice(MPI_Comm comm, const char *opt, const char *const *list, int n)
+{
+  char      v[64], choices[256] = "";
   PetscBool set, found = PETSC_FALSE;
-  size_t used = 0;
+  size_t    used = 0;
   PetscFunctionBegin;
   PetscCall(PetscOptionsGetString(NULL, NULL, opt, v, sizeof v, &set));
   if (!set) PetscFunctionReturn(0);
@@ -56,9 +57,10 @@ static PetscErrorCode check_choice(MPI_Comm comm, const char *opt, const char *c
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_only) {
+static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_only)
+{
   static const char *const formats[] = {"wav", "text", "markov"}, *const on_bad[] = {"error", "skip"};
-  PetscInt fmt = 0, bad = 0;
+  PetscInt  fmt = 0, bad = 0;
   PetscBool wav_only[7] = {PETSC_FALSE}, any_wav_only = PETSC_FALSE, vset = PETSC_FALSE, tset = PETSC_FALSE;
 
   PetscFunctionBegin;
@@ -162,9 +164,10 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
 
 /* Lists bad files by name on stderr (rank 0, in file order). Each rank sends its first
    MAX_REPORTED lines. */
-static PetscErrorCode report_bad(MPI_Comm comm, const char *lines, int64_t nbad_total, PetscBool skip) {
+static PetscErrorCode report_bad(MPI_Comm comm, const char *lines, int64_t nbad_total, PetscBool skip)
+{
   PetscMPIInt rank, size, len = (PetscMPIInt)strlen(lines), *lens = NULL, *offs = NULL, total = 0;
-  char *all = NULL;
+  char       *all = NULL;
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -193,7 +196,8 @@ static PetscErrorCode report_bad(MPI_Comm comm, const char *lines, int64_t nbad_
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode print_split_summary(MPI_Comm comm, const prep_opts *o, const file_list *fl) {
+static PetscErrorCode print_split_summary(MPI_Comm comm, const prep_opts *o, const file_list *fl)
+{
   PetscFunctionBegin;
   if (fl->from_lists)
     PetscCall(PetscPrintf(comm,
@@ -211,21 +215,22 @@ static PetscErrorCode print_split_summary(MPI_Comm comm, const prep_opts *o, con
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o) {
+static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
+{
   file_list_opts lo = {o->in,        o->valid_list,     o->test_list,  o->valid_frac,
                        o->test_frac, (uint64_t)o->seed, o->digits_only};
-  file_list fl;
-  wav_reader rd;
-  PetscMPIInt rank, size;
-  int64_t D = o->length, lo_i, hi_i, kept = 0, nbad = 0, nbad_total, haslab = 0, nreported = 0;
-  uint16_t *x = NULL;
-  int *label = NULL, *split = NULL;
-  int64_t *rows = NULL;
-  char *lines = NULL, why[512];
-  size_t lines_used = 0, lines_cap = 0;
-  prep_part part[NSPLITS];
-  prep_data d;
-  int nomem = 0;
+  file_list      fl;
+  wav_reader     rd;
+  PetscMPIInt    rank, size;
+  int64_t        D = o->length, lo_i, hi_i, kept = 0, nbad = 0, nbad_total, haslab = 0, nreported = 0;
+  uint16_t      *x = NULL;
+  int           *label = NULL, *split = NULL;
+  int64_t       *rows = NULL;
+  char          *lines = NULL, why[512];
+  size_t         lines_used = 0, lines_cap = 0;
+  prep_part      part[NSPLITS];
+  prep_data      d;
+  int            nomem = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -308,12 +313,13 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o) {
 }
 
 /* Rank 0: reads and cleans the whole text file into *text (malloc'd). Returns 0 or errno. */
-static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw) {
-  FILE *f = fopen(path, "rb");
+static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw)
+{
+  FILE         *f = fopen(path, "rb");
   unsigned char buf[1 << 16];
-  size_t got, cap = 1 << 20;
-  text_cleaner c;
-  int err = 0;
+  size_t        got, cap = 1 << 20;
+  text_cleaner  c;
+  int           err = 0;
   *n = *nraw = 0;
   *text = NULL;
   if (!f) return errno;
@@ -337,15 +343,16 @@ static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw) 
   return err;
 }
 
-static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o) {
+static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
+{
   PetscMPIInt rank, size;
-  char *text = NULL;
-  int64_t n = 0, nraw = 0, L = o->length, nchunks, count[NSPLITS], first[NSPLITS], hdr[2];
-  int err = 0;
-  uint8_t *sym = NULL;
-  int64_t *rows = NULL;
-  prep_part part[NSPLITS];
-  prep_data d;
+  char       *text = NULL;
+  int64_t     n = 0, nraw = 0, L = o->length, nchunks, count[NSPLITS], first[NSPLITS], hdr[2];
+  int         err = 0;
+  uint8_t    *sym = NULL;
+  int64_t    *rows = NULL;
+  prep_part   part[NSPLITS];
+  prep_data   d;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -403,9 +410,10 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o) {
 }
 
 /* Synthetic train/valid/test sets, each from its own seed (seed, seed + 1, seed + 2). */
-static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o) {
+static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o)
+{
   const char *const splits[] = {"train", "valid", "test"};
-  int64_t n[3] = {o->n, (int64_t)(o->n * o->valid_frac + 0.5), (int64_t)(o->n * o->test_frac + 0.5)};
+  int64_t           n[3] = {o->n, (int64_t)(o->n * o->valid_frac + 0.5), (int64_t)(o->n * o->test_frac + 0.5)};
   PetscFunctionBegin;
   for (int s = 0; s < 3; s++) {
     char path[PATH_MAX + 16];
@@ -420,8 +428,9 @@ static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode cmd_prep(int npos, char **pos) {
-  MPI_Comm comm = PETSC_COMM_WORLD;
+PetscErrorCode cmd_prep(int npos, char **pos)
+{
+  MPI_Comm  comm = PETSC_COMM_WORLD;
   prep_opts o;
   PetscBool help_only;
 

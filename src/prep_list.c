@@ -17,14 +17,15 @@ static const char *const audio_exts[] = {"wav",  "wave", "flac", "ogg", "oga", "
 #define MAX_DEPTH 32 /* directory nesting limit (also stops symbolic-link loops) */
 
 typedef struct {
-  char **s;
+  char  **s;
   int64_t n, cap;
 } strvec;
 
-static int strvec_push(strvec *v, const char *s) {
+static int strvec_push(strvec *v, const char *s)
+{
   if (v->n == v->cap) {
     int64_t cap = v->cap ? 2 * v->cap : 1024;
-    char **p = (char **)realloc(v->s, (size_t)cap * sizeof *p);
+    char  **p = (char **)realloc(v->s, (size_t)cap * sizeof *p);
     if (!p) return 1;
     v->s = p;
     v->cap = cap;
@@ -34,21 +35,25 @@ static int strvec_push(strvec *v, const char *s) {
   return 0;
 }
 
-static void strvec_free(strvec *v) {
+static void strvec_free(strvec *v)
+{
   for (int64_t i = 0; i < v->n; i++) free(v->s[i]);
   free(v->s);
   memset(v, 0, sizeof *v);
 }
 
-static int cmp_str(const void *a, const void *b) {
+static int cmp_str(const void *a, const void *b)
+{
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int in_sorted(const strvec *v, const char *s) {
+static int in_sorted(const strvec *v, const char *s)
+{
   return v->n && bsearch(&s, v->s, (size_t)v->n, sizeof(char *), cmp_str);
 }
 
-static int is_audio_name(const char *name) {
+static int is_audio_name(const char *name)
+{
   const char *dot = strrchr(name, '.');
   if (!dot || dot == name) return 0;
   for (int i = 0; audio_exts[i]; i++)
@@ -58,11 +63,12 @@ static int is_audio_name(const char *name) {
 
 /* Appends the relative paths of the audio files under root/rel to out (unsorted). Hidden
    entries (names starting with '.') are skipped. Returns 0, or 1 with msg filled. */
-static int walk(const char *root, const char *rel, int depth, strvec *out, char *msg, size_t len) {
-  char dir[PATH_MAX], child_rel[PATH_MAX], child[PATH_MAX];
-  DIR *d;
+static int walk(const char *root, const char *rel, int depth, strvec *out, char *msg, size_t len)
+{
+  char           dir[PATH_MAX], child_rel[PATH_MAX], child[PATH_MAX];
+  DIR           *d;
   struct dirent *e;
-  int rc = 0;
+  int            rc = 0;
 
   if (snprintf(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel) >= (int)sizeof dir) {
     snprintf(msg, len, "-in %s: path too long under it", root);
@@ -94,12 +100,13 @@ static int walk(const char *root, const char *rel, int depth, strvec *out, char 
 
 /* Reads a list file: one path per line; blank lines and lines starting with '#' are skipped,
    surrounding white space and a leading "./" are removed. */
-static int read_lines(const char *what, const char *path, strvec *out, char *msg, size_t len) {
-  FILE *f = fopen(path, "r");
-  char *line = NULL;
-  size_t cap = 0;
+static int read_lines(const char *what, const char *path, strvec *out, char *msg, size_t len)
+{
+  FILE   *f = fopen(path, "r");
+  char   *line = NULL;
+  size_t  cap = 0;
   ssize_t got;
-  int rc = 0;
+  int     rc = 0;
   if (!f) {
     snprintf(msg, len, "%s %s: cannot read: %s", what, path, strerror(errno));
     return 1;
@@ -127,7 +134,8 @@ static uint64_t mix64(uint64_t z) /* splitmix64's finaliser */
   return z ^ (z >> 31);
 }
 
-int file_list_hash_split(const char *speaker, uint64_t seed, double valid_frac, double test_frac) {
+int file_list_hash_split(const char *speaker, uint64_t seed, double valid_frac, double test_frac)
+{
   uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
   for (const unsigned char *p = (const unsigned char *)speaker; *p; p++) h = (h ^ *p) * 0x100000001b3ULL;
   double u = (double)(mix64(h ^ mix64(seed + 0x9e3779b97f4a7c15ULL)) >> 11) * 0x1.0p-53;
@@ -136,7 +144,8 @@ int file_list_hash_split(const char *speaker, uint64_t seed, double valid_frac, 
 
 /* Loads a split list: the explicit file, or dflt when it exists (dflt may be NULL). */
 static int load_split_list(const char *what, const char *given, const char *dflt, strvec *v, int *loaded, char *msg,
-                           size_t len) {
+                           size_t len)
+{
   struct stat st;
   const char *p = given[0] ? given : dflt;
   *loaded = 0;
@@ -147,11 +156,12 @@ static int load_split_list(const char *what, const char *given, const char *dflt
   return 0;
 }
 
-static int append(file_list *fl, size_t *cap, const char *s) {
+static int append(file_list *fl, size_t *cap, const char *s)
+{
   size_t n = strlen(s) + 1;
   if (fl->poolsize + n > *cap) {
     size_t c = 2 * (*cap + n);
-    char *p = (char *)realloc(fl->pool, c);
+    char  *p = (char *)realloc(fl->pool, c);
     if (!p) return 1;
     fl->pool = p;
     *cap = c;
@@ -162,13 +172,14 @@ static int append(file_list *fl, size_t *cap, const char *s) {
 }
 
 /* Everything rank 0 does: list, filter, split, label, pack. Returns 0 or 1 with msg. */
-static int build_rank0(const file_list_opts *o, file_list *fl, char *msg, size_t len) {
+static int build_rank0(const file_list_opts *o, file_list *fl, char *msg, size_t len)
+{
   struct stat st;
-  strvec files = {0}, lists[NSPLITS] = {{0}};
-  char base[PATH_MAX], path[2 * PATH_MAX], dv[PATH_MAX + 32], dt[PATH_MAX + 32], spk[256];
-  int listmode, loaded_v = 0, loaded_t = 0, rc = 1;
-  size_t cap = 0;
-  int64_t cap_n = 0;
+  strvec      files = {0}, lists[NSPLITS] = {{0}};
+  char        base[PATH_MAX], path[2 * PATH_MAX], dv[PATH_MAX + 32], dt[PATH_MAX + 32], spk[256];
+  int         listmode, loaded_v = 0, loaded_t = 0, rc = 1;
+  size_t      cap = 0;
+  int64_t     cap_n = 0;
 
   if (!o->in[0]) {
     snprintf(msg, len, "missing -in: give a directory of audio files or a list file (one path per line)");
@@ -201,7 +212,7 @@ static int build_rank0(const file_list_opts *o, file_list *fl, char *msg, size_t
 
   for (int64_t i = 0; i < files.n; i++) {
     const char *rel = files.s[i];
-    int label, split;
+    int         label, split;
     if (rel[0] == '/')
       snprintf(path, sizeof path, "%s", rel);
     else
@@ -252,11 +263,12 @@ done:
   return rc;
 }
 
-PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list *fl) {
+PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list *fl)
+{
   PetscMPIInt rank;
-  char msg[PATH_MAX + 256] = "";
-  int bad = 0;
-  int64_t hdr[8]; /* n, poolsize, from_lists, matched[3], entries valid/test */
+  char        msg[PATH_MAX + 256] = "";
+  int         bad = 0;
+  int64_t     hdr[8]; /* n, poolsize, from_lists, matched[3], entries valid/test */
 
   PetscFunctionBegin;
   memset(fl, 0, sizeof *fl);
@@ -299,7 +311,8 @@ PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list
   PetscFunctionReturn(0);
 }
 
-void file_list_free(file_list *fl) {
+void file_list_free(file_list *fl)
+{
   free(fl->pool);
   free(fl->path);
   free(fl->rel);

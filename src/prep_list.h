@@ -13,30 +13,30 @@ enum { SPLIT_TRAIN = 0, SPLIT_VALID = 1, SPLIT_TEST = 2, NSPLITS = 3 };
 extern const char *const split_names[NSPLITS];
 
 typedef struct {
-  const char *in;               /* directory or list file */
-  const char *valid_list;       /* "" = default (validation_list.txt inside a directory -in) */
-  const char *test_list;        /* "" = default (testing_list.txt inside a directory -in) */
-  double valid_frac, test_frac; /* for the hashed split when there are no lists */
-  uint64_t seed;
-  PetscBool digits_only; /* only files in digit-word folders (SC09 out of Speech Commands) */
+  const char *in;                    /* directory or list file */
+  const char *valid_list;            /* "" = default (validation_list.txt inside a directory -in) */
+  const char *test_list;             /* "" = default (testing_list.txt inside a directory -in) */
+  double      valid_frac, test_frac; /* for the hashed split when there are no lists */
+  uint64_t    seed;
+  PetscBool   digits_only; /* only files in digit-word folders (SC09 out of Speech Commands) */
 } file_list_opts;
 
 typedef struct {
   int64_t n;
-  char *pool; /* "path\0rel\0" for each file */
-  size_t poolsize;
-  char **path;    /* path[i]: the file to open */
-  char **rel;     /* rel[i]: its name relative to the -in directory (or as listed) */
-  int *split;     /* SPLIT_* */
-  int *label;     /* spoken digit from the parent folder name, or -1 */
-  int from_lists; /* splits came from list files */
+  char   *pool; /* "path\0rel\0" for each file */
+  size_t  poolsize;
+  char  **path;       /* path[i]: the file to open */
+  char  **rel;        /* rel[i]: its name relative to the -in directory (or as listed) */
+  int    *split;      /* SPLIT_* */
+  int    *label;      /* spoken digit from the parent folder name, or -1 */
+  int     from_lists; /* splits came from list files */
   int64_t list_entries[NSPLITS], list_matched[NSPLITS]; /* valid/test list sizes and matches */
 } file_list;
 
 /* Collective: builds the list on rank 0 and broadcasts it. Input errors (missing input,
    unreadable list, no audio files) are raised on all ranks. */
 PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list *fl);
-void file_list_free(file_list *fl);
+void           file_list_free(file_list *fl);
 
 /* Deterministic hashed split of a speaker name: test with probability test_frac, valid with
    valid_frac, else train (the same speaker always lands in the same split). */

@@ -4,7 +4,10 @@
 #include <math.h>
 #include <stdlib.h>
 
-static double plog2p(double p) { return p > 0 ? p * log2(p) : 0; }
+static double plog2p(double p)
+{
+  return p > 0 ? p * log2(p) : 0;
+}
 
 /* q(w) ~ exp(-w / tau), normalised */
 static void jump_distribution(int K, double tau, double *q)
@@ -60,13 +63,15 @@ PetscErrorCode markov_write(MPI_Comm comm, const char *path, const char *split, 
     int32_t   *xe = x + (e - lo) * D;
     rng_init(&s, seed, 0, (uint64_t)e, RNG_DATA);
     for (int64_t i = 0; i < D; i++) {
-      if (i > 0 && rng_uniform(&s) < p_stay) xe[i] = xe[i - 1];
+      if (i > 0 && rng_uniform(&s) < p_stay)
+        xe[i] = xe[i - 1];
       else if (cdf) { /* from q, which is also the stationary start */
-        double u = rng_uniform(&s);
+        double  u = rng_uniform(&s);
         int32_t w = 0;
         while (w < K - 1 && cdf[w] <= u) w++;
         xe[i] = w;
-      } else if (i == 0) xe[i] = (int32_t)rng_below(&s, (uint64_t)K); /* uniform is stationary */
+      } else if (i == 0)
+        xe[i] = (int32_t)rng_below(&s, (uint64_t)K); /* uniform is stationary */
       else {
         int32_t j = (int32_t)rng_below(&s, (uint64_t)(K - 1));
         xe[i] = j >= xe[i - 1] ? j + 1 : j;

@@ -5,16 +5,19 @@
 static const char *const digit_words[10] = {"zero", "one", "two",   "three", "four",
                                             "five", "six", "seven", "eight", "nine"};
 
-void text_clean_init(text_cleaner *c) {
+void text_clean_init(text_cleaner *c)
+{
   c->last_space = 1;
 }
 
-size_t text_clean_bound(size_t n) {
+size_t text_clean_bound(size_t n)
+{
   return 7 * n + 1;
 }
 
 /* Appends a space unless the previous output already ended in one. */
-static inline size_t put_space(text_cleaner *c, char *out, size_t o) {
+static inline size_t put_space(text_cleaner *c, char *out, size_t o)
+{
   if (!c->last_space) {
     out[o++] = ' ';
     c->last_space = 1;
@@ -22,7 +25,8 @@ static inline size_t put_space(text_cleaner *c, char *out, size_t o) {
   return o;
 }
 
-size_t text_clean(text_cleaner *c, const unsigned char *in, size_t n, char *out) {
+size_t text_clean(text_cleaner *c, const unsigned char *in, size_t n, char *out)
+{
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned ch = in[i];
@@ -44,7 +48,8 @@ size_t text_clean(text_cleaner *c, const unsigned char *in, size_t n, char *out)
   return o;
 }
 
-size_t text_encode(const char *s, size_t n, uint8_t *sym) {
+size_t text_encode(const char *s, size_t n, uint8_t *sym)
+{
   size_t bad = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned ch = (unsigned char)s[i];

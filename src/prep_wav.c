@@ -10,7 +10,8 @@
 static const char *const digit_words[10] = {"zero", "one", "two",   "three", "four",
                                             "five", "six", "seven", "eight", "nine"};
 
-void wav_reader_init(wav_reader *r, int sample_rate, int64_t length, int resample, int convert) {
+void wav_reader_init(wav_reader *r, int sample_rate, int64_t length, int resample, int convert)
+{
   memset(r, 0, sizeof *r);
   r->sample_rate = sample_rate;
   r->length = length;
@@ -18,7 +19,8 @@ void wav_reader_init(wav_reader *r, int sample_rate, int64_t length, int resampl
   r->convert = convert;
 }
 
-void wav_reader_free(wav_reader *r) {
+void wav_reader_free(wav_reader *r)
+{
   free(r->sbuf);
   free(r->fbuf);
   free(r->rbuf);
@@ -26,7 +28,8 @@ void wav_reader_free(wav_reader *r) {
 }
 
 /* Makes *buf hold at least n elements of size sz. */
-static int grow(void **buf, size_t *cap, size_t n, size_t sz) {
+static int grow(void **buf, size_t *cap, size_t n, size_t sz)
+{
   if (n <= *cap) return 0;
   void *p = realloc(*buf, n * sz);
   if (!p) return 1;
@@ -35,7 +38,8 @@ static int grow(void **buf, size_t *cap, size_t n, size_t sz) {
   return 0;
 }
 
-static const char *subformat_name(int format) {
+static const char *subformat_name(int format)
+{
   switch (format & SF_FORMAT_SUBMASK) {
   case SF_FORMAT_PCM_S8:
     return "8-bit signed PCM";
@@ -68,13 +72,15 @@ static const char *subformat_name(int format) {
 /* Input frames needed for `length` output samples: all of them without resampling, else up
    to the last output's time plus the interpolation kernel's reach (32 zero crossings at the
    lower rate's cut-off, see resample.c) with a margin. */
-static int64_t frames_needed(const wav_reader *r, double rate_in) {
+static int64_t frames_needed(const wav_reader *r, double rate_in)
+{
   if (!r->resample || rate_in == r->sample_rate) return r->length;
   double step = rate_in / r->sample_rate;
   return (int64_t)ceil(((double)r->length + 40.0 * (step > 1 ? step : 1.0) / 0.95) * step) + 8;
 }
 
-static inline uint16_t to_u16(float v) {
+static inline uint16_t to_u16(float v)
+{
   double s = floor((double)v * 32768.0 + 0.5);
   if (s > 32767) s = 32767;
   if (s < -32768) s = -32768;
@@ -83,8 +89,9 @@ static inline uint16_t to_u16(float v) {
 
 /* The general path: any channel count and sample format, any rate, via floats in [-1, 1]. */
 static int read_float(wav_reader *r, SNDFILE *f, const SF_INFO *info, int64_t m, uint16_t *x, int64_t *nout, char *why,
-                      size_t whylen) {
-  int ch = info->channels;
+                      size_t whylen)
+{
+  int     ch = info->channels;
   int64_t got, n;
   if (grow((void **)&r->fbuf, &r->fcap, (size_t)(m * ch), sizeof(float))) return WAV_NOMEM;
   got = sf_readf_float(f, r->fbuf, m);
@@ -112,11 +119,12 @@ static int read_float(wav_reader *r, SNDFILE *f, const SF_INFO *info, int64_t m,
   return WAV_OK;
 }
 
-int wav_read(wav_reader *r, const char *path, uint16_t *x, char *why, size_t whylen) {
-  SF_INFO info;
+int wav_read(wav_reader *r, const char *path, uint16_t *x, char *why, size_t whylen)
+{
+  SF_INFO  info;
   SNDFILE *f;
-  int64_t m, n = 0;
-  int sub, st = WAV_OK;
+  int64_t  m, n = 0;
+  int      sub, st = WAV_OK;
 
   memset(&info, 0, sizeof info);
   f = sf_open(path, SFM_READ, &info);
@@ -166,9 +174,10 @@ int wav_read(wav_reader *r, const char *path, uint16_t *x, char *why, size_t why
   return WAV_OK;
 }
 
-int wav_label_from_path(const char *path) {
+int wav_label_from_path(const char *path)
+{
   const char *end = strrchr(path, '/'), *start;
-  size_t len;
+  size_t      len;
   if (!end) return -1;
   for (start = end; start > path && start[-1] != '/'; start--) {
   }
@@ -178,9 +187,10 @@ int wav_label_from_path(const char *path) {
   return -1;
 }
 
-void wav_speaker(const char *path, char *speaker, size_t len) {
+void wav_speaker(const char *path, char *speaker, size_t len)
+{
   const char *base = strrchr(path, '/'), *cut;
-  size_t n;
+  size_t      n;
   base = base ? base + 1 : path;
   cut = strstr(base, "_nohash_");
   if (!cut) cut = strrchr(base, '.');

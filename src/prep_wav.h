@@ -11,10 +11,10 @@
 #include <stdint.h>
 
 typedef struct {
-  int sample_rate; /* target rate (Hz) */
-  int64_t length;  /* samples per example */
-  int resample;    /* convert files at other rates instead of rejecting them */
-  int convert;     /* accept any channel count and sample format */
+  int     sample_rate; /* target rate (Hz) */
+  int64_t length;      /* samples per example */
+  int     resample;    /* convert files at other rates instead of rejecting them */
+  int     convert;     /* accept any channel count and sample format */
   /* scratch buffers, grown on demand and kept between files */
   short *sbuf;
   float *fbuf, *rbuf;

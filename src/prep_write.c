@@ -9,8 +9,9 @@
 #define WRITE_BYTES (16 << 20) /* staging buffer for one collective write (int32 values) */
 
 /* mkdir -p: returns 0 or errno. */
-static int mkdir_p(const char *dir) {
-  char p[PATH_MAX];
+static int mkdir_p(const char *dir)
+{
+  char        p[PATH_MAX];
   struct stat st;
   if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return ENAMETOOLONG;
   for (char *s = p + 1; *s; s++) {
@@ -25,9 +26,10 @@ static int mkdir_p(const char *dir) {
   return access(p, W_OK | X_OK) ? errno : 0;
 }
 
-PetscErrorCode prep_out_dir(MPI_Comm comm, const char *dir) {
+PetscErrorCode prep_out_dir(MPI_Comm comm, const char *dir)
+{
   PetscMPIInt rank;
-  int err = 0;
+  int         err = 0;
   PetscFunctionBegin;
   PetscCheck(dir[0], comm, ARDM_ERR_INPUT, "missing -out DIR: the directory for train.nc, valid.nc and test.nc");
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -36,8 +38,9 @@ PetscErrorCode prep_out_dir(MPI_Comm comm, const char *dir) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode prep_parts_sum(MPI_Comm comm, prep_part part[NSPLITS]) {
-  int64_t cnt[NSPLITS], start[NSPLITS] = {0}, total[NSPLITS];
+PetscErrorCode prep_parts_sum(MPI_Comm comm, prep_part part[NSPLITS])
+{
+  int64_t     cnt[NSPLITS], start[NSPLITS] = {0}, total[NSPLITS];
   PetscMPIInt rank;
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -54,14 +57,15 @@ PetscErrorCode prep_parts_sum(MPI_Comm comm, prep_part part[NSPLITS]) {
 /* Writes this rank's rows of one split through a staging buffer, in as many collective
    calls as the rank with the most rows needs (the others pass count 0). */
 static PetscErrorCode write_rows(MPI_Comm comm, dataset *ds, const prep_data *d, const prep_part *p, int32_t *x,
-                                 int32_t *lab, int64_t chunk) {
+                                 int32_t *lab, int64_t chunk)
+{
   int64_t calls = (p->count + chunk - 1) / chunk, done = 0;
   PetscFunctionBegin;
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &calls, 1, MPI_INT64_T, MPI_MAX, comm));
   for (int64_t c = 0; c < calls; c++) {
     int64_t m = p->count - done < chunk ? p->count - done : chunk;
     for (int64_t i = 0; i < m; i++) {
-      int64_t row = p->rows[done + i];
+      int64_t  row = p->rows[done + i];
       int32_t *xi = x + i * d->D; /* x[m][D] */
       if (d->u16)
         for (int64_t j = 0; j < d->D; j++) xi[j] = d->u16[row * d->D + j];
@@ -77,11 +81,12 @@ static PetscErrorCode write_rows(MPI_Comm comm, dataset *ds, const prep_data *d,
 
 /* Creates and fills every non-empty split; stops at the first error (returned). */
 static PetscErrorCode write_all(MPI_Comm comm, const char *dir, const prep_data *d, const prep_part part[NSPLITS],
-                                dataset ds[NSPLITS], int open[NSPLITS]) {
-  char path[PATH_MAX + 16];
+                                dataset ds[NSPLITS], int open[NSPLITS])
+{
+  char          path[PATH_MAX + 16];
   dataset_attrs attrs = d->attrs;
-  int64_t chunk = WRITE_BYTES / (4 * d->D);
-  int32_t *x = NULL, *lab = NULL;
+  int64_t       chunk = WRITE_BYTES / (4 * d->D);
+  int32_t      *x = NULL, *lab = NULL;
   PetscFunctionBegin;
   if (chunk < 1) chunk = 1;
   for (int s = 0; s < NSPLITS; s++) {
@@ -100,12 +105,13 @@ static PetscErrorCode write_all(MPI_Comm comm, const char *dir, const prep_data 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode prep_write_sets(MPI_Comm comm, const char *dir, const prep_data *d, const prep_part part[NSPLITS]) {
-  dataset ds[NSPLITS];
-  int open[NSPLITS] = {0};
+PetscErrorCode prep_write_sets(MPI_Comm comm, const char *dir, const prep_data *d, const prep_part part[NSPLITS])
+{
+  dataset        ds[NSPLITS];
+  int            open[NSPLITS] = {0};
   PetscErrorCode ierr;
-  PetscMPIInt rank;
-  char path[PATH_MAX + 16];
+  PetscMPIInt    rank;
+  char           path[PATH_MAX + 16];
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));

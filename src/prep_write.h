@@ -9,21 +9,21 @@
 
 /* This rank's share of one split. */
 typedef struct {
-  int64_t total;       /* examples in the split over all ranks (prep_parts_sum) */
-  int64_t start;       /* this rank's first example in it (prep_parts_sum) */
-  int64_t count;       /* this rank's examples */
-  const int64_t *rows; /* their row numbers in the rank's data buffer, in example order */
+  int64_t        total; /* examples in the split over all ranks (prep_parts_sum) */
+  int64_t        start; /* this rank's first example in it (prep_parts_sum) */
+  int64_t        count; /* this rank's examples */
+  const int64_t *rows;  /* their row numbers in the rank's data buffer, in example order */
 } prep_part;
 
 /* The rank's data buffer: rows of D values, as bytes (K <= 256) or 16-bit words. */
 typedef struct {
-  int64_t D;
-  int K;
-  PetscBool has_label;
-  dataset_attrs attrs; /* modality and its attributes; split is set per file */
-  const uint8_t *u8;   /* data[row][D] when K <= 256, else NULL */
-  const uint16_t *u16; /* data[row][D] when K > 256, else NULL */
-  const int *label;    /* label[row] (-1: none) when has_label */
+  int64_t         D;
+  int             K;
+  PetscBool       has_label;
+  dataset_attrs   attrs; /* modality and its attributes; split is set per file */
+  const uint8_t  *u8;    /* data[row][D] when K <= 256, else NULL */
+  const uint16_t *u16;   /* data[row][D] when K > 256, else NULL */
+  const int      *label; /* label[row] (-1: none) when has_label */
 } prep_data;
 
 /* Collective: creates DIR (and parents) on rank 0 if missing; input error unless it is a

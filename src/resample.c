@@ -15,9 +15,10 @@
 #define ROLLOFF     0.95 /* cut-off as a fraction of the lower Nyquist frequency */
 
 static float tab[ZC * TAB_PER_ZC + 2];
-static int tab_ready;
+static int   tab_ready;
 
-static double bessel_i0(double x) {
+static double bessel_i0(double x)
+{
   double sum = 1, term = 1;
   for (int k = 1; k < 50; k++) {
     term *= (x / (2 * k)) * (x / (2 * k));
@@ -27,7 +28,8 @@ static double bessel_i0(double x) {
   return sum;
 }
 
-static void tab_init(void) {
+static void tab_init(void)
+{
   const double pi = 3.14159265358979323846, norm = bessel_i0(KAISER_BETA);
   for (int i = 0; i <= ZC * TAB_PER_ZC; i++) {
     double u = (double)i / TAB_PER_ZC, r = u / ZC;
@@ -40,19 +42,22 @@ static void tab_init(void) {
 }
 
 /* h(u) for u >= 0 in zero-crossing units, linear interpolation in the table. */
-static inline double kernel(double u) {
-  double pos = u * TAB_PER_ZC;
+static inline double kernel(double u)
+{
+  double  pos = u * TAB_PER_ZC;
   int64_t i = (int64_t)pos;
   if (i >= ZC * TAB_PER_ZC) return 0;
   double f = pos - (double)i;
   return tab[i] + f * (tab[i + 1] - tab[i]);
 }
 
-int64_t resample_length(int64_t nin, double rate_in, double rate_out) {
+int64_t resample_length(int64_t nin, double rate_in, double rate_out)
+{
   return (int64_t)floor((double)nin * rate_out / rate_in + 0.5);
 }
 
-void resample_run(const float *in, int64_t nin, double rate_in, double rate_out, float *out, int64_t nout) {
+void resample_run(const float *in, int64_t nin, double rate_in, double rate_out, float *out, int64_t nout)
+{
   if (rate_in == rate_out) {
     for (int64_t n = 0; n < nout; n++) out[n] = n < nin ? in[n] : 0.0f;
     return;
@@ -62,7 +67,7 @@ void resample_run(const float *in, int64_t nin, double rate_in, double rate_out,
   const double fc = ROLLOFF * (rate_out < rate_in ? rate_out / rate_in : 1.0);
   const double half = ZC / fc; /* kernel half-width in input samples */
   for (int64_t n = 0; n < nout; n++) {
-    double t = (double)n * step, acc = 0;
+    double  t = (double)n * step, acc = 0;
     int64_t lo = (int64_t)ceil(t - half), hi = (int64_t)floor(t + half);
     if (lo < 0) lo = 0;
     if (hi > nin - 1) hi = nin - 1;

@@ -33,9 +33,15 @@ uint64_t rng_u64(rng_stream *s)
   return (hi << 32) | rng_u32(s);
 }
 
-double rng_uniform(rng_stream *s) { return (double)(rng_u64(s) >> 11) * 0x1.0p-53; }
+double rng_uniform(rng_stream *s)
+{
+  return (double)(rng_u64(s) >> 11) * 0x1.0p-53;
+}
 
-double rng_uniform_pos(rng_stream *s) { return ((double)(rng_u64(s) >> 12) + 0.5) * 0x1.0p-52; }
+double rng_uniform_pos(rng_stream *s)
+{
+  return ((double)(rng_u64(s) >> 12) + 0.5) * 0x1.0p-52;
+}
 
 uint64_t rng_below(rng_stream *s, uint64_t n)
 {
@@ -52,7 +58,10 @@ double rng_normal(rng_stream *s)
   return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
-double rng_gumbel(rng_stream *s) { return -log(-log(rng_uniform_pos(s))); }
+double rng_gumbel(rng_stream *s)
+{
+  return -log(-log(rng_uniform_pos(s)));
+}
 
 void rng_permutation(rng_stream *s, int64_t n, int64_t *perm)
 {

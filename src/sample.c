@@ -26,26 +26,28 @@ typedef struct {
 static PetscErrorCode process_options(MPI_Comm comm, sample_options *o, PetscBool *help)
 {
   static const char *const which[] = {"ema", "params"}, *const masks[] = {"first_half", "every_other"};
-  PetscInt                 w = 0, gm = 0;
+  PetscInt w = 0, gm = 0;
   PetscFunctionBegin;
   PetscCall(PetscMemzero(o, sizeof *o));
   snprintf(o->out, sizeof o->out, "samples.nc");
   o->budget = 0, o->n = 4, o->batch = 4, o->seed = 1, o->temperature = 1.0;
   PetscOptionsBegin(comm, NULL, "ardm sample: sampling with a plan", "sample");
   PetscCall(PetscOptionsString("-ckpt", "checkpoint", "", o->ckpt, o->ckpt, sizeof o->ckpt, NULL));
-  PetscCall(PetscOptionsString("-plan", "plan file from ardm plan (default: evenly spaced steps)", "", o->plan,
-                               o->plan, sizeof o->plan, NULL));
+  PetscCall(PetscOptionsString("-plan", "plan file from ardm plan (default: evenly spaced steps)", "", o->plan, o->plan,
+                               sizeof o->plan, NULL));
   PetscCall(PetscOptionsBoundedInt("-budget", "network calls per stage (0: the plan file's only budget, or D)", "",
                                    o->budget, &o->budget, NULL, 0));
   PetscCall(PetscOptionsBoundedInt("-n", "number of samples", "", o->n, &o->n, NULL, 1));
-  PetscCall(PetscOptionsBoundedInt("-batch", "samples per network call on each rank", "", o->batch, &o->batch, NULL,
-                                   1));
+  PetscCall(
+      PetscOptionsBoundedInt("-batch", "samples per network call on each rank", "", o->batch, &o->batch, NULL, 1));
   PetscCall(PetscOptionsBoundedInt("-seed", "random seed", "", o->seed, &o->seed, NULL, 0));
   PetscCall(PetscOptionsReal("-temperature", "sampling temperature (1 = the model; 0 = greedy)", "", o->temperature,
                              &o->temperature, NULL));
   PetscCall(PetscOptionsString("-out", "output samples file", "", o->out, o->out, sizeof o->out, NULL));
-  PetscCall(PetscOptionsString("-given", "data set whose known dims condition the samples (sample j uses example j "
-                               "mod n)", "", o->given, o->given, sizeof o->given, NULL));
+  PetscCall(PetscOptionsString("-given",
+                               "data set whose known dims condition the samples (sample j uses example j "
+                               "mod n)",
+                               "", o->given, o->given, sizeof o->given, NULL));
   PetscCall(PetscOptionsEList("-given_mask", "which dims of -given are known", "", masks, 2, masks[0], &gm, NULL));
   PetscCall(PetscOptionsEList("-weights", "which weights of the checkpoint", "", which, 2, which[0], &w, NULL));
   PetscOptionsEnd();
@@ -143,8 +145,10 @@ static PetscErrorCode sample_batch(sampler *sp, const sample_options *o, int64_t
         int known = xg && sp->given[i];
         sg[i] = known ? 0 : G + sp->perm[k++];
         sp->known[b * D + i] = (uint8_t)known;
-        if (known) x[b * D + i] = upscale_future(&sp->u, s, xg[b * D + i]);
-        else if (s == 0) x[b * D + i] = 0; /* fully absorbed: x_past of stage 0 */
+        if (known)
+          x[b * D + i] = upscale_future(&sp->u, s, xg[b * D + i]);
+        else if (s == 0)
+          x[b * D + i] = 0; /* fully absorbed: x_past of stage 0 */
       }
     }
     for (int k = 0; k < n; k++) {
@@ -251,11 +255,12 @@ PetscErrorCode cmd_sample(int npos, char **pos)
     /* sampling time against the time of its network calls alone (rank 0's share) */
     double total = MPI_Wtime() - t0, fwd = model_forward_seconds(sp.m);
     PetscCall(write_samples(comm, &o, &sp, lo, hi, x, calls));
-    PetscCall(PetscPrintf(comm,
-                          "ardm sample: %lld samples, %d stage(s) x budget %lld: %lld network calls per stage per batch; "
-                          "rank 0: sampling %.3f s, of which %.3f s in network calls (ratio %.3f); wrote %s\n",
-                          (long long)o.n, sp.mc.S, (long long)o.budget, (long long)calls, total, fwd,
-                          fwd > 0 ? total / fwd : 0.0, o.out));
+    PetscCall(
+        PetscPrintf(comm,
+                    "ardm sample: %lld samples, %d stage(s) x budget %lld: %lld network calls per stage per batch; "
+                    "rank 0: sampling %.3f s, of which %.3f s in network calls (ratio %.3f); wrote %s\n",
+                    (long long)o.n, sp.mc.S, (long long)o.budget, (long long)calls, total, fwd,
+                    fwd > 0 ? total / fwd : 0.0, o.out));
   }
   for (int s = 0; s < sp.mc.S; s++) PetscCall(PetscFree(sp.starts[s]));
   ardm_free(&x), ardm_free(&xg), ardm_free(&sp.given), ardm_free(&sp.sigma), ardm_free(&sp.q);

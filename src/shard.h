@@ -7,10 +7,10 @@
 typedef struct {
   MPI_Comm     comm;
   PetscMPIInt  P, rank;
-  size_t       n;       /* total floats */
-  size_t       lo, hi;  /* this rank's slice */
-  PetscMPIInt *counts;  /* [P] slice lengths */
-  PetscMPIInt *displs;  /* [P] slice starts */
+  size_t       n;      /* total floats */
+  size_t       lo, hi; /* this rank's slice */
+  PetscMPIInt *counts; /* [P] slice lengths */
+  PetscMPIInt *displs; /* [P] slice starts */
 } shard;
 
 /* Slices are as equal as possible and start on 16-float (64-byte) boundaries. */

@@ -26,7 +26,10 @@ typedef struct {
 } train_options;
 
 static volatile sig_atomic_t stop_requested;
-static void on_signal(int sig) { stop_requested = sig; }
+static void                  on_signal(int sig)
+{
+  stop_requested = sig;
+}
 
 static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool *help)
 {
@@ -52,22 +55,24 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
   PetscCall(PetscOptionsReal("-eps", "Adam epsilon", "", o->opt.eps, &o->opt.eps, NULL));
   PetscCall(PetscOptionsReal("-weight_decay", "AdamW decoupled weight decay (0 = Adam)", "", o->opt.weight_decay,
                              &o->opt.weight_decay, NULL));
-  PetscCall(PetscOptionsBoundedInt("-warmup", "linear learning-rate warm-up steps", "", o->warmup, &o->warmup, NULL, 0));
-  PetscCall(PetscOptionsEList("-schedule", "learning rate after warm-up", "", schedules, 2, schedules[0], &sched, NULL));
+  PetscCall(
+      PetscOptionsBoundedInt("-warmup", "linear learning-rate warm-up steps", "", o->warmup, &o->warmup, NULL, 0));
+  PetscCall(
+      PetscOptionsEList("-schedule", "learning rate after warm-up", "", schedules, 2, schedules[0], &sched, NULL));
   PetscCall(PetscOptionsReal("-clip", "global gradient-norm clip (0 = off)", "", o->opt.clip, &o->opt.clip, NULL));
   PetscCall(PetscOptionsReal("-ema", "EMA decay of the weights", "", o->opt.ema, &o->opt.ema, NULL));
-  PetscCall(PetscOptionsReal("-ce_coef", "weight of the unweighted cross-entropy term", "", o->ce_coef, &o->ce_coef,
-                             NULL));
-  PetscCall(PetscOptionsBool("-antithetic", "stratified t across the global batch", "", o->antithetic,
-                             &o->antithetic, NULL));
+  PetscCall(
+      PetscOptionsReal("-ce_coef", "weight of the unweighted cross-entropy term", "", o->ce_coef, &o->ce_coef, NULL));
+  PetscCall(
+      PetscOptionsBool("-antithetic", "stratified t across the global batch", "", o->antithetic, &o->antithetic, NULL));
   PetscCall(PetscOptionsBoundedInt("-seed", "random seed", "", o->seed, &o->seed, NULL, 0));
   PetscCall(PetscOptionsBoundedInt("-log_every", "steps between progress lines / log records", "", o->log_every,
                                    &o->log_every, NULL, 1));
-  PetscCall(PetscOptionsBoundedInt("-ckpt_every", "steps between checkpoints", "", o->ckpt_every, &o->ckpt_every,
-                                   NULL, 1));
+  PetscCall(
+      PetscOptionsBoundedInt("-ckpt_every", "steps between checkpoints", "", o->ckpt_every, &o->ckpt_every, NULL, 1));
   PetscCall(PetscOptionsBoundedInt("-keep", "checkpoints kept (ckpt-<step>.nc)", "", o->keep, &o->keep, NULL, 1));
-  PetscCall(PetscOptionsBool("-resume", "continue from OUT/checkpoint.nc when it exists", "", o->resume, &o->resume,
-                             NULL));
+  PetscCall(
+      PetscOptionsBool("-resume", "continue from OUT/checkpoint.nc when it exists", "", o->resume, &o->resume, NULL));
   PetscCall(PetscOptionsReal("-max_hours", "checkpoint and exit with code 3 after this many hours (0 = never)", "",
                              o->max_hours, &o->max_hours, NULL));
   PetscCall(PetscOptionsBoundedInt("-max_bad_steps", "consecutive non-finite steps tolerated before stopping", "",
@@ -79,8 +84,10 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
   o->opt.steps = o->steps, o->opt.warmup = o->warmup;
   PetscCheck(*help || o->data[0], comm, ARDM_ERR_INPUT, "-data FILE is required (the training data set)");
   PetscCheck(o->opt.lr > 0 && o->opt.beta1 >= 0 && o->opt.beta1 < 1 && o->opt.beta2 >= 0 && o->opt.beta2 < 1 &&
-               o->opt.eps > 0 && o->opt.ema >= 0 && o->opt.ema < 1 && o->opt.clip >= 0 && o->ce_coef >= 0,
-             comm, ARDM_ERR_INPUT, "optimizer options out of range (need -lr > 0, 0 <= -beta1,-beta2,-ema < 1, -eps > 0, -clip >= 0, -ce_coef >= 0)");
+                 o->opt.eps > 0 && o->opt.ema >= 0 && o->opt.ema < 1 && o->opt.clip >= 0 && o->ce_coef >= 0,
+             comm, ARDM_ERR_INPUT,
+             "optimizer options out of range (need -lr > 0, 0 <= -beta1,-beta2,-ema < 1, -eps > 0, -clip >= 0, "
+             "-ce_coef >= 0)");
   PetscFunctionReturn(0);
 }
 
@@ -188,12 +195,13 @@ static PetscErrorCode trainer_setup(trainer *tr)
   }
   model_config_describe(&tr->o.mc, tr->nparam, desc, sizeof desc);
   PetscCall(PetscPrintf(tr->comm, "ardm train: %s\n", desc));
-  PetscCall(PetscPrintf(tr->comm,
-                        "ardm train: %s: %lld examples; global batch %lld on %d ranks; optimizer state %.2f MB per rank "
-                        "(sharded 1/%d); %s at step %lld\n",
-                        tr->o.data, (long long)tr->ds.n, (long long)tr->o.batch, tr->size,
-                        3.0 * (double)(tr->sh.hi - tr->sh.lo) * 4 / 1e6, tr->size,
-                        have_ckpt ? "resuming" : "starting", (long long)tr->st.step));
+  PetscCall(
+      PetscPrintf(tr->comm,
+                  "ardm train: %s: %lld examples; global batch %lld on %d ranks; optimizer state %.2f MB per rank "
+                  "(sharded 1/%d); %s at step %lld\n",
+                  tr->o.data, (long long)tr->ds.n, (long long)tr->o.batch, tr->size,
+                  3.0 * (double)(tr->sh.hi - tr->sh.lo) * 4 / 1e6, tr->size, have_ckpt ? "resuming" : "starting",
+                  (long long)tr->st.step));
   PetscFunctionReturn(0);
 }
 
@@ -270,8 +278,8 @@ static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], Pet
   PetscCall(PetscLogEventBegin(tr->ev_update, 0, 0, 0, 0));
   {
     double norm = sqrt(red[0]), scale = tr->o.opt.clip > 0 && norm > tr->o.opt.clip ? tr->o.opt.clip / norm : 1.0;
-    optim_adam(&tr->o.opt, step, optim_lr(&tr->o.opt, step), scale, ns, tr->params + tr->sh.lo, tr->gshard,
-               tr->adam_m, tr->adam_v);
+    optim_adam(&tr->o.opt, step, optim_lr(&tr->o.opt, step), scale, ns, tr->params + tr->sh.lo, tr->gshard, tr->adam_m,
+               tr->adam_v);
     optim_ema(tr->o.opt.ema, ns, tr->ema, tr->params + tr->sh.lo);
   }
   PetscCall(shard_allgather(&tr->sh, tr->params));
@@ -302,8 +310,8 @@ static PetscErrorCode trainer_log(trainer *tr, int64_t step, const double *red, 
   PetscCall(PetscPrintf(tr->comm,
                         "step %7lld  loss %.5f  bpd %.5f  (running %.4f)  lr %.3g  |g| %.3g  %.1f ex/s  %.3g dims/s  "
                         "ETA %.0f s%s\n",
-                        (long long)step, r.loss, r.bpd, tr->rank == 0 ? lossstats_bpd(&tr->ls) : 0.0, r.lr,
-                        r.grad_norm, rate, rate * (double)tr->ds.D, eta,
+                        (long long)step, r.loss, r.bpd, tr->rank == 0 ? lossstats_bpd(&tr->ls) : 0.0, r.lr, r.grad_norm,
+                        rate, rate * (double)tr->ds.D, eta,
                         tr->st.skipped ? " (steps skipped for non-finite values)" : ""));
   PetscCall(PetscLogEventBegin(tr->ev_io, 0, 0, 0, 0));
   snprintf(path, sizeof path, "%s/train_log.nc", tr->o.out);
@@ -343,9 +351,9 @@ static PetscErrorCode trainer_run(trainer *tr)
       PetscCall(trainer_log(tr, tr->st.step, red, s_start, MPI_Wtime() - t0));
     if (stop) {
       PetscCall(trainer_checkpoint(tr));
-      PetscCall(PetscPrintf(tr->comm, "ardm train: %s at step %lld: checkpoint written, exiting with code %d (requeue)\n",
-                            red[3] > 0 ? "signal received" : "-max_hours reached", (long long)tr->st.step,
-                            ARDM_EXIT_REQUEUE));
+      PetscCall(PetscPrintf(
+          tr->comm, "ardm train: %s at step %lld: checkpoint written, exiting with code %d (requeue)\n",
+          red[3] > 0 ? "signal received" : "-max_hours reached", (long long)tr->st.step, ARDM_EXIT_REQUEUE));
       ardm_exit_code = ARDM_EXIT_REQUEUE;
       PetscFunctionReturn(0);
     }

@@ -18,11 +18,20 @@ typedef struct {
 int upscale_init(upscale *u, int K, int b);
 
 /* P-bar^(j) v = floor(v / b^j) * b^j */
-static inline int32_t upscale_pbar(const upscale *u, int j, int32_t v) { return (int32_t)(v / u->pw[j] * u->pw[j]); }
+static inline int32_t upscale_pbar(const upscale *u, int j, int32_t v)
+{
+  return (int32_t)(v / u->pw[j] * u->pw[j]);
+}
 /* What is known before stage s: all digits above position r = S - 1 - s. */
-static inline int32_t upscale_past(const upscale *u, int s, int32_t x) { return upscale_pbar(u, u->S - s, x); }
+static inline int32_t upscale_past(const upscale *u, int s, int32_t x)
+{
+  return upscale_pbar(u, u->S - s, x);
+}
 /* The value after stage s. */
-static inline int32_t upscale_future(const upscale *u, int s, int32_t x) { return upscale_pbar(u, u->S - 1 - s, x); }
+static inline int32_t upscale_future(const upscale *u, int s, int32_t x)
+{
+  return upscale_pbar(u, u->S - 1 - s, x);
+}
 /* The digit stage s generates: floor(x / b^r) mod b. */
 static inline int32_t upscale_digit(const upscale *u, int s, int32_t x)
 {

@@ -20,23 +20,23 @@ static char th_why[1024];
 static int  th_passed, th_failed;
 
 /* Record why a check failed (first failure wins) and make the test return 1. */
-#define CHECK(cond, ...)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      int th_n_ = snprintf(th_why, sizeof th_why, "%s:%d: (%s) ", __FILE__, __LINE__, #cond); \
-      if (th_n_ > 0 && th_n_ < (int)sizeof th_why) snprintf(th_why + th_n_, sizeof th_why - th_n_, __VA_ARGS__); \
-      return 1;                                                                           \
-    }                                                                                     \
+#define CHECK(cond, ...)                                                                                               \
+  do {                                                                                                                 \
+    if (!(cond)) {                                                                                                     \
+      int th_n_ = snprintf(th_why, sizeof th_why, "%s:%d: (%s) ", __FILE__, __LINE__, #cond);                          \
+      if (th_n_ > 0 && th_n_ < (int)sizeof th_why) snprintf(th_why + th_n_, sizeof th_why - th_n_, __VA_ARGS__);       \
+      return 1;                                                                                                        \
+    }                                                                                                                  \
   } while (0)
 /* Relative-or-absolute closeness: |a - b| <= tol * max(1, |a|, |b|). */
-#define CHECK_CLOSE(a, b, tol)                                                                     \
-  CHECK(fabs((double)(a) - (double)(b)) <= (tol) * fmax(1.0, fmax(fabs((double)(a)), fabs((double)(b)))), \
+#define CHECK_CLOSE(a, b, tol)                                                                                         \
+  CHECK(fabs((double)(a) - (double)(b)) <= (tol)*fmax(1.0, fmax(fabs((double)(a)), fabs((double)(b)))),                \
         "%s = %.10g, %s = %.10g, tol %g", #a, (double)(a), #b, (double)(b), (double)(tol))
 /* A PETSc call inside a test: an error fails the test instead of propagating. */
-#define CHECK_OK(call)                                                \
-  do {                                                                \
-    PetscErrorCode th_e_ = (call);                                    \
-    CHECK(th_e_ == 0, "%s returned PETSc error %d", #call, (int)th_e_); \
+#define CHECK_OK(call)                                                                                                 \
+  do {                                                                                                                 \
+    PetscErrorCode th_e_ = (call);                                                                                     \
+    CHECK(th_e_ == 0, "%s returned PETSc error %d", #call, (int)th_e_);                                                \
   } while (0)
 
 static inline void th_init(int *argc, char ***argv)
@@ -57,11 +57,15 @@ static inline void th_run(const char *name, int (*fn)(void))
   local = fn();
   MPI_Allreduce(&local, &any, 1, MPI_INT, MPI_MAX, PETSC_COMM_WORLD);
   if (local) fprintf(stderr, "[rank %d] %s:%s: %s\n", rank, th_prog, name, th_why);
-  if (!any) th_passed++;
-  else th_failed++;
+  if (!any)
+    th_passed++;
+  else
+    th_failed++;
   if (rank == 0) {
-    if (any) printf("FAIL %s:%s[np=%d]: %s\n", th_prog, name, size, th_why[0] ? th_why : "failed on another rank");
-    else printf("PASS %s:%s[np=%d]\n", th_prog, name, size);
+    if (any)
+      printf("FAIL %s:%s[np=%d]: %s\n", th_prog, name, size, th_why[0] ? th_why : "failed on another rank");
+    else
+      printf("PASS %s:%s[np=%d]\n", th_prog, name, size);
     fflush(stdout);
   }
 }

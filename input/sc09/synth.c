@@ -58,16 +58,17 @@ static const char *const variants[] = {
 typedef struct {
   char name[64]; /* voice+variant, as espeak-ng takes it */
   char id[16];   /* 8 hex digits, the "<speaker>" of the file names */
-  int split;     /* 0 train, 1 valid, 2 test */
-  int speed;     /* base words per minute */
-  int pitch;     /* base pitch 0..99 */
+  int  split;    /* 0 train, 1 valid, 2 test */
+  int  speed;    /* base words per minute */
+  int  pitch;    /* base pitch 0..99 */
 } speaker;
 
 /* synthesis output collected by the callback */
-static short *syn_buf;
+static short  *syn_buf;
 static int64_t syn_n, syn_cap;
 
-static int on_audio(short *wav, int n, espeak_EVENT *ev) {
+static int on_audio(short *wav, int n, espeak_EVENT *ev)
+{
   (void)ev;
   if (!wav || n <= 0) return 0;
   if (syn_n + n > syn_cap) {
@@ -80,25 +81,30 @@ static int on_audio(short *wav, int n, espeak_EVENT *ev) {
   return 0;
 }
 
-static void die(const char *what, const char *detail) {
+static void die(const char *what, const char *detail)
+{
   fprintf(stderr, "synth: error: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
   exit(1);
 }
 
-static int irange(rng_stream *s, int lo, int hi) {
+static int irange(rng_stream *s, int lo, int hi)
+{
   return lo + (int)rng_below(s, (uint64_t)(hi - lo + 1));
 }
-static double urange(rng_stream *s, double lo, double hi) {
+static double urange(rng_stream *s, double lo, double hi)
+{
   return lo + (hi - lo) * rng_uniform(s);
 }
-static int clampi(int v, int lo, int hi) {
+static int clampi(int v, int lo, int hi)
+{
   return v < lo ? lo : v > hi ? hi : v;
 }
 
 /* Speaks word into out[] at 16 kHz; returns the sample count. out holds 4 * CLIP. */
-static int64_t speak(const speaker *sp, int speed, int pitch, const char *word, int rate_in, float *tmp, float *out) {
+static int64_t speak(const speaker *sp, int speed, int pitch, const char *word, int rate_in, float *tmp, float *out)
+{
   static char loaded[64];
-  int64_t n;
+  int64_t     n;
   if (strcmp(loaded, sp->name)) { /* loading a voice costs more than speaking a word */
     if (espeak_SetVoiceByName(sp->name) != EE_OK) die("espeak-ng cannot load voice", sp->name);
     snprintf(loaded, sizeof loaded, "%s", sp->name);
@@ -118,8 +124,9 @@ static int64_t speak(const speaker *sp, int speed, int pitch, const char *word, 
 }
 
 /* Leading/trailing silence removed in place (10 ms kept); returns the new length. */
-static int64_t trim(float *x, int64_t n) {
-  double peak = 0, thr;
+static int64_t trim(float *x, int64_t n)
+{
+  double  peak = 0, thr;
   int64_t a = 0, b = n - 1;
   for (int64_t i = 0; i < n; i++) peak = fmax(peak, fabs(x[i]));
   if (peak == 0) return 0;
@@ -134,17 +141,18 @@ static int64_t trim(float *x, int64_t n) {
 
 /* Schroeder reverb (4 parallel feedback combs + 2 series all-passes), wet/dry mix, over
    x[0..n+tail) where the tail x[n..n+tail) starts silent. Room scale and RT60 are drawn. */
-static int64_t reverb(rng_stream *s, float *x, int64_t n, int64_t room_left) {
+static int64_t reverb(rng_stream *s, float *x, int64_t n, int64_t room_left)
+{
   static const double comb_ms[4] = {29.7, 37.1, 41.1, 43.7}, ap_ms[2] = {5.0, 1.7};
-  double scale = urange(s, 0.5, 1.2), rt60 = urange(s, 0.15, 0.5), wet = urange(s, 0.1, 0.35);
-  int64_t tail = (int64_t)(rt60 * RATE), m;
-  static float comb[4][2048], ap[2][256], y[4 * CLIP];
+  double              scale = urange(s, 0.5, 1.2), rt60 = urange(s, 0.15, 0.5), wet = urange(s, 0.1, 0.35);
+  int64_t             tail = (int64_t)(rt60 * RATE), m;
+  static float        comb[4][2048], ap[2][256], y[4 * CLIP];
   if (tail > room_left) tail = room_left;
   m = n + tail;
   for (int64_t i = n; i < m; i++) x[i] = 0;
   memset(y, 0, sizeof(float) * (size_t)m);
   for (int c = 0; c < 4; c++) { /* comb: y[i] = x[i - d] + g y[i - d], g from RT60 */
-    int d = (int)(comb_ms[c] * scale * RATE / 1000);
+    int    d = (int)(comb_ms[c] * scale * RATE / 1000);
     double g = pow(10, -3.0 * d / (rt60 * RATE));
     memset(comb[c], 0, sizeof comb[c]);
     for (int64_t i = 0; i < m; i++) {
@@ -168,9 +176,10 @@ static int64_t reverb(rng_stream *s, float *x, int64_t n, int64_t room_left) {
 }
 
 /* Adds white, pink (Kellett's filter) or brown (leaky integrator) noise of the given RMS. */
-static void add_noise(rng_stream *s, float *x, int type, double rms) {
+static void add_noise(rng_stream *s, float *x, int type, double rms)
+{
   static double nz[CLIP];
-  double b[7] = {0}, sum = 0;
+  double        b[7] = {0}, sum = 0;
   for (int i = 0; i < CLIP; i++) {
     double w = rng_normal(s), v = w;
     if (type == 1) {
@@ -193,10 +202,11 @@ static void add_noise(rng_stream *s, float *x, int type, double rms) {
   for (int i = 0; i < CLIP; i++) x[i] += (float)(g * nz[i]);
 }
 
-static void write_wav(const char *path, const float *x) {
+static void write_wav(const char *path, const float *x)
+{
   static short q[CLIP];
-  SF_INFO info = {.samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
-  SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+  SF_INFO      info = {.samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+  SNDFILE     *f = sf_open(path, SFM_WRITE, &info);
   if (!f) die("cannot write", path);
   for (int i = 0; i < CLIP; i++) {
     double v = floor(x[i] * 32768.0 + 0.5);
@@ -209,13 +219,14 @@ static void write_wav(const char *path, const float *x) {
 /* One clip: speaker sp says word w (take rep); all draws from the clip's own stream. */
 static double word_ms_sum; /* trimmed word lengths, for the closing summary */
 
-static void make_clip(const char *out, const speaker *sp, int w, int rep, uint64_t seed, int64_t idx, int rate_in) {
+static void make_clip(const char *out, const speaker *sp, int w, int rep, uint64_t seed, int64_t idx, int rate_in)
+{
   static float tmp[4 * CLIP], x[4 * CLIP], clip[CLIP];
-  rng_stream s;
-  char path[4096];
-  int speed, pitch, noise_type;
-  int64_t n, off;
-  double peak = 0, level_db, noise_db;
+  rng_stream   s;
+  char         path[4096];
+  int          speed, pitch, noise_type;
+  int64_t      n, off;
+  double       peak = 0, level_db, noise_db;
 
   rng_init(&s, seed, 2, (uint64_t)idx, RNG_DATA);
   srand(rng_u32(&s));
@@ -244,16 +255,17 @@ static void make_clip(const char *out, const speaker *sp, int w, int rep, uint64
   write_wav(path, clip);
 }
 
-static void make_speakers(speaker *sp, int nsp, uint64_t seed) {
-  int64_t total = (int64_t)NVOICES * NVARIANTS, perm[NVOICES * NVARIANTS];
-  int ntest = (nsp + 5) / 10, nvalid = (nsp + 5) / 10;
+static void make_speakers(speaker *sp, int nsp, uint64_t seed)
+{
+  int64_t    total = (int64_t)NVOICES * NVARIANTS, perm[NVOICES * NVARIANTS];
+  int        ntest = (nsp + 5) / 10, nvalid = (nsp + 5) / 10;
   rng_stream s;
   if (nsp >= 3 && ntest < 1) ntest = nvalid = 1;
   rng_init(&s, seed, 0, 0, RNG_DATA);
   rng_permutation(&s, total, perm);
   for (int i = 0; i < nsp; i++) {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a of the name: a stable speaker id */
-    int v = (int)(perm[i] / NVARIANTS), k = (int)(perm[i] % NVARIANTS);
+    int      v = (int)(perm[i] / NVARIANTS), k = (int)(perm[i] % NVARIANTS);
     snprintf(sp[i].name, sizeof sp[i].name, "%s+%s", voices[v], variants[k]);
     for (const char *p = sp[i].name; *p; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
     snprintf(sp[i].id, sizeof sp[i].id, "%08x", (unsigned)(h ^ (h >> 32)));
@@ -267,8 +279,9 @@ static void make_speakers(speaker *sp, int nsp, uint64_t seed) {
       if (!strcmp(sp[i].id, sp[j].id)) die("speaker id collision", sp[i].name);
 }
 
-static void write_lists(const char *out, const speaker *sp, int nsp, int reps) {
-  char path[4096];
+static void write_lists(const char *out, const speaker *sp, int nsp, int reps)
+{
+  char  path[4096];
   FILE *f[3];
   snprintf(path, sizeof path, "%s/speakers.txt", out);
   if (!(f[0] = fopen(path, "w"))) die("cannot write", path);
@@ -291,13 +304,14 @@ static void write_lists(const char *out, const speaker *sp, int nsp, int reps) {
   fclose(f[2]);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   const char *out;
-  int nsp, reps, part = 0, parts = 1, rate_in;
-  uint64_t seed;
-  speaker *sp;
-  char path[4096];
-  int64_t made = 0;
+  int         nsp, reps, part = 0, parts = 1, rate_in;
+  uint64_t    seed;
+  speaker    *sp;
+  char        path[4096];
+  int64_t     made = 0;
 
   if (argc != 5 && argc != 7) {
     fprintf(stderr, "usage: synth OUTDIR SPEAKERS REPS SEED [PART PARTS]\n");
@@ -325,8 +339,8 @@ int main(int argc, char **argv) {
        keeps state from one utterance to the next (the word lengths change with what was
        said before), so this way a clip depends on its speaker's earlier takes only, and the
        set is the same for any PARTS. */
-    int fd[2], status;
-    pid_t pid;
+    int    fd[2], status;
+    pid_t  pid;
     double ms = 0;
     if (pipe(fd) || (pid = fork()) < 0) die("cannot fork", strerror(errno));
     if (pid == 0) {

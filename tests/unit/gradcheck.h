@@ -26,17 +26,17 @@
 #define GC_MAX 12
 
 typedef struct {
-  int n;            /* number of probed tensors */
-  float *p[GC_MAX]; /* the tensors (inputs or parameters) */
-  float *g[GC_MAX]; /* their gradient buffers (backward accumulates into them) */
-  int64_t len[GC_MAX];
+  int         n;         /* number of probed tensors */
+  float      *p[GC_MAX]; /* the tensors (inputs or parameters) */
+  float      *g[GC_MAX]; /* their gradient buffers (backward accumulates into them) */
+  int64_t     len[GC_MAX];
   const char *name[GC_MAX];
-  float *y, *dy; /* output of forward, and r (the probe direction) */
-  int64_t ny;
+  float      *y, *dy; /* output of forward, and r (the probe direction) */
+  int64_t     ny;
   void (*forward)(void *ctx);  /* computes y from the current p */
   void (*backward)(void *ctx); /* accumulates g from dy (g zeroed by the checker) */
-  void *ctx;
-  double h;          /* difference step */
+  void   *ctx;
+  double  h;         /* difference step */
   int64_t max_probe; /* probe at most this many elements per tensor (spread evenly) */
   /* optional, for functions with kinks (ReLU): a fingerprint of which side of every kink the
      last forward was on. A probe whose L(p + h) and L(p - h) fingerprints differ straddles a
@@ -46,7 +46,8 @@ typedef struct {
   uint64_t (*signature)(void *ctx);
 } gradcheck;
 
-static inline void gc_add(gradcheck *gc, const char *name, float *p, float *g, int64_t len) {
+static inline void gc_add(gradcheck *gc, const char *name, float *p, float *g, int64_t len)
+{
   gc->name[gc->n] = name;
   gc->p[gc->n] = p;
   gc->g[gc->n] = g;
@@ -55,13 +56,15 @@ static inline void gc_add(gradcheck *gc, const char *name, float *p, float *g, i
 }
 
 /* Fills x[n] with uniform values in [lo, hi) from a deterministic stream. */
-static inline void gc_fill(float *x, int64_t n, double lo, double hi, uint64_t seed) {
+static inline void gc_fill(float *x, int64_t n, double lo, double hi, uint64_t seed)
+{
   rng_stream s;
   rng_init(&s, seed, 0, 0, RNG_MISC);
   for (int64_t i = 0; i < n; i++) x[i] = (float)(lo + (hi - lo) * rng_uniform(&s));
 }
 
-static inline double gc_loss(gradcheck *gc) {
+static inline double gc_loss(gradcheck *gc)
+{
   double l = 0.0;
   gc->forward(gc->ctx);
   for (int64_t k = 0; k < gc->ny; k++) l += (double)gc->dy[k] * (double)gc->y[k];
@@ -71,21 +74,22 @@ static inline double gc_loss(gradcheck *gc) {
 /* Runs the check; returns 0 when every probed element satisfies
    |fd - analytic| <= tol * max(max|analytic| over the tensor, floor), else 1 with a message in
    why. floor keeps an (almost) zero gradient tensor from demanding absolute exactness. */
-static inline int gc_run(gradcheck *gc, double tol, double floor, char *why, size_t whylen) {
+static inline int gc_run(gradcheck *gc, double tol, double floor, char *why, size_t whylen)
+{
   for (int t = 0; t < gc->n; t++) memset(gc->g[t], 0, (size_t)gc->len[t] * sizeof(float));
   gc->forward(gc->ctx);
   gc->backward(gc->ctx);
   for (int t = 0; t < gc->n; t++) {
-    double scale = floor, worst = 0.0;
+    double  scale = floor, worst = 0.0;
     int64_t step = gc->len[t] > gc->max_probe && gc->max_probe > 0 ? gc->len[t] / gc->max_probe : 1, wi = -1;
     int64_t probed = 0, skipped = 0;
-    double wfd = 0, wan = 0;
+    double  wfd = 0, wan = 0;
     for (int64_t i = 0; i < gc->len[t]; i++) scale = fmax(scale, fabs(gc->g[t][i]));
     for (int64_t i = 0; i < gc->len[t]; i += step) {
-      float keep = gc->p[t][i];
-      double lp = 0, lm = 0, fd, err, h = gc->h;
+      float    keep = gc->p[t][i];
+      double   lp = 0, lm = 0, fd, err, h = gc->h;
       uint64_t sp = 0, sm = 0;
-      int tries = 0;
+      int      tries = 0;
       /* a probe straddling a kink is retried with h/4, h/16, h/64 before it is skipped */
       do {
         if (tries++) h *= 0.25;

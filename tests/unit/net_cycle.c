@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int main(void) {
+int main(void)
+{
   net_audio_config cfg = {.blocks = 4,
                           .channels = 8,
                           .cycle = 2,
@@ -18,12 +19,12 @@ int main(void) {
                           .out_channels = 0,
                           .max_batch = 2,
                           .max_time = 64.0};
-  net_audio net;
-  head h;
-  float *par, *grad;
-  int32_t x[64];
-  uint8_t known[64], target_mask[64];
-  double t[2] = {5.0, 40.0}, lp = 0.0;
+  net_audio        net;
+  head             h;
+  float           *par, *grad;
+  int32_t          x[64];
+  uint8_t          known[64], target_mask[64];
+  double           t[2] = {5.0, 40.0}, lp = 0.0;
   if (head_setup(PETSC_COMM_SELF, HEAD_LOGISTIC_MIXTURE, 65536, 5, 0, 0, &h)) return 1;
   cfg.out_channels = (int)head_outputs(&h);
   if (net_audio_setup(PETSC_COMM_SELF, &cfg, &net)) return 1;

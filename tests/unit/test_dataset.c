@@ -7,10 +7,13 @@
 #include "rng.h"
 #include <unistd.h>
 
-static char dir[256];
+static char        dir[256];
 static PetscMPIInt rank, size;
 
-static int32_t value_of(int64_t i, int64_t d, int K) { return (int32_t)((i * 7919 + d * 31 + i * d) % K); }
+static int32_t value_of(int64_t i, int64_t d, int K)
+{
+  return (int32_t)((i * 7919 + d * 31 + i * d) % K);
+}
 
 /* Writes n examples of D dims with K classes; each rank writes its contiguous share. */
 static PetscErrorCode write_set(const char *path, int64_t n, int64_t D, int K)
@@ -36,11 +39,11 @@ static PetscErrorCode write_set(const char *path, int64_t n, int64_t D, int K)
 
 static int test_round_trip(void)
 {
-  char     path[300];
-  dataset  ds;
-  int64_t  n = 37, D = 100, lo, hi;
-  int      K = 65536;
-  int32_t  x[37 * 100], lab[37];
+  char    path[300];
+  dataset ds;
+  int64_t n = 37, D = 100, lo, hi;
+  int     K = 65536;
+  int32_t x[37 * 100], lab[37];
   snprintf(path, sizeof path, "%s/rt.nc", dir);
   CHECK_OK(write_set(path, n, D, K));
   CHECK(access(path, F_OK) == 0, "committed file missing");
@@ -52,7 +55,8 @@ static int test_round_trip(void)
   CHECK_OK(dataset_read(&ds, lo, hi - lo, x, lab));
   for (int64_t i = lo; i < hi; i++) {
     CHECK(lab[i - lo] == i % 10, "label %lld", (long long)i);
-    for (int64_t d = 0; d < D; d++) CHECK(x[(i - lo) * D + d] == value_of(i, d, K), "x[%lld][%lld]", (long long)i, (long long)d);
+    for (int64_t d = 0; d < D; d++)
+      CHECK(x[(i - lo) * D + d] == value_of(i, d, K), "x[%lld][%lld]", (long long)i, (long long)d);
   }
   CHECK_OK(dataset_expect(&ds, K, D));
   CHECK_OK(dataset_close(&ds));
@@ -72,7 +76,8 @@ static int test_read_list(void)
   CHECK_OK(dataset_open(PETSC_COMM_WORLD, path, &ds));
   CHECK_OK(dataset_read_list(&ds, idx, count, x, lab));
   for (int64_t i = 0; i < count; i++)
-    for (int64_t d = 0; d < 100; d++) CHECK(x[i * 100 + d] == value_of(idx[i], d, 65536), "example %lld", (long long)idx[i]);
+    for (int64_t d = 0; d < 100; d++)
+      CHECK(x[i * 100 + d] == value_of(idx[i], d, 65536), "example %lld", (long long)idx[i]);
   CHECK_OK(dataset_close(&ds));
   return 0;
 }

@@ -8,25 +8,28 @@
 
 /* One head under test on D dims: out[O][D], targets, mask, weights, logp, gradient. */
 typedef struct {
-  head h;
-  int64_t D, O;
-  float *out, *dout, *logp, *r;
+  head     h;
+  int64_t  D, O;
+  float   *out, *dout, *logp, *r;
   int32_t *target;
   uint8_t *mask;
-  float *weight;
-  int stage;
+  float   *weight;
+  int      stage;
 } hcase;
 
 static hcase HC;
 
-static void h_f(void *c) {
+static void h_f(void *c)
+{
   head_loss(&HC.h, HC.out, HC.D, HC.target, HC.mask, HC.weight, HC.stage, HC.logp, NULL);
 }
-static void h_b(void *c) {
+static void h_b(void *c)
+{
   head_loss(&HC.h, HC.out, HC.D, HC.target, HC.mask, HC.weight, HC.stage, NULL, HC.dout);
 }
 
-static int hcase_new(head_kind kind, int64_t K, int M, int S, int b, int64_t D) {
+static int hcase_new(head_kind kind, int64_t K, int M, int S, int b, int64_t D)
+{
   CHECK_OK(head_setup(PETSC_COMM_SELF, kind, K, M, S, b, &HC.h));
   HC.D = D, HC.O = head_outputs(&HC.h);
   HC.out = calloc((size_t)(HC.O * D), sizeof(float)), HC.dout = calloc((size_t)(HC.O * D), sizeof(float));
@@ -39,15 +42,17 @@ static int hcase_new(head_kind kind, int64_t K, int M, int S, int b, int64_t D) 
   return 0;
 }
 
-static void hcase_free(void) {
+static void hcase_free(void)
+{
   free(HC.out), free(HC.dout), free(HC.logp), free(HC.r), free(HC.weight), free(HC.target), free(HC.mask);
   memset(&HC, 0, sizeof HC);
 }
 
 /* The probe: L = sum_i r_i logp_i with r_i = -weight_i on target dims, which is the weighted
    NLL whose gradient head_loss accumulates. */
-static int hcase_check(double tol) {
-  gradcheck gc;
+static int hcase_check(double tol)
+{
+  gradcheck   gc;
   static char msg[512];
   for (int64_t i = 0; i < HC.D; i++) HC.r[i] = HC.mask[i] ? -HC.weight[i] : 0.0f;
   memset(&gc, 0, sizeof gc);
@@ -63,7 +68,8 @@ static int hcase_check(double tol) {
 
 /* Gradient tolerance 2e-3 of the largest entry: the heads are smooth (log-softmax, log-sigmoid)
    and compute in double or accurate float; the budget in gradcheck.h gives ~1e-4 (h = 1e-2). */
-static int test_categorical_grad(void) {
+static int test_categorical_grad(void)
+{
   if (hcase_new(HEAD_CATEGORICAL, 7, 0, 0, 0, 37)) return 1; /* 37 dims: two full tiles and a tail */
   for (int64_t i = 0; i < HC.D; i++) HC.target[i] = (int32_t)((i * 5) % 7);
   if (hcase_check(2e-3)) return 1;
@@ -71,7 +77,8 @@ static int test_categorical_grad(void) {
   return 0;
 }
 
-static int test_stage_categorical_grad(void) {
+static int test_stage_categorical_grad(void)
+{
   if (hcase_new(HEAD_STAGE_CATEGORICAL, 64, 0, 3, 4, 21)) return 1;
   HC.stage = 1;
   for (int64_t i = 0; i < HC.D; i++) HC.target[i] = (int32_t)(i % 4);
@@ -88,7 +95,8 @@ static int test_stage_categorical_grad(void) {
 /* Mixture over K = 65536 bins with targets at both edges and inside, and means/scales such that
    bins are well inside, near and far out in the tails; log-scales kept above the clamp (the
    clamp is a kink; test_mixture_clamp checks it). */
-static int test_mixture_grad(void) {
+static int test_mixture_grad(void)
+{
   int M = 3;
   if (hcase_new(HEAD_LOGISTIC_MIXTURE, 65536, M, 0, 0, 24)) return 1;
   for (int64_t i = 0; i < HC.D; i++) {
@@ -104,7 +112,8 @@ static int test_mixture_grad(void) {
 }
 
 /* Below the clamp (log-scale - log M < -7) the log-scale output gets no gradient. */
-static int test_mixture_clamp(void) {
+static int test_mixture_clamp(void)
+{
   if (hcase_new(HEAD_LOGISTIC_MIXTURE, 256, 2, 0, 0, 4)) return 1;
   for (int64_t i = 0; i < HC.D; i++) HC.mask[i] = 1, HC.target[i] = 100;
   for (int64_t i = 0; i < HC.D; i++) HC.out[(4 + 0) * HC.D + i] = -9.0f; /* component 0 clamped */
@@ -119,11 +128,12 @@ static int test_mixture_clamp(void) {
 
 /* Sum over all K bins of exp(log p) is 1 (the edge bins take the tails), for a small K and
    several parameter regimes per dim: logp is float, 6e-8 relative, so the sum is within 1e-6. */
-static int test_mixture_normalised(void) {
+static int test_mixture_normalised(void)
+{
   int64_t K = 16, regimes = 5;
-  int M = 2;
-  float mu[5][2] = {{-0.3f, 0.6f}, {-1.5f, 1.7f}, {0.0f, 0.01f}, {0.9f, -0.95f}, {0.2f, 0.2f}};
-  float ls[5][2] = {{-1.0f, -2.0f}, {0.0f, -9.0f}, {-12.0f, -12.0f}, {3.0f, -4.0f}, {5.0f, 0.0f}};
+  int     M = 2;
+  float   mu[5][2] = {{-0.3f, 0.6f}, {-1.5f, 1.7f}, {0.0f, 0.01f}, {0.9f, -0.95f}, {0.2f, 0.2f}};
+  float   ls[5][2] = {{-1.0f, -2.0f}, {0.0f, -9.0f}, {-12.0f, -12.0f}, {3.0f, -4.0f}, {5.0f, 0.0f}};
   if (hcase_new(HEAD_LOGISTIC_MIXTURE, K, M, 0, 0, K * regimes)) return 1;
   for (int64_t rg = 0; rg < regimes; rg++)
     for (int64_t v = 0; v < K; v++) {
@@ -147,7 +157,8 @@ static int test_mixture_normalised(void) {
 }
 
 /* Edge bins of K = 65536 with extreme parameters stay finite (value and gradient). */
-static int test_mixture_edges_finite(void) {
+static int test_mixture_edges_finite(void)
+{
   float mus[4] = {-1.0f, 1.0f, -30.0f, 30.0f}, lss[3] = {-20.0f, 0.0f, 8.0f};
   if (hcase_new(HEAD_LOGISTIC_MIXTURE, 65536, 1, 0, 0, 24)) return 1;
   for (int64_t i = 0; i < HC.D; i++) {
@@ -169,7 +180,8 @@ static int test_mixture_edges_finite(void) {
 }
 
 /* Categorical probabilities sum to 1, and masked dims report log p = 0. */
-static int test_categorical_normalised(void) {
+static int test_categorical_normalised(void)
+{
   if (hcase_new(HEAD_CATEGORICAL, 5, 0, 0, 0, 20)) return 1;
   for (int64_t i = 0; i < HC.D; i++) HC.mask[i] = 1;
   for (int64_t i = 0; i < 4; i++) {
@@ -188,8 +200,9 @@ static int test_categorical_normalised(void) {
   return 0;
 }
 
-static int test_init_bias(void) {
-  head h;
+static int test_init_bias(void)
+{
+  head  h;
   float b[90];
   CHECK_OK(head_setup(PETSC_COMM_SELF, HEAD_LOGISTIC_MIXTURE, 65536, 30, 0, 0, &h));
   CHECK(head_outputs(&h) == 90, "outputs %lld", (long long)head_outputs(&h));
@@ -203,9 +216,10 @@ static int test_init_bias(void) {
 /* Sampling frequencies against the model's probabilities: N draws, each class frequency within
    5 binomial standard deviations of its probability (a false failure has probability < 1e-5
    per class; with a fixed seed the test is deterministic anyway). */
-static int sample_matches(int64_t nclass, int64_t i, int stage, int N) {
-  int *cnt = calloc((size_t)nclass, sizeof(int));
-  double T = 1.0;
+static int sample_matches(int64_t nclass, int64_t i, int stage, int N)
+{
+  int       *cnt = calloc((size_t)nclass, sizeof(int));
+  double     T = 1.0;
   rng_stream s;
   rng_init(&s, 7, 0, 0, RNG_SAMPLE);
   HC.stage = stage;
@@ -224,7 +238,8 @@ static int sample_matches(int64_t nclass, int64_t i, int stage, int N) {
   return 0;
 }
 
-static int test_sampling(void) {
+static int test_sampling(void)
+{
   rng_stream s;
   if (hcase_new(HEAD_CATEGORICAL, 6, 0, 0, 0, 3)) return 1;
   if (sample_matches(6, 1, 0, 40000)) return 1;
@@ -248,7 +263,8 @@ static int test_sampling(void) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   TH_INIT(&argc, &argv);
   TH_RUN(test_categorical_grad);
   TH_RUN(test_stage_categorical_grad);

@@ -14,21 +14,23 @@
 
 /* One scratch context shared by the layer probes: sizes and every tensor a layer needs. */
 typedef struct {
-  int64_t b, cin, cout, d, n, groups;
-  int k;
-  int64_t dil;
-  float *x, *w, *bias, *y, *dx, *dw, *dbias, *dy, *aux1, *aux2, *skip, *dskip;
+  int64_t  b, cin, cout, d, n, groups;
+  int      k;
+  int64_t  dil;
+  float   *x, *w, *bias, *y, *dx, *dw, *dbias, *dy, *aux1, *aux2, *skip, *dskip;
   int32_t *idx;
-  float scale;
+  float    scale;
 } probe;
 
 static probe P;
 
-static float *zalloc(int64_t n) {
+static float *zalloc(int64_t n)
+{
   return calloc((size_t)(n > 0 ? n : 1), sizeof(float));
 }
 
-static void probe_alloc(int64_t nx, int64_t nw, int64_t nb, int64_t ny) {
+static void probe_alloc(int64_t nx, int64_t nw, int64_t nb, int64_t ny)
+{
   P.x = zalloc(nx), P.dx = zalloc(nx), P.w = zalloc(nw), P.dw = zalloc(nw), P.bias = zalloc(nb);
   P.dbias = zalloc(nb), P.y = zalloc(ny), P.dy = zalloc(ny), P.aux1 = zalloc(ny), P.aux2 = zalloc(ny);
   P.skip = zalloc(ny), P.dskip = zalloc(ny);
@@ -38,7 +40,8 @@ static void probe_alloc(int64_t nx, int64_t nw, int64_t nb, int64_t ny) {
   gc_fill(P.dy, ny, -1, 1, 14);
 }
 
-static void probe_free(void) {
+static void probe_free(void)
+{
   float **all[] = {&P.x, &P.dx, &P.w, &P.dw, &P.bias, &P.dbias, &P.y, &P.dy, &P.aux1, &P.aux2, &P.skip, &P.dskip};
   for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
     free(*all[i]);
@@ -48,7 +51,8 @@ static void probe_free(void) {
   P.idx = NULL;
 }
 
-static gradcheck gc_new(int64_t ny, void (*f)(void *), void (*b)(void *)) {
+static gradcheck gc_new(int64_t ny, void (*f)(void *), void (*b)(void *))
+{
   gradcheck gc;
   memset(&gc, 0, sizeof gc);
   gc.y = P.y, gc.dy = P.dy, gc.ny = ny, gc.forward = f, gc.backward = b, gc.h = H_SMOOTH, gc.max_probe = 400;
@@ -59,13 +63,16 @@ static char gc_msg[512];
 #define RUN_GC(gc, tol) CHECK(gc_run(&(gc), (tol), 1e-3, gc_msg, sizeof gc_msg) == 0, "%s", gc_msg)
 
 /* ---- dense ---- */
-static void dense_f(void *c) {
+static void dense_f(void *c)
+{
   dense_forward(P.y, P.x, P.w, P.bias, P.n, P.cin, P.cout);
 }
-static void dense_b(void *c) {
+static void dense_b(void *c)
+{
   dense_backward(P.dx, P.dw, P.dbias, P.dy, P.x, P.w, P.n, P.cin, P.cout);
 }
-static int test_dense(void) {
+static int test_dense(void)
+{
   gradcheck gc;
   P.n = 3, P.cin = 5, P.cout = 4;
   probe_alloc(P.n * P.cin, P.cout * P.cin, P.cout, P.n * P.cout);
@@ -79,13 +86,16 @@ static int test_dense(void) {
 }
 
 /* ---- 1x1 convolution ---- */
-static void c11_f(void *c) {
+static void c11_f(void *c)
+{
   conv1x1_forward(P.y, P.x, P.w, P.bias, P.b, P.cin, P.cout, P.d);
 }
-static void c11_b(void *c) {
+static void c11_b(void *c)
+{
   conv1x1_backward(P.dx, P.dw, P.dbias, P.dy, P.x, P.w, P.b, P.cin, P.cout, P.d);
 }
-static int test_conv1x1(void) {
+static int test_conv1x1(void)
+{
   gradcheck gc;
   P.b = 2, P.cin = 3, P.cout = 4, P.d = 7;
   probe_alloc(P.b * P.cin * P.d, P.cout * P.cin, P.cout, P.b * P.cout * P.d);
@@ -99,16 +109,19 @@ static int test_conv1x1(void) {
 }
 
 /* ---- dilated 1-D convolution ---- */
-static void c1d_f(void *c) {
+static void c1d_f(void *c)
+{
   conv1d_forward(P.y, P.x, P.w, P.bias, P.b, P.cin, P.cout, P.d, P.k, P.dil);
 }
-static void c1d_b(void *c) {
+static void c1d_b(void *c)
+{
   conv1d_backward(P.dx, P.dw, P.dbias, P.dy, P.x, P.w, P.b, P.cin, P.cout, P.d, P.k, P.dil);
 }
 
 /* Direct definition of the "same" dilated convolution, summed in double: the independent
    reference for the shifted-GEMM forward. */
-static double conv1d_direct(int64_t e, int64_t co, int64_t i) {
+static double conv1d_direct(int64_t e, int64_t co, int64_t i)
+{
   double s = P.bias[co];
   for (int j = 0; j < P.k; j++)
     for (int64_t ci = 0; ci < P.cin; ci++) {
@@ -119,7 +132,8 @@ static double conv1d_direct(int64_t e, int64_t co, int64_t i) {
   return s;
 }
 
-static int conv1d_case(int k, int64_t dil) {
+static int conv1d_case(int k, int64_t dil)
+{
   gradcheck gc;
   P.b = 2, P.cin = 3, P.cout = 4, P.d = 11, P.k = k, P.dil = dil;
   probe_alloc(P.b * P.cin * P.d, k * P.cout * P.cin, P.cout, P.b * P.cout * P.d);
@@ -138,7 +152,8 @@ static int conv1d_case(int k, int64_t dil) {
 }
 
 /* dilations 1, 2, 4, and 8 and 16 (taps partly / wholly beyond an 11-long signal); k = 5 */
-static int test_conv1d(void) {
+static int test_conv1d(void)
+{
   int64_t dils[] = {1, 2, 4, 8, 16};
   for (size_t i = 0; i < sizeof dils / sizeof dils[0]; i++)
     if (conv1d_case(3, dils[i])) return 1;
@@ -146,18 +161,21 @@ static int test_conv1d(void) {
 }
 
 /* ---- elementwise activations ---- */
-static int act_kind;
-static void act_f(void *c) {
+static int  act_kind;
+static void act_f(void *c)
+{
   if (act_kind == 0) relu_forward(P.y, P.x, P.n);
   if (act_kind == 1) silu_forward(P.y, P.x, P.n);
   if (act_kind == 2) gelu_forward(P.y, P.x, P.n);
 }
-static void act_b(void *c) {
+static void act_b(void *c)
+{
   if (act_kind == 0) relu_backward(P.dx, P.dy, P.y, P.n);
   if (act_kind == 1) silu_backward(P.dx, P.dy, P.x, P.n);
   if (act_kind == 2) gelu_backward(P.dx, P.dy, P.x, P.n);
 }
-static int test_activations(void) {
+static int test_activations(void)
+{
   for (act_kind = 0; act_kind < 3; act_kind++) {
     gradcheck gc;
     P.n = 64;
@@ -175,16 +193,19 @@ static int test_activations(void) {
 }
 
 /* ---- gated activation with per-example channel bias ---- */
-static void gate_f(void *c) {
+static void gate_f(void *c)
+{
   memcpy(P.aux1, P.x, (size_t)(P.b * 2 * P.cin * P.d) * sizeof(float)); /* gate_forward adds the bias in place */
   gate_forward(P.y, P.aux1, P.bias, 0, P.b, P.cin, P.d);
 }
-static void gate_b(void *c) {
+static void gate_b(void *c)
+{
   /* bias stride 0: every example shares bias[2C], so its gradient sums over the batch (the
      network's per-example stride is exercised by test_net) */
   gate_backward(P.dx, P.dbias, 0, P.dy, P.aux1, P.b, P.cin, P.d);
 }
-static int test_gate(void) {
+static int test_gate(void)
+{
   gradcheck gc;
   P.b = 2, P.cin = 3, P.d = 20;
   probe_alloc(P.b * 2 * P.cin * P.d, 0, 2 * P.cin, P.b * 2 * P.cin * P.d);
@@ -198,19 +219,24 @@ static int test_gate(void) {
 }
 
 /* ---- layer norm and group norm ---- */
-static void ln_f(void *c) {
+static void ln_f(void *c)
+{
   layernorm_forward(P.y, P.aux1, P.aux2, P.x, P.w, P.bias, P.n, P.cin, 1e-5f);
 }
-static void ln_b(void *c) {
+static void ln_b(void *c)
+{
   layernorm_backward(P.dx, P.dw, P.dbias, P.dy, P.x, P.aux1, P.aux2, P.w, P.n, P.cin);
 }
-static void gn_f(void *c) {
+static void gn_f(void *c)
+{
   groupnorm_forward(P.y, P.aux1, P.aux2, P.x, P.w, P.bias, P.b, P.cin, P.d, P.groups, 1e-5f);
 }
-static void gn_b(void *c) {
+static void gn_b(void *c)
+{
   groupnorm_backward(P.dx, P.dw, P.dbias, P.dy, P.x, P.aux1, P.aux2, P.w, P.b, P.cin, P.d, P.groups);
 }
-static int test_norms(void) {
+static int test_norms(void)
+{
   gradcheck gc;
   /* normalisation divides by a standard deviation ~0.6 and couples all entries of a row, so
      second derivatives are larger than for the other layers: h = 1e-2 truncation error grows to
@@ -235,15 +261,18 @@ static int test_norms(void) {
 }
 
 /* ---- embedding (gradient w.r.t. the table; repeated indices must add up) ---- */
-static void emb_f(void *c) {
+static void emb_f(void *c)
+{
   embedding_forward(P.y, P.idx, P.w, P.n, P.cin);
 }
-static void emb_b(void *c) {
+static void emb_b(void *c)
+{
   embedding_backward(P.dw, P.dy, P.idx, P.n, P.cin);
 }
-static int test_embedding(void) {
+static int test_embedding(void)
+{
   gradcheck gc;
-  int32_t idx[] = {2, 0, 2, 3, 2};
+  int32_t   idx[] = {2, 0, 2, 3, 2};
   P.n = 5, P.cin = 3;
   probe_alloc(0, 4 * P.cin, 0, P.n * P.cin);
   P.idx = malloc(sizeof idx);
@@ -259,18 +288,21 @@ static int test_embedding(void) {
 }
 
 /* ---- residual / skip split ---- */
-static void rs_f(void *c) {
+static void rs_f(void *c)
+{
   memcpy(P.skip, P.aux2, (size_t)(P.b * P.cin * P.d) * sizeof(float)); /* skip accumulates: start from a fixed value */
   resskip_forward(P.y, P.skip, P.x, P.aux1, P.bias, P.b, P.cin, P.d, P.scale);
   /* probe both outputs: y (residual) and skip, concatenated as y[0..n) and y[n..2n) */
   memcpy(P.y + P.b * P.cin * P.d, P.skip, (size_t)(P.b * P.cin * P.d) * sizeof(float));
 }
-static void rs_b(void *c) {
+static void rs_b(void *c)
+{
   resskip_backward(P.dx, P.dw, P.dbias, P.dy, P.dy + P.b * P.cin * P.d, P.b, P.cin, P.d, P.scale);
 }
-static int test_resskip(void) {
+static int test_resskip(void)
+{
   gradcheck gc;
-  int64_t n;
+  int64_t   n;
   P.b = 2, P.cin = 3, P.d = 5, P.scale = (float)M_SQRT1_2;
   n = P.b * P.cin * P.d;
   probe_alloc(n, 2 * n, 2 * P.cin, 2 * n);
@@ -286,9 +318,10 @@ static int test_resskip(void) {
 }
 
 /* ---- time embedding: sin^2 + cos^2 = 1, the first frequency is 1, t = 0 gives (0, 1) ---- */
-static int test_timeembed(void) {
+static int test_timeembed(void)
+{
   double t[3] = {0.0, 17.0, 999.0};
-  float y[3 * 16];
+  float  y[3 * 16];
   timeembed_forward(y, t, 3, 16, 0.5);
   for (int r = 0; r < 3; r++)
     for (int j = 0; j < 8; j++) {
@@ -301,7 +334,8 @@ static int test_timeembed(void) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   TH_INIT(&argc, &argv);
   TH_RUN(test_dense);
   TH_RUN(test_conv1x1);

@@ -11,13 +11,15 @@
 #include <stdlib.h>
 
 static net_audio NET;
-static float *PAR, *GRAD, *R;
-static double TIMES[3] = {3.0, 17.0, 0.0};
+static float    *PAR, *GRAD, *R;
+static double    TIMES[3] = {3.0, 17.0, 0.0};
 
-static void net_f(void *c) {
+static void net_f(void *c)
+{
   net_audio_forward(&NET, PAR, NET.cfg.max_batch, TIMES);
 }
-static void net_b(void *c) {
+static void net_b(void *c)
+{
   size_t n = (size_t)NET.cfg.max_batch * NET.cfg.out_channels * NET.cfg.dim;
   memcpy(NET.doutput, R, n * sizeof(float));
   net_audio_backward(&NET, PAR, GRAD);
@@ -25,16 +27,18 @@ static void net_b(void *c) {
 
 /* Which side of each ReLU kink the last forward was on: FNV-1a over the signs of the input
    projection's output, the tail's ReLU(skip) and its hidden ReLU (the network's only kinks). */
-static uint64_t net_signature(void *c) {
-  uint64_t hsh = 1469598103934665603ull;
-  int64_t n = (int64_t)NET.cfg.max_batch * NET.cfg.channels * NET.cfg.dim;
+static uint64_t net_signature(void *c)
+{
+  uint64_t     hsh = 1469598103934665603ull;
+  int64_t      n = (int64_t)NET.cfg.max_batch * NET.cfg.channels * NET.cfg.dim;
   const float *bufs[3] = {NET.xs, NET.r, NET.h};
   for (int b = 0; b < 3; b++)
     for (int64_t k = 0; k < n; k++) hsh = (hsh ^ (uint64_t)(bufs[b][k] > 0.0f)) * 1099511628211ull;
   return hsh;
 }
 
-static net_audio_config small_config(void) {
+static net_audio_config small_config(void)
+{
   net_audio_config c = {.blocks = 3,
                         .channels = 4,
                         .cycle = 2,
@@ -49,7 +53,8 @@ static net_audio_config small_config(void) {
 
 /* Random inputs and parameters: every weight and bias non-zero (the default init zeroes the
    final layer, which would hide every other gradient). */
-static int net_prepare(uint64_t seed) {
+static int net_prepare(uint64_t seed)
+{
   net_audio_config cfg = small_config();
   CHECK_OK(net_audio_setup(PETSC_COMM_SELF, &cfg, &NET));
   PAR = calloc(NET.nparams, sizeof(float));
@@ -57,7 +62,7 @@ static int net_prepare(uint64_t seed) {
   net_audio_init_params(&NET, PAR, seed);
   for (int i = 0; i < NET.ntensors; i++) {
     const net_tensor *t = &NET.tensors[i];
-    float s = t->fan_in > 0 ? 1.0f / sqrtf((float)t->fan_in) : 0.3f;
+    float             s = t->fan_in > 0 ? 1.0f / sqrtf((float)t->fan_in) : 0.3f;
     gc_fill(PAR + t->offset, (int64_t)t->count, -1.7 * s, 1.7 * s, seed + 100 + (uint64_t)i);
   }
   for (int64_t e = 0; e < cfg.max_batch; e++) {
@@ -69,7 +74,8 @@ static int net_prepare(uint64_t seed) {
   return 0;
 }
 
-static void net_release(void) {
+static void net_release(void)
+{
   net_audio_free(&NET);
   free(PAR);
   free(GRAD);
@@ -77,10 +83,11 @@ static void net_release(void) {
   PAR = GRAD = R = NULL;
 }
 
-static int test_net_gradients(void) {
-  gradcheck gc;
+static int test_net_gradients(void)
+{
+  gradcheck   gc;
   static char msg[512];
-  size_t ny;
+  size_t      ny;
   if (net_prepare(5)) return 1;
   ny = (size_t)NET.cfg.max_batch * NET.cfg.out_channels * NET.cfg.dim;
   R = malloc(ny * sizeof(float));
@@ -111,11 +118,12 @@ static int test_net_gradients(void) {
 
 /* The tensor table tiles the flat buffer exactly; init is deterministic in the seed, the final
    weights are zero so the initial output equals the final bias at every dim. */
-static int test_net_layout_init(void) {
-  size_t expect = 0;
-  float *p2;
+static int test_net_layout_init(void)
+{
+  size_t           expect = 0;
+  float           *p2;
   net_audio_config cfg = small_config();
-  char line[256];
+  char             line[256];
   CHECK_OK(net_audio_setup(PETSC_COMM_SELF, &cfg, &NET));
   for (int i = 0; i < net_audio_num_tensors(&NET); i++) {
     const net_tensor *t = net_audio_tensor(&NET, i);
@@ -149,7 +157,8 @@ static int test_net_layout_init(void) {
 }
 
 /* Examples are independent: example 1 alone gives the same output as inside a batch of 3. */
-static int test_net_batch_independent(void) {
+static int test_net_batch_independent(void)
+{
   size_t n1;
   float *keep;
   if (net_prepare(9)) return 1;
@@ -178,7 +187,8 @@ static int test_net_batch_independent(void) {
 
 /* A network different from the gradient-check one (more blocks than the cycle, longer D,
    stage channels) with random non-zero parameters; writes everything the reference needs. */
-static int dump_reference(const char *path) {
+static int dump_reference(const char *path)
+{
   net_audio_config cfg = {.blocks = 5,
                           .channels = 6,
                           .cycle = 3,
@@ -188,13 +198,13 @@ static int dump_reference(const char *path) {
                           .out_channels = 7,
                           .max_batch = 2,
                           .max_time = 80.0};
-  double t[2] = {11.0, 63.0};
-  int ncid, dims[3], vid;
+  double           t[2] = {11.0, 63.0};
+  int              ncid, dims[3], vid;
   if (net_audio_setup(PETSC_COMM_SELF, &cfg, &NET)) return 1;
   PAR = calloc(NET.nparams, sizeof(float));
   for (int i = 0; i < NET.ntensors; i++) {
     const net_tensor *tt = &NET.tensors[i];
-    float sc = tt->fan_in > 0 ? 1.7f / sqrtf((float)tt->fan_in) : 0.5f;
+    float             sc = tt->fan_in > 0 ? 1.7f / sqrtf((float)tt->fan_in) : 0.5f;
     gc_fill(PAR + tt->offset, (int64_t)tt->count, -sc, sc, 500 + (uint64_t)i);
   }
   for (int64_t e = 0; e < cfg.max_batch; e++) {
@@ -223,8 +233,8 @@ static int dump_reference(const char *path) {
   NC(nc_put_var_float(ncid, vid, NET.output));
   for (int i = 0; i < NET.ntensors; i++) {
     const net_tensor *tt = &NET.tensors[i];
-    char dn[48];
-    int d1;
+    char              dn[48];
+    int               d1;
     snprintf(dn, sizeof dn, "n_%s", tt->name);
     NC(nc_def_dim(ncid, dn, tt->count, &d1));
     NC(nc_def_var(ncid, tt->name, NC_FLOAT, 1, &d1, &vid));
@@ -235,8 +245,9 @@ static int dump_reference(const char *path) {
   return 0;
 }
 
-int main(int argc, char **argv) {
-  char dump[PETSC_MAX_PATH_LEN];
+int main(int argc, char **argv)
+{
+  char      dump[PETSC_MAX_PATH_LEN];
   PetscBool has = PETSC_FALSE;
   TH_INIT(&argc, &argv);
   PetscOptionsGetString(NULL, NULL, "-net_reference_dump", dump, sizeof dump, &has);

@@ -13,10 +13,10 @@ static const int64_t perms[6][ND] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0},
 
 static PetscErrorCode make_model(int K, int b, head_kind hk, model *m, float **params)
 {
-  model_config c = {.blocks = 2, .channels = 8, .cycle = 2, .kernel = 3, .D = ND, .K = K, .head = hk,
-                    .mixtures = 3, .upscale_b = b};
-  rng_stream   s;
-  size_t       n;
+  model_config c = {
+      .blocks = 2, .channels = 8, .cycle = 2, .kernel = 3, .D = ND, .K = K, .head = hk, .mixtures = 3, .upscale_b = b};
+  rng_stream s;
+  size_t     n;
   PetscFunctionBegin;
   PetscCall(model_config_finish(PETSC_COMM_WORLD, &c));
   PetscCall(model_create(&c, 4, m));
@@ -58,12 +58,30 @@ static int check_unbiased(int K, int b, head_kind hk)
   return 0;
 }
 
-static int test_unbiased_oa(void) { return check_unbiased(5, 0, HEAD_CATEGORICAL); }
-static int test_unbiased_mixture(void) { return check_unbiased(7, 0, HEAD_LOGISTIC_MIXTURE); }
-static int test_unbiased_upscale_b2(void) { return check_unbiased(16, 2, HEAD_STAGE_CATEGORICAL); }
-static int test_unbiased_upscale_b4(void) { return check_unbiased(16, 4, HEAD_STAGE_CATEGORICAL); }
-static int test_unbiased_data_param_b2(void) { return check_unbiased(16, 2, HEAD_STAGE_DATA); }
-static int test_unbiased_data_param_b4(void) { return check_unbiased(16, 4, HEAD_STAGE_DATA); }
+static int test_unbiased_oa(void)
+{
+  return check_unbiased(5, 0, HEAD_CATEGORICAL);
+}
+static int test_unbiased_mixture(void)
+{
+  return check_unbiased(7, 0, HEAD_LOGISTIC_MIXTURE);
+}
+static int test_unbiased_upscale_b2(void)
+{
+  return check_unbiased(16, 2, HEAD_STAGE_CATEGORICAL);
+}
+static int test_unbiased_upscale_b4(void)
+{
+  return check_unbiased(16, 4, HEAD_STAGE_CATEGORICAL);
+}
+static int test_unbiased_data_param_b2(void)
+{
+  return check_unbiased(16, 2, HEAD_STAGE_DATA);
+}
+static int test_unbiased_data_param_b4(void)
+{
+  return check_unbiased(16, 4, HEAD_STAGE_DATA);
+}
 
 /* Data parametrization: at every stage and every x_past the digit probabilities sum to 1 over
    the consistent values (K = 27 is not a power of b = 4, so the last blocks are short), and the
@@ -163,8 +181,14 @@ static int check_sampling_consistent(head_kind hk)
   return 0;
 }
 
-static int test_upscale_sampling_consistent(void) { return check_sampling_consistent(HEAD_STAGE_CATEGORICAL); }
-static int test_data_param_sampling_consistent(void) { return check_sampling_consistent(HEAD_STAGE_DATA); }
+static int test_upscale_sampling_consistent(void)
+{
+  return check_sampling_consistent(HEAD_STAGE_CATEGORICAL);
+}
+static int test_data_param_sampling_consistent(void)
+{
+  return check_sampling_consistent(HEAD_STAGE_DATA);
+}
 
 /* b = K samples exactly what the OA-ARDM samples for the same parameters and noise. */
 static int test_b_equals_K_samples(void)

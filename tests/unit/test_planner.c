@@ -31,8 +31,10 @@ static void random_losses(uint64_t seed, int kind, int64_t D, double *l)
   rng_stream r;
   rng_init(&r, seed, (uint64_t)kind, (uint64_t)D, RNG_MISC);
   for (int64_t t = 0; t < D; t++) {
-    if (kind == 2) l[t] = 8.0 * rng_uniform(&r);
-    else l[t] = 8.0 / (1.0 + 0.05 * (double)t) + 0.5 * rng_uniform(&r);
+    if (kind == 2)
+      l[t] = 8.0 * rng_uniform(&r);
+    else
+      l[t] = 8.0 / (1.0 + 0.05 * (double)t) + 0.5 * rng_uniform(&r);
     if (kind == 1) l[t] = floor(l[t] * 4.0) / 4.0;
   }
   if (kind != 2) planner_sort_descending(D, l);
@@ -109,8 +111,9 @@ static int test_exhaustive_small(void)
         CHECK_OK(planner_solve(D, l, 0, NULL, 0, NULL, NULL, NULL, (int)D, fast, 0));
         CHECK_OK(planner_brute_curve(D, l, (int)D, brute));
         for (int n = 1; n <= D; n++) {
-          CHECK(fabs(fast[n - 1] - want[n - 1]) <= tol(D, n, l), "kind %d D %d seed %d n %d: fast %.17g exhaustive %.17g",
-                kind, (int)D, (int)seed, n, fast[n - 1], want[n - 1]);
+          CHECK(fabs(fast[n - 1] - want[n - 1]) <= tol(D, n, l),
+                "kind %d D %d seed %d n %d: fast %.17g exhaustive %.17g", kind, (int)D, (int)seed, n, fast[n - 1],
+                want[n - 1]);
           CHECK(fabs(brute[n - 1] - want[n - 1]) <= tol(D, n, l), "brute %.17g exhaustive %.17g", brute[n - 1],
                 want[n - 1]);
         }
@@ -140,9 +143,9 @@ static int compare_with_brute(int kind, int64_t D, int nmax, uint64_t seed)
   CHECK_OK(planner_solve(D, l, nmax, budgets, nmax, starts, nsteps, cost, nmax, curve, 0));
   CHECK_OK(planner_solve(D, l, nmax, budgets, nmax, starts2, nsteps2, NULL, 0, NULL, 1));
   for (int b = 0; b < nmax; b++) {
-    int          n = budgets[b];
-    const int   *p = starts + (size_t)b * (size_t)nmax;
-    double       t = tol(D, n, l);
+    int        n = budgets[b];
+    const int *p = starts + (size_t)b * (size_t)nmax;
+    double     t = tol(D, n, l);
     CHECK(fabs(curve[n - 1] - brute[n - 1]) <= t, "kind %d D %d n %d: curve %.17g brute %.17g", kind, (int)D, n,
           curve[n - 1], brute[n - 1]);
     CHECK(cost[b] == curve[n - 1], "cost %.17g curve %.17g", cost[b], curve[n - 1]);
@@ -157,7 +160,7 @@ static int compare_with_brute(int kind, int64_t D, int nmax, uint64_t seed)
     if (n > 1) CHECK(brute[n - 1] <= brute[n - 2], "curve increases at n = %d", n);
   }
   free(l), free(brute), free(cost), free(curve), free(budgets), free(nsteps), free(nsteps2), free(starts),
-    free(starts2);
+      free(starts2);
   return 0;
 }
 
@@ -219,7 +222,8 @@ static int test_isotonic(void)
   for (int trial = 0; trial < 300; trial++) {
     int    n = 1 + (int)rng_below(&r, 9);
     double y[9], w[9], got[9], want[9];
-    for (int i = 0; i < n; i++) y[i] = 4 * rng_uniform(&r) - (double)i * rng_uniform(&r), w[i] = 1 + (double)rng_below(&r, 5);
+    for (int i = 0; i < n; i++)
+      y[i] = 4 * rng_uniform(&r) - (double)i * rng_uniform(&r), w[i] = 1 + (double)rng_below(&r, 5);
     CHECK_OK(planner_isotonic(n, y, w, got));
     isotonic_minmax(n, y, w, want);
     for (int i = 0; i < n; i++) {

@@ -13,15 +13,16 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static char tmpdir[256];
+static char         tmpdir[256];
 static const double PI = 3.14159265358979323846;
 
 /* Max |resampled - exact| for a sine of freq Hz (amplitude 0.5), away from both ends by
    the kernel's reach, and the RMS of the output there. */
-static void sine_case(double rin, double rout, double freq, double *maxerr, double *rms) {
+static void sine_case(double rin, double rout, double freq, double *maxerr, double *rms)
+{
   int64_t nin = (int64_t)rin / 2, nout = resample_length(nin, rin, rout), n = 0;
-  float *in = malloc(sizeof(float) * (size_t)nin), *out = malloc(sizeof(float) * (size_t)nout);
-  double ss = 0;
+  float  *in = malloc(sizeof(float) * (size_t)nin), *out = malloc(sizeof(float) * (size_t)nout);
+  double  ss = 0;
   for (int64_t i = 0; i < nin; i++) in[i] = (float)(0.5 * sin(2 * PI * freq * (double)i / rin));
   resample_run(in, nin, rin, rout, out, nout);
   *maxerr = 0;
@@ -35,7 +36,8 @@ static void sine_case(double rin, double rout, double freq, double *maxerr, doub
   free(out);
 }
 
-static int test_resample_sines(void) {
+static int test_resample_sines(void)
+{
   double err, rms;
   CHECK(resample_length(22050, 22050, 16000) == 16000, "length %lld", (long long)resample_length(22050, 22050, 16000));
   CHECK(resample_length(8000, 8000, 16000) == 16000, "upsampling length");
@@ -58,9 +60,9 @@ static int test_resample_sines(void) {
   return 0;
 }
 
-static int write_file(const char *name, int format, int channels, int rate, const double *x, int64_t frames,
-                      char *path) {
-  SF_INFO info = {.samplerate = rate, .channels = channels, .format = format};
+static int write_file(const char *name, int format, int channels, int rate, const double *x, int64_t frames, char *path)
+{
+  SF_INFO  info = {.samplerate = rate, .channels = channels, .format = format};
   SNDFILE *f;
   snprintf(path, 512, "%s/%s", tmpdir, name);
   f = sf_open(path, SFM_WRITE, &info);
@@ -72,14 +74,16 @@ static int write_file(const char *name, int format, int channels, int rate, cons
 }
 
 /* A mono ramp of exact 16-bit values: sample i = (i * 37) % 65536 - 32768. */
-static double ramp(int64_t i) {
+static double ramp(int64_t i)
+{
   return (double)((i * 37) % 65536 - 32768) / 32768.0;
 }
 
-static int test_read_exact_pad_trim(void) {
-  char path[512], why[512];
-  double *x = malloc(sizeof(double) * 20000);
-  uint16_t y[1000];
+static int test_read_exact_pad_trim(void)
+{
+  char       path[512], why[512];
+  double    *x = malloc(sizeof(double) * 20000);
+  uint16_t   y[1000];
   wav_reader r;
   for (int i = 0; i < 20000; i++) x[i] = ramp(i);
   wav_reader_init(&r, 16000, 1000, 0, 0);
@@ -103,12 +107,13 @@ static int test_read_exact_pad_trim(void) {
   return 0;
 }
 
-static int test_read_bad_and_convert(void) {
-  char path[512], why[512];
-  double x[2 * 800];
-  uint16_t y[800];
+static int test_read_bad_and_convert(void)
+{
+  char       path[512], why[512];
+  double     x[2 * 800];
+  uint16_t   y[800];
   wav_reader strict, conv, res;
-  FILE *f;
+  FILE      *f;
   for (int i = 0; i < 800; i++) x[2 * i] = x[2 * i + 1] = 0.25 * sin(i * 0.05);
   wav_reader_init(&strict, 16000, 800, 0, 0);
   wav_reader_init(&conv, 16000, 800, 0, 1);
@@ -144,7 +149,8 @@ static int test_read_bad_and_convert(void) {
   return 0;
 }
 
-static int test_labels_and_speakers(void) {
+static int test_labels_and_speakers(void)
+{
   char spk[64];
   CHECK(wav_label_from_path("data/zero/x.wav") == 0, "zero");
   CHECK(wav_label_from_path("/abs/seven/x_nohash_1.wav") == 7, "seven");
@@ -166,8 +172,9 @@ static int test_labels_and_speakers(void) {
    n = 20000 speakers the count of a share p has standard deviation sqrt(n p (1 - p)) <= 71,
    so 5 standard deviations (355) is a test that a correct hash passes essentially always
    and a broken one (everything in one split, shares swapped) fails by thousands. */
-static int test_hash_split(void) {
-  int count[NSPLITS] = {0}, changed = 0;
+static int test_hash_split(void)
+{
+  int  count[NSPLITS] = {0}, changed = 0;
   char name[32];
   for (int i = 0; i < 20000; i++) {
     snprintf(name, sizeof name, "%08x", (unsigned)(i * 2654435761u));
@@ -183,7 +190,8 @@ static int test_hash_split(void) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   int rc;
   TH_INIT(&argc, &argv);
   snprintf(tmpdir, sizeof tmpdir, "%s/ardm-prep-audio.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");

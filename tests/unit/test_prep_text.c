@@ -8,10 +8,11 @@
 #include <stdlib.h>
 
 /* Cleans s in one call into a static buffer (NUL-terminated). */
-static const char *clean(const char *s) {
-  static char out[256]; /* the inputs below are short: at most 7 bytes out per byte in */
+static const char *clean(const char *s)
+{
+  static char  out[256]; /* the inputs below are short: at most 7 bytes out per byte in */
   text_cleaner c;
-  size_t n;
+  size_t       n;
   text_clean_init(&c);
   n = text_clean(&c, (const unsigned char *)s, strlen(s), out);
   out[n] = 0;
@@ -21,7 +22,8 @@ static const char *clean(const char *s) {
 #define CHECK_CLEAN(in, want)                                                                                          \
   CHECK(!strcmp(clean(in), want), "clean(\"%s\") = \"%s\", want \"%s\"", in, clean(in), want)
 
-static int test_letters_case_punctuation(void) {
+static int test_letters_case_punctuation(void)
+{
   CHECK_CLEAN("Hello, World!", "hello world ");
   CHECK_CLEAN("ABCdefXYZ", "abcdefxyz");
   CHECK_CLEAN("it's a dog-eat-dog (world).", "it s a dog eat dog world ");
@@ -30,7 +32,8 @@ static int test_letters_case_punctuation(void) {
   return 0;
 }
 
-static int test_digits_spelled_out(void) {
+static int test_digits_spelled_out(void)
+{
   CHECK_CLEAN("1984", "one nine eight four ");
   CHECK_CLEAN("abc123def", "abc one two three def");
   CHECK_CLEAN("x 7 y", "x seven y");
@@ -39,14 +42,16 @@ static int test_digits_spelled_out(void) {
   return 0;
 }
 
-static int test_whitespace_runs(void) {
+static int test_whitespace_runs(void)
+{
   CHECK_CLEAN("   leading", "leading");
   CHECK_CLEAN("a \t\n\r\v\f  b", "a b");
   CHECK_CLEAN("a\n\nb\n", "a b ");
   return 0;
 }
 
-static int test_non_ascii_bytes(void) {
+static int test_non_ascii_bytes(void)
+{
   /* UTF-8 "café naïve – über" and raw high / control bytes: each non-ASCII byte is a space */
   CHECK_CLEAN("caf\xc3\xa9 na\xc3\xafve \xe2\x80\x93 \xc3\xbc"
               "ber",
@@ -59,15 +64,16 @@ static int test_non_ascii_bytes(void) {
 
 /* Properties on random bytes: only [a-z ] out, no double or leading space, idempotent, and
    feeding the input in pieces (every split point) gives the same as one call. */
-static int test_random_properties(void) {
+static int test_random_properties(void)
+{
   enum { N = 600 };
   unsigned char in[N];
-  char one[7 * N + 1], again[7 * N + 1], pieces[7 * N + 1];
-  rng_stream s;
+  char          one[7 * N + 1], again[7 * N + 1], pieces[7 * N + 1];
+  rng_stream    s;
   rng_init(&s, 7, 0, 0, RNG_MISC);
   for (int trial = 0; trial < 20; trial++) {
     text_cleaner c;
-    size_t n1, n2, np = 0;
+    size_t       n1, n2, np = 0;
     for (int i = 0; i < N; i++)
       in[i] = trial % 2 ? (unsigned char)rng_below(&s, 256) : (unsigned char)"aZ9 .,\n\xc3"[rng_below(&s, 9)];
     text_clean_init(&c);
@@ -90,9 +96,10 @@ static int test_random_properties(void) {
   return 0;
 }
 
-static int test_encode_mapping(void) {
+static int test_encode_mapping(void)
+{
   const char *alpha = TEXT_ALPHABET;
-  uint8_t sym[64];
+  uint8_t     sym[64];
   CHECK(strlen(alpha) == TEXT_K, "alphabet has %zu symbols", strlen(alpha));
   CHECK(text_encode(alpha, TEXT_K, sym) == 0, "the alphabet itself has bad symbols");
   for (int k = 0; k < TEXT_K; k++) CHECK(sym[k] == k, "symbol of '%c' is %d, want %d", alpha[k], sym[k], k);
@@ -101,7 +108,8 @@ static int test_encode_mapping(void) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
   TH_INIT(&argc, &argv);
   TH_RUN(test_letters_case_punctuation);
   TH_RUN(test_digits_spelled_out);

@@ -24,8 +24,8 @@ static int test_against_matrices(void)
 {
   const int Ks[] = {16, 27, 16}, bs[] = {2, 4, 4};
   for (int c = 0; c < 3; c++) {
-    upscale u;
-    int     K = Ks[c];
+    upscale       u;
+    int           K = Ks[c];
     static double cum[64][64], step[64][64], tmp[64][64];
     upscale_init(&u, K, bs[c]);
     for (int v = 0; v < K; v++)
