@@ -46,6 +46,26 @@ ok train-resume-after-signal ardm_np 2 train $MED -out "$T/sig" -resume
 check signal-resume-params-bitwise $NC same "$T/u/checkpoint.nc" "$T/sig/checkpoint.nc" params 0
 check signal-resume-log-bitwise $NC same "$T/u/train_log.nc" "$T/sig/train_log.nc" loss 0
 
+# -max_hours: the same checkpoint-and-requeue path without a signal
+mpirun -n 2 "$ARDM" train $SMALL -steps 50 -max_hours 1e-9 -out "$T/mh" >"$T/mh.log" 2>&1
+rc=$?
+check max-hours-exit-3 test $rc -eq 3
+check max-hours-message grep -q 'max_hours reached at step 1' "$T/mh.log"
+check max-hours-checkpoint test -f "$T/mh/ckpt-00000001.nc"
+
+# non-finite guardrail: an absurd learning rate overflows the weights; the non-finite steps are
+# skipped and counted, and after -max_bad_steps in a row the run stops (exit 1) leaving the
+# last good checkpoint as it was
+ok train-good-4 ardm_np 2 train $SMALL -steps 4 -out "$T/nf"
+cp "$T/nf/checkpoint.nc" "$T/nf-good.nc"
+mpirun -n 2 "$ARDM" train $SMALL -steps 40 -lr 1e38 -clip 0 -max_bad_steps 3 -ckpt_every 1000 -out "$T/nf" \
+  -resume >"$T/nf.log" 2>&1
+rc=$?
+check nonfinite-exit-1 test $rc -eq 1
+check nonfinite-message grep -q 'consecutive steps with non-finite loss or gradient' "$T/nf.log"
+check nonfinite-skipped-logged grep -q 'step skipped (3 in a row)' "$T/nf.log"
+check nonfinite-kept-checkpoint cmp "$T/nf/checkpoint.nc" "$T/nf-good.nc"
+
 # learning: a first-order Markov chain (K = 4, D = 64, stay 0.7) to within 5% of its entropy
 ok make-markov-64 ardm_np 2 prep -format markov -out "$T/m64" -n 512 -length 64 -classes 4 -p_stay 0.7 -seed 5 \
   -test_frac 0.5
