@@ -10,7 +10,6 @@
 #include <sndfile.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 typedef struct {
   char     in[PATH_MAX], out[PATH_MAX], name[64];
@@ -68,7 +67,7 @@ PetscErrorCode cmd_export(int npos, char **pos)
   ncio_file      f;
   char           kind[32], alphabet[128] = "", dimname[NC_MAX_NAME + 1];
   int64_t        K, rate = 16000, n, D, lo, hi;
-  int            vx, dimids[2], err = 0;
+  int            vx, dimids[2];
   size_t         len[2];
   int32_t       *x;
 
@@ -94,9 +93,7 @@ PetscErrorCode cmd_export(int npos, char **pos)
   if (has) PetscCall(ncio_get_att_text(&f, NC_GLOBAL, "alphabet", alphabet, sizeof alphabet));
   PetscCheck(o.wav || (int64_t)strlen(alphabet) == K, comm, ARDM_ERR_INPUT,
              "%s: -format txt needs an alphabet of K = %lld symbols (text data)", o.in, (long long)K);
-  if (rank == 0 && mkdir(o.out, 0777) && errno != EEXIST) err = errno;
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
-  PetscCheck(!err, comm, ARDM_ERR_INPUT, "-out %s: cannot create the directory (%s)", o.out, strerror(err));
+  PetscCall(ncio_make_dir(comm, o.out, "-out"));
   lo = o.wav ? n * rank / size : 0, hi = o.wav ? n * (rank + 1) / size : n;
   PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)((hi - lo) * D + 1), &x));
   {

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -296,5 +297,34 @@ PetscErrorCode ncio_collective(ncio_file *f, int varid)
 {
   PetscFunctionBegin;
   NCCall(f, nc_var_par_access(f->ncid, varid, NC_COLLECTIVE));
+  PetscFunctionReturn(0);
+}
+
+/* mkdir -p: returns 0 or errno. */
+static int mkdir_p(const char *dir)
+{
+  char        p[PATH_MAX];
+  struct stat st;
+  if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return ENAMETOOLONG;
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    if (mkdir(p, 0777) && errno != EEXIST) return errno;
+    *s = '/';
+  }
+  if (mkdir(p, 0777) && errno != EEXIST) return errno;
+  if (stat(p, &st)) return errno;
+  if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+  return access(p, W_OK | X_OK) ? errno : 0;
+}
+
+PetscErrorCode ncio_make_dir(MPI_Comm comm, const char *dir, const char *option)
+{
+  PetscMPIInt rank;
+  int         err = 0;
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) err = mkdir_p(dir);
+  ArdmCheckAll(comm, !err, "%s %s: not a writable directory (%s)", option, dir, strerror(err));
   PetscFunctionReturn(0);
 }

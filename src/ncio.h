@@ -59,6 +59,10 @@ PetscErrorCode ncio_get_att_int(ncio_file *f, int varid, const char *name, int64
 PetscErrorCode ncio_get_att_double(ncio_file *f, int varid, const char *name, double *value);
 PetscErrorCode ncio_has_att(ncio_file *f, int varid, const char *name, PetscBool *has);
 
+/* mkdir -p DIR on rank 0 and check it is a writable directory; an input error on every rank
+   naming the option (e.g. "-out") otherwise. Collective. */
+PetscErrorCode ncio_make_dir(MPI_Comm comm, const char *dir, const char *option);
+
 /* Collective access mode for a variable (all ranks call every read/write, possibly count 0). */
 PetscErrorCode ncio_collective(ncio_file *f, int varid);
 #endif

@@ -8,33 +8,11 @@
 
 #define WRITE_BYTES (16 << 20) /* staging buffer for one collective write (int32 values) */
 
-/* mkdir -p: returns 0 or errno. */
-static int mkdir_p(const char *dir)
-{
-  char        p[PATH_MAX];
-  struct stat st;
-  if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return ENAMETOOLONG;
-  for (char *s = p + 1; *s; s++) {
-    if (*s != '/') continue;
-    *s = 0;
-    if (mkdir(p, 0777) && errno != EEXIST) return errno;
-    *s = '/';
-  }
-  if (mkdir(p, 0777) && errno != EEXIST) return errno;
-  if (stat(p, &st)) return errno;
-  if (!S_ISDIR(st.st_mode)) return ENOTDIR;
-  return access(p, W_OK | X_OK) ? errno : 0;
-}
-
 PetscErrorCode prep_out_dir(MPI_Comm comm, const char *dir)
 {
-  PetscMPIInt rank;
-  int         err = 0;
   PetscFunctionBegin;
   PetscCheck(dir[0], comm, ARDM_ERR_INPUT, "missing -out DIR: the directory for train.nc, valid.nc and test.nc");
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) err = mkdir_p(dir);
-  ArdmCheckAll(comm, !err, "-out %s: not a writable directory (%s)", dir, strerror(err));
+  PetscCall(ncio_make_dir(comm, dir, "-out"));
   PetscFunctionReturn(0);
 }
 

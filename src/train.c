@@ -8,12 +8,10 @@
 #include "optim.h"
 #include "opts.h"
 #include "trainlog.h"
-#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -91,30 +89,6 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
   PetscFunctionReturn(0);
 }
 
-/* mkdir -p OUT on rank 0 and check it is writable, on every rank together. */
-static PetscErrorCode prepare_out_dir(MPI_Comm comm, const char *dir)
-{
-  PetscMPIInt rank;
-  int         err = 0;
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p && !err; p++)
-      if (*p == '/') {
-        *p = 0;
-        if (mkdir(path, 0777) && errno != EEXIST) err = errno;
-        *p = '/';
-      }
-    if (!err && mkdir(path, 0777) && errno != EEXIST) err = errno;
-    if (!err && access(path, W_OK)) err = errno;
-  }
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
-  PetscCheck(!err, comm, ARDM_ERR_INPUT, "-out %s: cannot use as run directory (%s)", dir, strerror(err));
-  PetscFunctionReturn(0);
-}
-
 typedef struct {
   MPI_Comm      comm;
   PetscMPIInt   rank, size;
@@ -143,7 +117,7 @@ static PetscErrorCode trainer_setup(trainer *tr)
   PetscBool have_ckpt = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(prepare_out_dir(tr->comm, tr->o.out));
+  PetscCall(ncio_make_dir(tr->comm, tr->o.out, "-out"));
   PetscCall(dataset_open(tr->comm, tr->o.data, &tr->ds));
   D = tr->ds.D;
   tr->o.mc.D = D, tr->o.mc.K = tr->ds.K;

@@ -83,7 +83,7 @@ fails train-missing-data 'cannot read the file' ardm_np 2 train -data "$T/none.n
 fails train-no-data '-data FILE is required' ardm_np 2 train -out "$T/bad"
 mkdir -p "$T/ro" && chmod 500 "$T/ro"
 if [ "$(id -u)" = 0 ]; then RO=/proc/ardm-run; else RO="$T/ro/run"; fi
-fails train-unwritable-out 'cannot use as run directory' ardm_np 2 train $SMALL -steps 2 -out "$RO"
+fails train-unwritable-out 'not a writable directory' ardm_np 2 train $SMALL -steps 2 -out "$RO"
 cp "$T/r2/checkpoint.nc" "$T/good.nc"
 ok eval-runs ardm_np 2 eval -ckpt "$T/r2/checkpoint.nc" -data "$T/mk/test.nc" -out "$T/e.nc" -draws 2
 fails eval-wrong-D 'dim = 64, but the model expects D = 32' ardm_np 2 eval -ckpt "$T/r2/checkpoint.nc" -data "$T/m64/test.nc" -out "$T/e2.nc"
