@@ -68,6 +68,14 @@ ok export-wav ardm_np 2 export -format wav -in "$T/s8.nc" -out "$T/wav"
 check export-wav-files sh -c "ls '$T/wav' | grep -c '\.wav$' | grep -qx 6"
 fails export-txt-needs-alphabet 'needs an alphabet' ardm_np 1 export -format txt -in "$T/s8.nc" -out "$T/txt"
 
+# text: a model trained on text8-cleaned chunks samples text that exports through the alphabet
+printf 'The quick brown fox jumps over 12 lazy dogs. %.0s' $(seq 1 60) >"$T/t.txt"
+ok prep-text ardm_np 1 prep -format text -in "$T/t.txt" -out "$T/txt" -length 40
+ok train-text ardm_np 2 train -data "$T/txt/train.nc" -out "$T/rt" -steps 3 -batch 4 -model_blocks 1 -model_channels 8
+ok sample-text ardm_np 2 sample -ckpt "$T/rt/checkpoint.nc" -budget 5 -n 3 -out "$T/ts.nc"
+ok export-txt ardm_np 2 export -format txt -in "$T/ts.nc" -out "$T/tx"
+check export-txt-lines sh -c "test \$(wc -l <'$T/tx/sample.txt') -eq 3 && grep -qvx '[a-z ]\{40\}' '$T/tx/sample.txt' && exit 1 || exit 0"
+
 # bad input
 fails sample-budget-not-in-plan 'has no plan for -budget 5' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" \
   -plan "$T/r/plan.nc" -budget 5
