@@ -16,12 +16,16 @@
 /* ---- vectorisable float math (gcc auto-vectorises loops that call these) ---- */
 
 /* e^x with ~1 ulp error (Cephes expf polynomial); inputs are clamped to [-87, 88], so the
-   result is never inf/denormal, which is what sigmoid/tanh/softplus need. */
+   result is never inf/denormal, which is what sigmoid/tanh/softplus need. A NaN input gives NaN
+   (the trainer's non-finite guard must see it; converting NaN to an integer would be undefined),
+   written as selects so the loops that call this still vectorise. */
 static inline float ardm_expf(float x)
 {
   const float round_magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+  const float x_in = x;
   float       n, r, p;
   int32_t     bits;
+  x = x != x ? 0.0f : x;
   x = x < -87.0f ? -87.0f : x;
   x = x > 88.0f ? 88.0f : x;
   n = (x * 1.44269504088896341f + round_magic) - round_magic;
@@ -33,11 +37,11 @@ static inline float ardm_expf(float x)
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  bits = ((int32_t)n + 127) << 23;
+  bits = (int32_t)((uint32_t)((int32_t)n + 127) << 23);
   {
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return x_in != x_in ? x_in : p * scale;
   }
 }
 static inline float ardm_sigmoidf(float x)

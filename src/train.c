@@ -310,10 +310,10 @@ static PetscErrorCode trainer_run(trainer *tr)
     if (!finite) {
       tr->st.skipped++, tr->st.bad_streak++;
       PetscCall(PetscPrintf(tr->comm, "step %7lld  non-finite loss or gradient: step skipped (%lld in a row)\n",
-                            (long long)step, (long long)tr->st.bad_streak));
+                            (long long)tr->st.step, (long long)tr->st.bad_streak));
       PetscCheck(tr->st.bad_streak <= tr->o.max_bad, tr->comm, ARDM_ERR_INPUT,
-                 "%lld consecutive steps with non-finite loss or gradient (-max_bad_steps %lld): stopping; the last "
-                 "good checkpoint in %s is kept",
+                 "%lld consecutive steps with non-finite loss or gradient (more than -max_bad_steps %lld): stopping; "
+                 "the last good checkpoint in %s is kept",
                  (long long)tr->st.bad_streak, (long long)tr->o.max_bad, tr->o.out);
       continue;
     }
