@@ -16,18 +16,6 @@ const char *head_kind_name(head_kind kind)
   return KIND_NAMES[kind];
 }
 
-PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind)
-{
-  PetscFunctionBegin;
-  for (int k = 0; k < 4; k++)
-    if (!strcmp(name, KIND_NAMES[k])) {
-      *kind = (head_kind)k;
-      PetscFunctionReturn(0);
-    }
-  SETERRQ(comm, ARDM_ERR_INPUT, "-head %s: expected categorical, logistic_mixture, stage_categorical or stage_data",
-          name);
-}
-
 PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S, int b, head *h)
 {
   PetscFunctionBegin;

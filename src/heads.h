@@ -41,9 +41,8 @@ typedef struct {
   int       b; /* branching factor (stage categorical): targets are digits 0..b-1 */
 } head;
 
-/* Option spelling <-> kind: "categorical", "logistic_mixture", "stage_categorical". */
-const char    *head_kind_name(head_kind kind);
-PetscErrorCode head_kind_parse(MPI_Comm comm, const char *name, head_kind *kind);
+/* Option spelling of a kind: "categorical", "logistic_mixture", "stage_categorical", "stage_data". */
+const char *head_kind_name(head_kind kind);
 
 /* Validates and fills h (input errors on comm): K >= 2; mixture M >= 1; stage b >= 2, S >= 1. */
 PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S, int b, head *h);

@@ -106,13 +106,11 @@ void model_config_describe(const model_config *c, size_t nparam, char *buf, size
 {
   char hd[64];
   if (c->head == HEAD_LOGISTIC_MIXTURE)
-    snprintf(hd, sizeof hd, "logistic_mixture(M=%d)", c->mixtures);
-  else if (c->head == HEAD_STAGE_CATEGORICAL)
-    snprintf(hd, sizeof hd, "stage_categorical(b=%d)", c->upscale_b ? c->upscale_b : c->K);
-  else if (c->head == HEAD_STAGE_DATA)
-    snprintf(hd, sizeof hd, "stage_data(b=%d)", c->upscale_b ? c->upscale_b : c->K);
+    snprintf(hd, sizeof hd, "%s(M=%d)", head_kind_name(c->head), c->mixtures);
+  else if (c->head == HEAD_CATEGORICAL)
+    snprintf(hd, sizeof hd, "%s", head_kind_name(c->head));
   else
-    snprintf(hd, sizeof hd, "categorical");
+    snprintf(hd, sizeof hd, "%s(b=%d)", head_kind_name(c->head), c->upscale_b ? c->upscale_b : c->K);
   snprintf(buf, len, "diffwave B=%d C=%d cycle=%d kernel=%d D=%lld K=%d head=%s S=%d: %zu parameters (%.1f MB)",
            c->blocks, c->channels, c->cycle, c->kernel, (long long)c->D, c->K, hd, c->S, nparam,
            (double)nparam * 4 / 1e6);
