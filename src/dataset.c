@@ -144,6 +144,16 @@ PetscErrorCode dataset_read_list(dataset *ds, const int64_t *idx, int64_t count,
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode dataset_read_labels(dataset *ds, int32_t *label)
+{
+  PetscFunctionBegin;
+  if (ds->labelid < 0) {
+    for (int64_t i = 0; i < ds->n; i++) label[i] = -1;
+  } else
+    NCCall(&ds->f, nc_get_var_int(ds->f.ncid, ds->labelid, label));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode dataset_close(dataset *ds)
 {
   PetscFunctionBegin;

@@ -34,6 +34,8 @@ PetscErrorCode dataset_read(dataset *ds, int64_t start, int64_t count, int32_t *
 /* Collective: this rank reads the listed examples (any order, repeats allowed) into
    x[count][D]; ranks may pass different counts. */
 PetscErrorCode dataset_read_list(dataset *ds, const int64_t *idx, int64_t count, int32_t *x, int32_t *label);
+/* Collective: every rank reads all labels into label[n] (-1 everywhere without labels). */
+PetscErrorCode dataset_read_labels(dataset *ds, int32_t *label);
 PetscErrorCode dataset_close(dataset *ds);
 
 /* Writing (prep, synthetic sets). Create with the total count n; every rank then writes its

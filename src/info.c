@@ -118,16 +118,17 @@ static PetscErrorCode print_dataset(MPI_Comm comm, const char *path)
                           (double)ds.D / ds.attrs.sample_rate, (double)ds.D * (double)ds.n / ds.attrs.sample_rate));
   if (!strcmp(ds.attrs.modality, "text")) PetscCall(PetscPrintf(comm, "  alphabet: \"%s\"\n", ds.attrs.alphabet));
   if (ds.labelid >= 0) {
-    int64_t hist[10] = {0}, other = 0;
-    int32_t lab;
-    for (int64_t i = 0; i < ds.n; i++) { /* labels are tiny: rank-local independent reads */
-      size_t st = (size_t)i, ct = 1;
-      NCCall(&ds.f, nc_get_vara_int(ds.f.ncid, ds.labelid, &st, &ct, &lab));
-      if (lab >= 0 && lab < 10)
-        hist[lab]++;
+    int64_t  hist[10] = {0}, other = 0;
+    int32_t *lab;
+    PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(ds.n + 1), &lab));
+    PetscCall(dataset_read_labels(&ds, lab)); /* one collective read: 4 bytes per example */
+    for (int64_t i = 0; i < ds.n; i++) {
+      if (lab[i] >= 0 && lab[i] < 10)
+        hist[lab[i]]++;
       else
         other++;
     }
+    ardm_free(&lab);
     PetscCall(PetscPrintf(comm, "  labels 0..9:"));
     for (int i = 0; i < 10; i++) PetscCall(PetscPrintf(comm, " %lld", (long long)hist[i]));
     PetscCall(PetscPrintf(comm, "%s\n", other ? " (and others)" : ""));
