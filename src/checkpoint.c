@@ -204,3 +204,17 @@ PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float
   PetscCall(ncio_close(&f));
   PetscFunctionReturn(0);
 }
+
+PetscErrorCode ckpt_load_model(MPI_Comm comm, const char *path, const char *which, int64_t max_batch,
+                               model_config *mc, model *m, float **w)
+{
+  size_t nparam;
+  PetscFunctionBegin;
+  PetscCall(ckpt_read_config(comm, path, mc, &nparam));
+  PetscCall(model_create(mc, max_batch, m));
+  PetscCheck(model_nparam(*m) == nparam, comm, ARDM_ERR_INPUT, "%s: holds %zu parameters, its model needs %zu", path,
+             nparam, model_nparam(*m));
+  PetscCall(ardm_alloc(nparam * sizeof(float), w));
+  PetscCall(ckpt_read_weights(comm, path, which, nparam, *w));
+  PetscFunctionReturn(0);
+}

@@ -182,13 +182,12 @@ static PetscErrorCode write_eval(evaluator *ev, const mean_acc *full, const mean
 static PetscErrorCode evaluator_setup(evaluator *ev)
 {
   PetscMPIInt rank, size;
-  size_t      nparam;
   int64_t     D, B = ev->o.batch, n;
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(ev->comm, &rank));
   PetscCallMPI(MPI_Comm_size(ev->comm, &size));
   PetscCheck(B <= 64, ev->comm, ARDM_ERR_INPUT, "-batch %lld: at most 64", (long long)B);
-  PetscCall(ckpt_read_config(ev->comm, ev->o.ckpt, &ev->mc, &nparam));
+  PetscCall(ckpt_load_model(ev->comm, ev->o.ckpt, ev->o.weights, B, &ev->mc, &ev->m, &ev->w));
   PetscCall(dataset_open(ev->comm, ev->o.data, &ev->ds));
   PetscCall(dataset_expect(&ev->ds, ev->mc.K, ev->mc.D));
   if (ev->o.plan[0]) {
@@ -200,11 +199,6 @@ static PetscErrorCode evaluator_setup(evaluator *ev)
   D = ev->mc.D;
   n = ev->o.max_examples ? PetscMin(ev->o.max_examples, ev->ds.n) : ev->ds.n;
   ev->lo = n * rank / size, ev->hi = n * (rank + 1) / size;
-  PetscCall(model_create(&ev->mc, B, &ev->m));
-  PetscCheck(model_nparam(ev->m) == nparam, ev->comm, ARDM_ERR_INPUT, "%s: holds %zu parameters, its model needs %zu",
-             ev->o.ckpt, nparam, model_nparam(ev->m));
-  PetscCall(ardm_alloc(nparam * sizeof(float), &ev->w));
-  PetscCall(ckpt_read_weights(ev->comm, ev->o.ckpt, ev->o.weights, nparam, ev->w));
   PetscCall(lossstats_init(ev->mc.S, D, rank, &ev->ls));
   PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(B * D), &ev->x));
   PetscCall(ardm_alloc(sizeof(int64_t) * (size_t)(B * (D + 1)), &ev->tg));

@@ -205,7 +205,6 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   sample_options o;
   PetscBool      help;
   sampler        sp;
-  size_t         nparam;
   int64_t        lo, hi, D, B, calls;
   int32_t       *x, *xg = NULL;
   double         t0;
@@ -218,13 +217,10 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscMemzero(&sp, sizeof sp));
-  PetscCall(ckpt_read_config(comm, o.ckpt, &sp.mc, &nparam));
+  PetscCall(ckpt_load_model(comm, o.ckpt, o.weights, o.batch, &sp.mc, &sp.m, &sp.w));
   upscale_init(&sp.u, sp.mc.K, sp.mc.upscale_b);
   D = sp.mc.D, B = o.batch;
   PetscCall(load_plans(comm, &o, &sp.mc, sp.starts, sp.nsteps));
-  PetscCall(model_create(&sp.mc, B, &sp.m));
-  PetscCall(ardm_alloc(nparam * sizeof(float), &sp.w));
-  PetscCall(ckpt_read_weights(comm, o.ckpt, o.weights, nparam, sp.w));
   lo = o.n * rank / size, hi = o.n * (rank + 1) / size;
   PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)((hi - lo) * D + 1), &x));
   PetscCall(ardm_alloc((size_t)(D + 2 * B * D), &sp.given));
