@@ -17,6 +17,7 @@ struct model_impl {
   int32_t     *target;      /* [max_batch][D] the head's target (class, bin or stage digit) */
   int32_t     *cur;         /* [max_batch][D] the stage's state: new value where known, else x_past */
   float       *weight;      /* [D] per-dim loss weight of the current example */
+  int32_t     *value;       /* [D] network input values of the current example */
   double      *t;           /* [max_batch] time input: global t (stage * D + t_in) */
   int64_t      calls;       /* network forward calls so far (sampling budgets are checked on it) */
   double       forward_s;   /* wall seconds spent in those forward calls */
@@ -48,6 +49,7 @@ PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *mp)
   PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(max_batch * D) * 2, &m->target));
   m->cur = m->target + max_batch * D;
   PetscCall(ardm_alloc(sizeof(float) * (size_t)D, &m->weight));
+  PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)D, &m->value));
   PetscCall(ardm_alloc(sizeof(double) * (size_t)max_batch, &m->t));
   *mp = m;
   PetscFunctionReturn(0);
@@ -62,6 +64,7 @@ PetscErrorCode model_destroy(model *mp)
   ardm_free(&m->known);
   ardm_free(&m->target);
   ardm_free(&m->weight);
+  ardm_free(&m->value);
   ardm_free(&m->t);
   PetscCall(PetscFree(*mp));
   PetscFunctionReturn(0);
@@ -97,22 +100,13 @@ static void forward(model m, const float *params, int64_t B)
   m->calls++;
 }
 
-/* Network input of example e at stage s: value channel 2v/(K-1) - 1 with v = the stage's new
-   value where known, else the middle of the values consistent with x_past (upscale.h; K/2,
-   the reference's absorbing value, without upscaling); mask channel; stage one-hots. */
+/* Network input of example e at stage s from its stage state cur[D] (the stage's new value
+   where known, else x_past): unknown dims show the middle of the values consistent with x_past
+   (upscale.h; K/2, the reference's absorbing value, without upscaling). */
 static void fill_input(model m, int64_t e, int s, const int32_t *cur, const uint8_t *known)
 {
-  const int64_t D = m->c.D;
-  const int     cin = m->net.cfg.in_channels;
-  const double  scale = 2.0 / (double)(m->c.K - 1);
-  float        *in = m->net.input + e * cin * D; /* in[cin][D] */
-  for (int64_t i = 0; i < D; i++) {
-    int32_t v = known[i] ? cur[i] : upscale_unknown_input(&m->u, s, cur[i]);
-    in[i] = (float)(v * scale - 1.0);
-    in[D + i] = known[i] ? 1.0f : 0.0f;
-  }
-  for (int j = 2; j < cin; j++)
-    for (int64_t i = 0; i < D; i++) in[j * D + i] = j - 2 == s ? 1.0f : 0.0f;
+  for (int64_t i = 0; i < m->c.D; i++) m->value[i] = known[i] ? cur[i] : upscale_unknown_input(&m->u, s, cur[i]);
+  net_audio_fill_input(&m->net, e, m->value, known, m->c.K, s);
 }
 
 /* Example e's known/target masks (mask = sigma < t_in, ARDM.md section 1), stage state,

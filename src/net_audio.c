@@ -180,8 +180,7 @@ double net_audio_flops(const net_audio *net, int64_t batch)
   return (double)batch * (3.0 * (nb * blk + tail + time) + 2.0 * inp);
 }
 
-void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *x, const uint8_t *known, int64_t K, int32_t absorb,
-                          int stage)
+void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *v, const uint8_t *known, int64_t K, int stage)
 {
   const net_audio_config *c = &net->cfg;
   int64_t                 D = c->dim;
@@ -189,7 +188,7 @@ void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *x, const uin
   assert(e >= 0 && e < c->max_batch && (c->in_channels == 2 || (stage >= 0 && stage < c->in_channels - 2)));
   double scale = K > 1 ? 2.0 / (double)(K - 1) : 0.0;
   for (int64_t i = 0; i < D; i++) {
-    in[i] = (float)((known[i] ? x[i] : absorb) * scale - 1.0);
+    in[i] = (float)(v[i] * scale - 1.0);
     in[D + i] = known[i] ? 1.0f : 0.0f;
   }
   for (int s = 0; s < c->in_channels - 2; s++)

@@ -89,11 +89,11 @@ size_t net_audio_workspace_bytes(const net_audio *net);
 /* Model FLOPs of one forward + backward for `batch` examples (GEMMs only, nominal shapes). */
 double net_audio_flops(const net_audio *net, int64_t batch);
 
-/* Fills example e's input channels from integer values x[D] in 0..K-1: the value channel is
-   2 v / (K - 1) - 1 with v = x[i] where known[i], else v = absorb; the mask channel is known[i];
-   with stage channels (in_channels > 2), channel 2 + stage is 1 and the others 0. */
-void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *x, const uint8_t *known, int64_t K, int32_t absorb,
-                          int stage);
+/* Fills example e's input channels from the input values v[D] in 0..K-1 (the caller puts the
+   absorbing value, or what upscaling shows, at unknown dims): the value channel is
+   2 v / (K - 1) - 1; the mask channel is known[i]; with stage channels (in_channels > 2),
+   channel 2 + stage is 1 and the others 0. */
+void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *v, const uint8_t *known, int64_t K, int stage);
 
 /* Forward for examples 0..batch-1 of net->input at times t[batch]; writes net->output and
    zeroes net->doutput. */
