@@ -7,6 +7,7 @@
    sgemm measurements (a conservative ratio: contention can only lower it).
    Usage: OPENBLAS_NUM_THREADS=1 build/bench/layers. No MPI is started. */
 #include "layers.h"
+#include "bench.h"
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,34 +16,11 @@
 
 #define D 16000
 
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static float *buf(size_t n, float v)
 {
   float *p = malloc(n * sizeof(float));
   for (size_t i = 0; i < n; i++) p[i] = v * (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f * v;
   return p;
-}
-
-static double sgemm_gflops(void)
-{
-  int    n = 2048, reps = 0;
-  float *a = buf((size_t)n * n, 1), *b = buf((size_t)n * n, 1), *c = buf((size_t)n * n, 0);
-  double best = 0, t0 = now();
-  while (now() - t0 < 1.5 || reps < 3) {
-    double t = now();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-    t = now() - t;
-    if (2.0 * n * n * (double)n / t / 1e9 > best) best = 2.0 * n * n * (double)n / t / 1e9;
-    reps++;
-  }
-  free(a), free(b), free(c);
-  return best;
 }
 
 #define MAX_ROWS 32
@@ -64,9 +42,9 @@ static void bench_conv(const char *name, int64_t cin, int64_t cout, int k, int64
   float *x = buf((size_t)(cin * D), 1), *dx = buf((size_t)(cin * D), 0), *w = buf((size_t)(k * cout * cin), 0.1f);
   float *dw = buf((size_t)(k * cout * cin), 0), *y = buf((size_t)(cout * D), 0), *dy = buf((size_t)(cout * D), 1);
   float  bias[1024] = {0}, dbias[1024] = {0};
-  double flops = 3.0 * 2.0 * (double)k * (double)cout * (double)cin * D, best = 1e30, t0 = now();
-  for (int r = 0; r < 5 || now() - t0 < 2.0; r++) {
-    double t = now();
+  double flops = 3.0 * 2.0 * (double)k * (double)cout * (double)cin * D, best = 1e30, t0 = bench_now();
+  for (int r = 0; r < 5 || bench_now() - t0 < 2.0; r++) {
+    double t = bench_now();
     if (k == 1) {
       conv1x1_forward(y, x, w, bias, 1, cin, cout, D);
       conv1x1_backward(dx, dw, dbias, dy, x, w, 1, cin, cout, D);
@@ -74,7 +52,7 @@ static void bench_conv(const char *name, int64_t cin, int64_t cout, int k, int64
       conv1d_forward(y, x, w, NULL, 1, cin, cout, D, k, dil);
       conv1d_backward(dx, dw, NULL, dy, x, w, 1, cin, cout, D, k, dil);
     }
-    t = now() - t;
+    t = bench_now() - t;
     best = t < best ? t : best;
   }
   add_row(name, cin, cout, best, flops);
@@ -85,12 +63,12 @@ static void bench_gate(int64_t c)
 {
   float *z = buf((size_t)(2 * c * D), 2), *dz = buf((size_t)(2 * c * D), 0), *g = buf((size_t)(c * D), 0);
   float *dg = buf((size_t)(c * D), 1), tb[1024] = {0}, dtb[1024] = {0};
-  double best = 1e30, t0 = now();
-  for (int r = 0; r < 3 || now() - t0 < 0.5; r++) {
-    double t = now();
+  double best = 1e30, t0 = bench_now();
+  for (int r = 0; r < 3 || bench_now() - t0 < 0.5; r++) {
+    double t = bench_now();
     gate_forward(g, z, tb, 0, 1, c, D);
     gate_backward(dz, dtb, 0, dg, z, 1, c, D);
-    t = now() - t;
+    t = bench_now() - t;
     best = t < best ? t : best;
   }
   add_row("gate tanh*sigmoid fwd+bwd", 2 * c, c, best, 0.0);
@@ -106,7 +84,7 @@ int main(void)
   printf("OPENBLAS_CORETYPE=%s OPENBLAS_NUM_THREADS=%s\n", ct ? ct : "(unset)", nt ? nt : "(unset)");
   for (int i = 0; i < 3; i++) {
     int64_t c = cs[i];
-    r = sgemm_gflops();
+    r = bench_sgemm_gflops();
     ref = r > ref ? r : ref;
     snprintf(refs + strlen(refs), sizeof refs - strlen(refs), "%.1f ", r);
     bench_conv("dilated conv k=3 dil=1", c, 2 * c, 3, 1);
@@ -116,7 +94,7 @@ int main(void)
     bench_conv("1x1 conv (mixture head, 90 out)", c, 90, 1, 1);
     bench_gate(c);
   }
-  r = sgemm_gflops();
+  r = bench_sgemm_gflops();
   ref = r > ref ? r : ref;
   snprintf(refs + strlen(refs), sizeof refs - strlen(refs), "%.1f", r);
   printf("in-run sgemm 2048^3: %s GFLOP/s; reference = the fastest, %.1f GFLOP/s\n", refs, ref);

@@ -9,6 +9,7 @@
    (no arguments: B=12,C=64 and B=36,C=256 at batch 1 and 4). No MPI is started. */
 #include "heads.h"
 #include "net_audio.h"
+#include "bench.h"
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,32 +17,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* sgemm GFLOP/s on 2048^3, best of repeats over >= 1 s */
-static double sgemm_gflops(void)
-{
-  int    n = 2048, reps = 0;
-  float *a = malloc(sizeof(float) * (size_t)n * n), *b = malloc(sizeof(float) * (size_t)n * n);
-  float *c = calloc((size_t)n * n, sizeof(float));
-  double best = 0, t0 = now();
-  for (size_t i = 0; i < (size_t)n * n; i++) a[i] = (float)(i % 13) * 0.01f, b[i] = (float)(i % 7) * 0.01f;
-  while (now() - t0 < 1.5 || reps < 3) {
-    double t = now();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-    t = now() - t;
-    if (2.0 * n * n * (double)n / t / 1e9 > best) best = 2.0 * n * n * (double)n / t / 1e9;
-    reps++;
-  }
-  free(a), free(b), free(c);
-  return best;
-}
 
 static int run_config(int blocks, int channels, int batch, int steps, double ref)
 {
@@ -75,22 +50,22 @@ static int run_config(int blocks, int channels, int batch, int steps, double ref
   net_audio_describe(&net, line, sizeof line);
   /* best of `steps` timed steps (after one untimed warm-up step) */
   for (int s = 0; s <= steps; s++) {
-    double t0 = now(), t1, t2;
+    double t0 = bench_now(), t1, t2;
     net_audio_forward(&net, par, batch, t);
-    t1 = now();
+    t1 = bench_now();
     for (int e = 0; e < batch; e++)
       head_loss(&h, net.output + (size_t)e * 90 * 16000, 16000, x, tmask, NULL, 0, NULL,
                 net.doutput + (size_t)e * 90 * 16000);
-    t2 = now();
+    t2 = bench_now();
     net_audio_backward(&net, par, grad);
     if (s > 0) {
-      tnet = fmin(tnet, (now() - t2) + (t1 - t0));
+      tnet = fmin(tnet, (bench_now() - t2) + (t1 - t0));
       thead = fmin(thead, t2 - t1);
     }
   }
   getrusage(RUSAGE_SELF, &ru);
   {
-    double after = sgemm_gflops(); /* measured again right after, in the child */
+    double after = bench_sgemm_gflops(); /* measured again right after, in the child */
     ref = after > ref ? after : ref;
     printf("sgemm after this configuration: %.1f GFLOP/s; reference %.1f\n", after, ref);
   }
@@ -123,7 +98,7 @@ int main(int argc, char **argv)
   double      ref;
   int         rc = 0;
   printf("OPENBLAS_CORETYPE=%s OPENBLAS_NUM_THREADS=%s\n", ct ? ct : "(unset)", nt ? nt : "(unset)");
-  ref = sgemm_gflops();
+  ref = bench_sgemm_gflops();
   printf("in-run sgemm 2048^3: %.1f GFLOP/s\n", ref);
   fflush(stdout);
   if (argc == 5) return run_forked(atoi(argv[1]), atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), ref);

@@ -1,0 +1,35 @@
+/* bench.h: what every benchmark shares: a monotonic clock and the in-run cblas_sgemm
+   reference that the figures are divided by (RESULTS.md reports ratios, not absolutes). */
+#ifndef ARDM_BENCH_H
+#define ARDM_BENCH_H
+#include <cblas.h>
+#include <stdlib.h>
+#include <time.h>
+
+static inline double bench_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* sgemm GFLOP/s on 2048^3: the best of repeats over at least 1.5 s (and 3 repeats). */
+static inline double bench_sgemm_gflops(void)
+{
+  const int n = 2048;
+  int       reps = 0;
+  float    *a = malloc(sizeof(float) * (size_t)n * n), *b = malloc(sizeof(float) * (size_t)n * n);
+  float    *c = calloc((size_t)n * n, sizeof(float));
+  double    best = 0, t0 = bench_now();
+  for (size_t i = 0; i < (size_t)n * n; i++) a[i] = (float)(i % 13) * 0.01f, b[i] = (float)(i % 7) * 0.01f;
+  while (bench_now() - t0 < 1.5 || reps < 3) {
+    double t = bench_now();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+    t = bench_now() - t;
+    if (2.0 * n * n * (double)n / t / 1e9 > best) best = 2.0 * n * n * (double)n / t / 1e9;
+    reps++;
+  }
+  free(a), free(b), free(c);
+  return best;
+}
+#endif
