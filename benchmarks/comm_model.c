@@ -30,20 +30,27 @@ static double time_collectives(MPI_Comm comm, size_t n, float *buf, float *out, 
   return t / 2; /* per collective */
 }
 
-static size_t nparam_of(int blocks, int channels)
+/* The SC09 audio model with B blocks of C channels (30-component mixture head) for D dims. */
+static void audio_model(int blocks, int channels, int cycle, int64_t D, model *m)
 {
   model_config c = {.blocks = blocks,
                     .channels = channels,
-                    .cycle = 12,
+                    .cycle = cycle,
                     .kernel = 3,
-                    .D = 64,
+                    .D = D,
                     .K = 65536,
                     .head = HEAD_LOGISTIC_MIXTURE,
                     .mixtures = 30};
-  model        m;
-  size_t       n;
   model_config_finish(PETSC_COMM_SELF, &c);
-  model_create(&c, 1, &m);
+  model_create(&c, 1, m);
+}
+
+/* Parameters of a network (they do not depend on D, so a short D keeps the set-up small). */
+static size_t nparam_of(int blocks, int channels)
+{
+  model  m;
+  size_t n;
+  audio_model(blocks, channels, 12, 64, &m);
   n = model_nparam(m);
   model_destroy(&m);
   return n;
@@ -52,21 +59,12 @@ static size_t nparam_of(int blocks, int channels)
 /* Seconds of one forward + backward of one example (B = 12, C = 64, D = 16000) and its FLOPs. */
 static double time_example(double *flops)
 {
-  model_config c = {.blocks = 12,
-                    .channels = 64,
-                    .cycle = 6,
-                    .kernel = 3,
-                    .D = 16000,
-                    .K = 65536,
-                    .head = HEAD_LOGISTIC_MIXTURE,
-                    .mixtures = 30};
-  model        m;
-  float       *p, *g;
-  int32_t     *x;
-  int64_t      tg = 8000, *sigma;
-  double       w = 1, logp, t;
-  model_config_finish(PETSC_COMM_SELF, &c);
-  model_create(&c, 1, &m);
+  model    m;
+  float   *p, *g;
+  int32_t *x;
+  int64_t  tg = 8000, *sigma;
+  double   w = 1, logp, t;
+  audio_model(12, 64, 6, 16000, &m);
   ardm_alloc(model_nparam(m) * sizeof(float), &p);
   ardm_alloc(model_nparam(m) * sizeof(float), &g);
   ardm_alloc(16000 * sizeof(int32_t), &x);
