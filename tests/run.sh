@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/run.sh: runs every test (C unit/MPI programs at their rank counts, CLI scripts,
-# Slurm scripts) and prints one closing line "N passed, N failed". Exit 1 when any failed.
+# Slurm scripts) and prints one closing line "N passed, N failed" (", N skipped" when a test could not run: a SKIP line,
+# never counted as passed). Exit 1 when any failed.
 # Env: ARDM_BIN (the binary under test), ARDM_TESTS (directory of built C tests),
 #      ARDM_TEST_FILTER (only tests whose file name contains it), ARDM_ASAN=1 (sanitizer build).
 set -u
@@ -28,7 +29,7 @@ run_one() {
   t0=$(date +%s)
   timeout -k 10 "$limit" "$@" >"$out" 2>&1
   rc=$?
-  grep -E '^(PASS|FAIL) ' "$out" | tee -a "$results"
+  grep -E '^(PASS|FAIL|SKIP) ' "$out" | tee -a "$results"
   if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
     echo "FAIL $label: exited with $rc$( [ $rc -eq 124 ] && echo ' (timed out)')" | tee -a "$results"
     tail -n 15 "$out" | sed 's/^/    | /'
@@ -58,8 +59,10 @@ done
 
 passed=$(grep -c '^PASS ' "$results")
 failed=$(grep -c '^FAIL ' "$results")
+skipped=$(grep -c '^SKIP ' "$results")
 echo ""
 grep '^FAIL ' "$results" | sed 's/^/  /'
 echo "tests took $(( $(date +%s) - start )) s; logs in $LOG"
-echo "$passed passed, $failed failed"
+grep '^SKIP ' "$results" | sed 's/^/  /'
+if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/slurm_lib.sh"
 
 if ! slurm_available; then
-  echo "PASS $TEST_NAME:skipped-no-slurm (slurmctld/slurmd/munged not installed; make deps installs them)"
+  echo "SKIP $TEST_NAME: slurmctld/slurmd/munged not installed (make deps installs them)"
   exit 0
 fi
 ok slurm_up slurm_start
