@@ -6,7 +6,9 @@
 #   make demo       deps + build + the main job end to end on the small default data
 #   make asan       the same build with AddressSanitizer/UBSan into build/asan/
 #   make check-asan the tests against the sanitizer build
-#   make bench      build the benchmark programs (run them with benchmarks/run.sh)
+#   make bench      build the benchmark programs (benchmarks/README.md says how to run each)
+#   make check-layers  includes only point down the layers of src/ (run by make check)
+#   make format-check  the sources follow .clang-format (run by CI)
 
 MPICC     ?= mpicc
 PETSC_DIR ?= /usr/lib/petsc
@@ -22,40 +24,51 @@ WARN  += -Werror
 endif
 SAN   ?=
 # The parallel netcdf.h/netcdf_par.h live under the netcdf-mpi prefix, not its includedir.
-PKG_CFLAGS := -I$(shell pkg-config --variable=prefix netcdf-mpi 2>/dev/null)/include \
-              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-CFLAGS  := -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS := $(SAN) $(EXTRA_LDFLAGS)
+# Recursively expanded (=): pkg-config runs when a recipe needs the flags, i.e. after `deps`
+# has installed the packages on a fresh machine, not when the Makefile is read.
+PKG_CFLAGS = -I$(shell pkg-config --variable=prefix netcdf-mpi 2>/dev/null)/include \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+CFLAGS  = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -MMD -MP -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS = $(SAN) $(EXTRA_LDFLAGS)
 
-SRCS     := $(sort $(wildcard src/*.c))
-LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+# src/ is layered (doc/design.md): core <- nn <- ardm <- io <- prep <- cmd.
+LAYERS   := core nn ardm io prep cmd
+SRCS     := $(sort $(wildcard $(LAYERS:%=src/%/*.c)))
+LIB_SRCS := $(filter-out src/cmd/main.c,$(SRCS))
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libardm.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES  := $(patsubst benchmarks/%.c,$(BUILD)/bench/%,$(wildcard benchmarks/*.c))
+FORMATTED = $(SRCS) $(wildcard src/*/*.h tests/*.h tests/unit/*.c tests/unit/*.h benchmarks/*.c benchmarks/*.h input/*/*.c)
 
-.PHONY: all deps check check-asan demo asan bench clean install format
-all: $(BIN)/ardm
+.PHONY: all deps build tests benches check check-layers check-asan demo asan bench clean install format format-check
+# Every public target that builds runs `deps` first and then a fresh make, so that the
+# compiler flags are read after the packages exist (a fresh machine has no pkg-config data).
+all: deps
+	@$(MAKE) --no-print-directory build
+build: $(BIN)/ardm
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
 	$(MPICC) $(CFLAGS) -c $< -o $@
 $(LIB): $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
-$(BIN)/ardm: $(BUILD)/obj/main.o $(LIB) | $(BIN)
+$(BIN)/ardm: $(BUILD)/obj/cmd/main.o $(LIB) | $(BIN)
 	$(MPICC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
-$(BUILD)/tests/%: tests/unit/%.c tests/harness.h $(LIB) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
 	$(MPICC) $(CFLAGS) -Itests $< $(LIB) -o $@ $(LDFLAGS) $(PKG_LIBS)
 $(BUILD)/bench/%: benchmarks/%.c $(LIB) | $(BUILD)/bench
-	$(MPICC) $(CFLAGS) $< $(LIB) -o $@ $(LDFLAGS) $(PKG_LIBS)
-$(BUILD)/obj $(BUILD)/tests $(BUILD)/bench $(BIN):
+	$(MPICC) $(CFLAGS) -Ibenchmarks $< $(LIB) -o $@ $(LDFLAGS) $(PKG_LIBS)
+$(BUILD)/tests $(BUILD)/bench $(BIN):
 	mkdir -p $@
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Debian packages: build (MPI, NetCDF, PETSc, ScaLAPACK, OpenBLAS, libsndfile, Random123),
 # data recipes (espeak-ng, sox, flac), numpy reference tests, and a private Slurm for job tests.
 DEB_PKGS := make gcc pkg-config libopenmpi-dev openmpi-bin libscalapack-openmpi-dev libnetcdf-mpi-dev \
   netcdf-bin petsc-dev libopenblas-dev libsndfile1-dev librandom123-dev espeak-ng sox flac \
-  python3-numpy python3-netcdf4 slurm-wlm munge libespeak-ng-dev jargon-text valgrind
+  python3-numpy python3-netcdf4 slurm-wlm munge libespeak-ng-dev jargon-text valgrind clang-format
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
@@ -69,26 +82,35 @@ deps:
 tests: $(BIN)/ardm $(TESTS)
 check: deps
 	@$(MAKE) --no-print-directory tests
+	@sh tests/check_layers.sh
 	@ARDM_BIN=$(BIN)/ardm ARDM_TESTS=$(BUILD)/tests sh tests/run.sh
+# Includes only point down the layers (tests/check_layers.sh names any that point up).
+check-layers:
+	@sh tests/check_layers.sh
 
-asan:
+asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin OPT="-O1" \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  all tests
-check-asan: deps asan
+	  build tests
+check-asan: asan
 	@ARDM_BIN=build/asan/bin/ardm ARDM_TESTS=build/asan/tests ARDM_ASAN=1 sh tests/run.sh
 
-demo: deps all
+demo: all
 	@sh input/demo.sh
 
-bench: $(BIN)/ardm $(BENCHES)
+bench: deps
+	@$(MAKE) --no-print-directory benches
+benches: $(BIN)/ardm $(BENCHES)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin && install -m 755 $(BIN)/ardm $(DESTDIR)$(PREFIX)/bin/ardm
 PREFIX ?= /usr/local
 
 format:
-	clang-format -i src/*.c src/*.h tests/*.h tests/unit/*.c tests/unit/*.h benchmarks/*.c input/sc09/*.c
+	clang-format -i $(FORMATTED)
+# CI runs this: the committed .clang-format is the style.
+format-check:
+	@clang-format --dry-run --Werror $(FORMATTED) && echo "format-check: $(words $(FORMATTED)) files formatted"
 
 clean:
 	rm -rf build bin

@@ -8,8 +8,8 @@
    scaled by its FLOP ratio), so efficiency = compute / (compute + communication), without
    overlap, for a per-rank batch of 1 and 4.
    Usage: mpirun -n P build/bench/comm_model */
-#include "model.h"
-#include "shard.h"
+#include "ardm/model.h"
+#include "core/shard.h"
 #include <math.h>
 #include <stdio.h>
 

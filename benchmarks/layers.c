@@ -6,7 +6,7 @@
    measured before each channel group and at the end, and the ratios use the FASTEST of those
    sgemm measurements (a conservative ratio: contention can only lower it).
    Usage: OPENBLAS_NUM_THREADS=1 build/bench/layers. No MPI is started. */
-#include "layers.h"
+#include "nn/layers.h"
 #include "bench.h"
 #include <cblas.h>
 #include <stdio.h>

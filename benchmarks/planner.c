@@ -3,8 +3,8 @@
    the speed-up over the brute-force O(N D^2) recursion measured in the same run on the same
    input (D = 4000 and 16000, N = 100); and the Li Chao tree path (-monotone none).
    Usage: build/bench/planner [quick]   (quick: skip the D = 1,000,000 case) */
-#include "planner.h"
-#include "rng.h"
+#include "ardm/planner.h"
+#include "core/rng.h"
 #include <malloc.h>
 #include <math.h>
 #include <stdio.h>

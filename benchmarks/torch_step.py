@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""torch_step.py: the audio network (src/net_audio.h) in PyTorch on CPU, one thread, timed for
+"""torch_step.py: the audio network (src/nn/net_audio.h) in PyTorch on CPU, one thread, timed for
 forward + backward exactly like build/bench/train_step times ardm's network (best of a few
 steps after a warm-up; the loss is sum(out * r), i.e. the head is not included on either side).
 It runs the C benchmark for the same configuration first and prints ardm / torch step time.

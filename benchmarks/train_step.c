@@ -7,8 +7,8 @@
    (a conservative ratio: contention can only lower it).
    Usage: OPENBLAS_NUM_THREADS=1 build/bench/train_step [blocks channels batch steps]
    (no arguments: B=12,C=64 and B=36,C=256 at batch 1 and 4). No MPI is started. */
-#include "heads.h"
-#include "net_audio.h"
+#include "nn/heads.h"
+#include "nn/net_audio.h"
 #include "bench.h"
 #include <cblas.h>
 #include <stdio.h>
@@ -45,7 +45,8 @@ static int run_config(int blocks, int channels, int batch, int steps, double ref
   known = malloc(16000), tmask = malloc(16000);
   net_audio_init_params(&net, par, 1);
   head_init_bias(&h, par + net_audio_output_bias_offset(&net));
-  for (int i = 0; i < 16000; i++) known[i] = (uint8_t)(i % 2), x[i] = known[i] ? (i * 7919) % 65536 : 32768, tmask[i] = !known[i];
+  for (int i = 0; i < 16000; i++)
+    known[i] = (uint8_t)(i % 2), x[i] = known[i] ? (i * 7919) % 65536 : 32768, tmask[i] = !known[i];
   for (int e = 0; e < batch; e++) net_audio_fill_input(&net, e, x, known, 65536, 0), t[e] = 8000.0;
   net_audio_describe(&net, line, sizeof line);
   /* best of `steps` timed steps (after one untimed warm-up step) */

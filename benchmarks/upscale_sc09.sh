@@ -1,6 +1,6 @@
 #!/bin/sh
 # benchmarks/upscale_sc09.sh: OA-ARDM (logistic mixture) against upscale ARDMs (b = 256, 16, 4)
-# on the SC09-style set with the same network and training budget (ARDM.md section 5 reports
+# on the SC09-style set with the same network and training budget (doc/method.md section 5 reports
 # 7.93 vs 6.36 / 6.30 / 6.29 bits/dim for the full-size models), then per-stage budgets 50 and
 # 100 planned against all S x D steps for each model.
 # Usage: sh benchmarks/upscale_sc09.sh [STEPS]  (env: NP=2, MODEL="-model_blocks 6 ...", EX=24 test clips,

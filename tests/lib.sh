@@ -1,6 +1,8 @@
 # tests/lib.sh: helpers for the shell tests (sourced). Each check prints one PASS/FAIL line.
 #   ok NAME CMD...              passes when CMD exits 0
-#   fails NAME REGEX CMD...     passes when CMD exits non-zero and its output matches REGEX
+#   fails NAME REGEX CMD...     passes when CMD exits non-zero and its output matches REGEX (old; being replaced)
+#   fails_exit NAME CODE REGEX CMD...  passes when CMD exits with exactly CODE (1 bad input, 3 requeue,
+#                               4 internal) and its output matches REGEX
 #   ardm_np N ARGS...           runs bin/ardm on N MPI ranks
 #   tmpdir                      a fresh directory removed at exit (set as $T)
 set -u
@@ -23,6 +25,13 @@ ok() {
 fails() {
   name=$1; pat=$2; shift 2; o="$T/.out.$$"
   if "$@" >"$o" 2>&1; then _report FAIL "$name" "$o" "expected failure, got exit 0 from: $*"
+  elif grep -Eq -- "$pat" "$o"; then _report PASS "$name" "$o"
+  else _report FAIL "$name" "$o" "output does not match /$pat/"; fi
+}
+fails_exit() {
+  name=$1; code=$2; pat=$3; shift 3; o="$T/.out.$$"
+  "$@" >"$o" 2>&1; rc=$?
+  if [ $rc -ne "$code" ]; then _report FAIL "$name" "$o" "expected exit $code, got $rc from: $*"
   elif grep -Eq -- "$pat" "$o"; then _report PASS "$name" "$o"
   else _report FAIL "$name" "$o" "output does not match /$pat/"; fi
 }

@@ -42,11 +42,11 @@ ARDM=${ARDM_BIN:-bin/ardm}
 # the synthesiser, rebuilt when its sources change
 synth=build/recipes/sc09_synth
 mkdir -p build/recipes
-for src in input/sc09/synth.c src/resample.c src/resample.h src/rng.c src/rng.h; do
+for src in input/sc09/synth.c src/prep/resample.c src/prep/resample.h src/core/rng.c src/core/rng.h; do
   [ -x "$synth" ] && [ ! "$src" -nt "$synth" ] || rm -f "$synth"
 done
 if [ ! -x "$synth" ]; then
-  ${CC:-gcc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Wshadow -Isrc input/sc09/synth.c src/resample.c src/rng.c \
+  ${CC:-gcc} -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Wshadow -Isrc input/sc09/synth.c src/prep/resample.c src/core/rng.c \
     $(pkg-config --cflags --libs espeak-ng sndfile) -lm -o "$synth"
 fi
 

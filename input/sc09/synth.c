@@ -5,20 +5,20 @@
      OUT/<word>/<speaker>_nohash_<rep>.wav, OUT/validation_list.txt, OUT/testing_list.txt,
      OUT/speakers.txt (speaker id, voice, split, base speed, base pitch).
    Each clip: synthesis at espeak-ng's 22050 Hz -> windowed-sinc resampling to 16 kHz
-   (src/resample.c, the same code as `ardm prep -resample`) -> leading/trailing silence
+   (src/prep/resample.c, the same code as `ardm prep -resample`) -> leading/trailing silence
    trimmed (40 dB below the peak) -> a quarter of the clips get a small Schroeder reverb ->
    placed at a random offset in exactly 16000 samples (never cut) -> a white, pink or brown
    noise floor 20..60 dB below the peak on the whole clip -> peak set to -1..-24 dBFS.
    Speakers are split disjointly: 10% test, 10% valid, the rest train.
-   Every random draw comes from Philox streams (src/rng.c) keyed by (seed, what, index), and
+   Every random draw comes from Philox streams (src/core/rng.c) keyed by (seed, what, index), and
    each speaker is spoken by a process forked from the freshly initialised engine, so the
    set depends only on the seed and the size, not on how many parts make it.
    Usage: synth OUTDIR SPEAKERS REPS SEED [PART PARTS]
      SPEAKERS: how many speakers (0 = all), REPS: takes of each word per speaker,
      PART/PARTS: make only the speakers k with k % PARTS == PART (for parallel runs; part 0
      also writes the lists). */
-#include "resample.h"
-#include "rng.h"
+#include "prep/resample.h"
+#include "core/rng.h"
 #include <errno.h>
 #include <espeak-ng/speak_lib.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_sample.sh: planning, sampling and the parallel NLL bound on a trained model (Parallelized
-# ARDM, ARDM.md section 2): exactly N network calls per stage, samples identical on 1 and 2
+# ARDM, doc/method.md section 2): exactly N network calls per stage, samples identical on 1 and 2
 # ranks, samples that reproduce the Markov chain's statistics, conditioning on given dims,
 # eval -plan, export, and bad input.
 . "$(dirname "$0")/../lib.sh"

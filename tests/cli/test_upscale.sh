@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_upscale.sh: the upscale ARDM through the whole product (ARDM.md section 3): training to
+# test_upscale.sh: the upscale ARDM through the whole product (doc/method.md section 3): training to
 # within 5% of a known entropy (K = 256, b = 4), b = K identical to the OA-ARDM, per-stage loss
 # components, per-stage plans with equal and optimal budget allocation, stage-by-stage sampling
 # with S x N network calls, and the data parametrization.

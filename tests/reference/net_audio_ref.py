@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """net_audio_ref.py: an independent numpy (float64) implementation of the audio ARDM network's
-forward pass (src/net_audio.h documents the architecture), checked against the C forward.
+forward pass (src/nn/net_audio.h documents the architecture), checked against the C forward.
 
 Usage: /usr/bin/python3 tests/reference/net_audio_ref.py FILE.nc
 FILE.nc is written by `build/tests/test_net -net_reference_dump FILE.nc`: one variable per

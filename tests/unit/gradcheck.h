@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include "rng.h"
+#include "core/rng.h"
 
 #define GC_MAX 12
 

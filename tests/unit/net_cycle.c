@@ -3,8 +3,8 @@
    MPI_Init/PetscInitialize: Open MPI's and PETSc's own start-up allocations would otherwise
    bury the engine's (the engine itself uses no MPI on its success path). Two steps run, so a
    buffer allocated per step would show up as twice the leak. Exit status 0 on success. */
-#include "heads.h"
-#include "net_audio.h"
+#include "nn/heads.h"
+#include "nn/net_audio.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -32,7 +32,8 @@ int main(void)
   grad = calloc(net_audio_num_params(&net), sizeof(float));
   net_audio_init_params(&net, par, 1);
   head_init_bias(&h, par + net_audio_output_bias_offset(&net));
-  for (int i = 0; i < 64; i++) known[i] = (uint8_t)(i % 3 == 0), x[i] = known[i] ? (i * 1031) % 65536 : 32768, target_mask[i] = !known[i];
+  for (int i = 0; i < 64; i++)
+    known[i] = (uint8_t)(i % 3 == 0), x[i] = known[i] ? (i * 1031) % 65536 : 32768, target_mask[i] = !known[i];
   for (int step = 0; step < 2; step++) {
     for (int e = 0; e < 2; e++) net_audio_fill_input(&net, e, x, known, 65536, 0);
     net_audio_forward(&net, par, 2, t);

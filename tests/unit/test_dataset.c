@@ -3,8 +3,8 @@
    validation error raised on all ranks together. */
 // ranks: 1 2 4
 #include "harness.h"
-#include "dataset.h"
-#include "rng.h"
+#include "io/dataset.h"
+#include "core/rng.h"
 #include <unistd.h>
 
 static char        dir[256];

@@ -3,7 +3,7 @@
    edge bins, the target mask, the initial bias, and sampling frequencies. */
 #include "harness.h"
 #include "gradcheck.h"
-#include "heads.h"
+#include "nn/heads.h"
 #include <stdlib.h>
 
 /* One head under test on D dims: out[O][D], targets, mask, weights, logp, gradient. */

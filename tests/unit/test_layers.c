@@ -3,7 +3,7 @@
    against a direct loop and the time embedding's identities. */
 #include "harness.h"
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 #include <stdlib.h>
 
 /* Tolerance for smooth layers at h = 1e-2: the error budget in gradcheck.h is ~1e-4 relative

@@ -6,7 +6,7 @@
    tests/cli/test_net_reference.sh). */
 #include "harness.h"
 #include "gradcheck.h"
-#include "net_audio.h"
+#include "nn/net_audio.h"
 #include <netcdf.h>
 #include <stdlib.h>
 

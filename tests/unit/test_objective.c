@@ -1,12 +1,12 @@
-/* test_objective.c: the ARDM objective through the real model code (ARDM.md sections 1, 3):
+/* test_objective.c: the ARDM objective through the real model code (doc/method.md sections 1, 3):
    - unbiasedness: for tiny D and K and a fixed random network, the stochastic ELBO averaged
      over every (stage, t, order) equals the order-averaged autoregressive log-likelihood
      computed by exhaustive enumeration (OA-ARDM, and upscale with K = 16, b = 2 and 4);
    - b = K is exactly the OA-ARDM (same losses for the same parameters);
    - the draws of t and orders are uniform and keyed only by (seed, step, slot). */
 #include "harness.h"
-#include "model.h"
-#include "objective.h"
+#include "ardm/model.h"
+#include "ardm/objective.h"
 
 #define ND 3
 static const int64_t perms[6][ND] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};

@@ -10,8 +10,8 @@
    step moves costs by O(min |l[j] - l[j+1]|), many orders of magnitude more on these inputs. */
 // ranks: 1
 #include "harness.h"
-#include "planner.h"
-#include "rng.h"
+#include "ardm/planner.h"
+#include "core/rng.h"
 #include <float.h>
 
 #define NMAX_D 2000

@@ -5,10 +5,10 @@
    libsndfile into a temporary directory. */
 // ranks: 1
 #include "harness.h"
-#include "prep_list.h"
-#include "prep_wav.h"
-#include "resample.h"
-#include "rng.h"
+#include "prep/prep_list.h"
+#include "prep/prep_wav.h"
+#include "prep/resample.h"
+#include "core/rng.h"
 #include <sndfile.h>
 #include <stdlib.h>
 #include <unistd.h>

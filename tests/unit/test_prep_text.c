@@ -1,10 +1,10 @@
-/* test_prep_text.c: text8 cleaning and the 27-symbol mapping (src/prep_text.h).
+/* test_prep_text.c: text8 cleaning and the 27-symbol mapping (src/prep/prep_text.h).
    The expected strings follow from the rules in prep_text.h (lowercase; digits as words with
    spaces around; everything else a space; runs collapsed; no leading space). */
 // ranks: 1
 #include "harness.h"
-#include "prep_text.h"
-#include "rng.h"
+#include "prep/prep_text.h"
+#include "core/rng.h"
 #include <stdlib.h>
 
 /* Cleans s in one call into a static buffer (NUL-terminated). */

@@ -1,8 +1,8 @@
 /* test_upscale.c: the integer upscale transitions against explicit small transition matrices
-   (ARDM.md section 3): one-step matrices P^(j) compose to the cumulative P-bar^(j), stage
+   (doc/method.md section 3): one-step matrices P^(j) compose to the cumulative P-bar^(j), stage
    values and digits reconstruct x, and the stage counts for K = 65536 match the paper. */
 #include "harness.h"
-#include "upscale.h"
+#include "ardm/upscale.h"
 
 static int test_stage_counts(void)
 {

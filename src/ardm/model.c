@@ -1,0 +1,202 @@
+/* model.c: the ARDM model at run time (model.h): builds the network input from the data, the
+   order and the stage (absorbing values, mask and stage channels, upscale transitions of
+   doc/method.md section 3), runs the network, and asks the head for log-probabilities, gradients
+   and samples. */
+#include "ardm/model.h"
+#include "nn/net_audio.h"
+#include "ardm/upscale.h"
+
+struct model_impl {
+  model_config c;
+  network      net;
+  head         h;
+  upscale      u;
+  int64_t      max_batch;
+  uint8_t     *known;       /* [max_batch][D] 1 = known (input), 0 = target */
+  uint8_t     *target_mask; /* [max_batch][D] */
+  int32_t     *target;      /* [max_batch][D] the head's target (class, bin or stage digit) */
+  int32_t     *cur;         /* [max_batch][D] the stage's state: new value where known, else x_past */
+  float       *weight;      /* [D] per-dim loss weight of the current example */
+  int32_t     *value;       /* [D] network input values of the current example */
+  double      *t;           /* [max_batch] time input: global t (stage * D + t_in) */
+  int64_t      calls;       /* network forward calls so far (sampling budgets are checked on it) */
+  double       forward_s;   /* wall seconds spent in those forward calls */
+};
+
+/* The network of c (-model) behind the generic interface nn/net.h, with in_channels input
+   channels per dim (value, mask, S stage one-hots when upscaling) and O outputs per dim. */
+static PetscErrorCode model_net_create(const model_config *c, int in_channels, int64_t O, int64_t max_batch, int64_t S,
+                                       network *n)
+{
+  PetscFunctionBegin;
+  switch (c->net) {
+  case NET_DIFFWAVE: {
+    net_audio_config nc = {.blocks = c->blocks,
+                           .channels = c->channels,
+                           .cycle = c->cycle,
+                           .kernel = c->kernel ? c->kernel : 3,
+                           .dim = c->D,
+                           .in_channels = in_channels,
+                           .out_channels = (int)O,
+                           .max_batch = (int)max_batch,
+                           .max_time = (double)(S * c->D)};
+    PetscCall(net_audio_create(PETSC_COMM_WORLD, &nc, n));
+  } break;
+  default:
+    SETERRQ(PETSC_COMM_WORLD, ARDM_ERR_INPUT, "-model %s is not available yet", net_kind_names[c->net]);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *mp)
+{
+  model         m;
+  const int64_t D = c->D;
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&m));
+  m->c = *c, m->max_batch = max_batch;
+  PetscCheck(upscale_init(&m->u, c->K, c->upscale_b) == 0, PETSC_COMM_WORLD, ARDM_ERR_INPUT,
+             "upscale b = %d is not valid for K = %d", c->upscale_b, c->K);
+  PetscCall(head_setup(PETSC_COMM_WORLD, c->head, c->K, c->mixtures, m->u.S, m->u.b, &m->h));
+  PetscCall(model_net_create(c, 2 + (m->u.S > 1 ? m->u.S : 0), head_outputs(&m->h), max_batch, m->u.S, &m->net));
+  PetscCall(ardm_alloc((size_t)(max_batch * D) * 2, &m->known));
+  m->target_mask = m->known + max_batch * D;
+  PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(max_batch * D) * 2, &m->target));
+  m->cur = m->target + max_batch * D;
+  PetscCall(ardm_alloc(sizeof(float) * (size_t)D, &m->weight));
+  PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)D, &m->value));
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)max_batch, &m->t));
+  *mp = m;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode model_destroy(model *mp)
+{
+  model m = *mp;
+  PetscFunctionBegin;
+  if (!m) PetscFunctionReturn(0);
+  network_free(&m->net);
+  ardm_free(&m->known);
+  ardm_free(&m->target);
+  ardm_free(&m->weight);
+  ardm_free(&m->value);
+  ardm_free(&m->t);
+  PetscCall(PetscFree(*mp));
+  PetscFunctionReturn(0);
+}
+
+size_t model_nparam(model m)
+{
+  return m->net.ops->num_params(m->net.impl);
+}
+
+int64_t model_calls(model m)
+{
+  return m->calls;
+}
+
+double model_forward_seconds(model m)
+{
+  return m->forward_s;
+}
+
+void model_init_params(model m, uint64_t seed, float *params)
+{
+  m->net.ops->init_params(m->net.impl, params, seed);
+  head_init_bias(&m->h, params + m->net.ops->output_bias_offset(m->net.impl));
+}
+
+/* One network call on the first B prepared examples, counted and timed. */
+static void forward(model m, const float *params, int64_t B)
+{
+  double t0 = MPI_Wtime();
+  m->net.ops->forward(m->net.impl, params, B, m->t);
+  m->forward_s += MPI_Wtime() - t0;
+  m->calls++;
+}
+
+/* Network input of example e at stage s from its stage state cur[D] (the stage's new value
+   where known, else x_past): unknown dims show the middle of the values consistent with x_past
+   (upscale.h; K/2, the reference's absorbing value, without upscaling). */
+static void fill_input(model m, int64_t e, int s, const int32_t *cur, const uint8_t *known)
+{
+  for (int64_t i = 0; i < m->c.D; i++) m->value[i] = known[i] ? cur[i] : upscale_unknown_input(&m->u, s, cur[i]);
+  m->net.ops->fill_input(m->net.impl, e, m->value, known, m->c.K, s);
+}
+
+/* Example e's known/target masks (mask = sigma < t_in, doc/method.md section 1), stage state,
+   network input, time input and head targets (the class, or the stage's digit). */
+static void prepare_example(model m, int64_t e, const int32_t *xe, int64_t tg, const int64_t *sigma)
+{
+  const int64_t D = m->c.D, t_in = tg % D;
+  const int     s = (int)(tg / D);
+  uint8_t      *kn = m->known + e * D, *tm = m->target_mask + e * D;
+  int32_t      *cb = m->cur + e * D, *tb = m->target + e * D;
+  for (int64_t i = 0; i < D; i++) {
+    kn[i] = sigma[i] < t_in;
+    tm[i] = !kn[i];
+    cb[i] = kn[i] ? upscale_future(&m->u, s, xe[i]) : upscale_past(&m->u, s, xe[i]);
+    tb[i] = m->h.kind == HEAD_STAGE_CATEGORICAL ? upscale_digit(&m->u, s, xe[i]) : xe[i]; /* stage_data: the value */
+  }
+  fill_input(m, e, s, cb, kn);
+  m->t[e] = (double)tg;
+}
+
+PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B, const int32_t *x, const int64_t *tg,
+                          const int64_t *sigma, const double *w, double *logp)
+{
+  const int64_t D = m->c.D, O = head_outputs(&m->h);
+  PetscFunctionBegin;
+  PetscCheck(B <= m->max_batch, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "batch %lld > %lld", (long long)B,
+             (long long)m->max_batch);
+  if (B == 0) PetscFunctionReturn(0);
+  for (int64_t b = 0; b < B; b++) prepare_example(m, b, x + b * D, tg[b], sigma + b * D);
+  forward(m, params, B);
+  for (int64_t b = 0; b < B; b++) {
+    for (int64_t i = 0; i < D; i++) m->weight[i] = (float)w[b];
+    logp[b] = head_loss(&m->h, m->net.output + b * O * D, D, m->target + b * D, m->target_mask + b * D, m->weight,
+                        (int)(tg[b] / D), NULL, grads ? m->net.doutput + b * O * D : NULL);
+  }
+  if (grads) m->net.ops->backward(m->net.impl, params, grads);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s, const int64_t *t_in, int32_t *x,
+                                 const uint8_t *known, const uint8_t *gen, double temperature, rng_stream *streams)
+{
+  const int64_t D = m->c.D, O = head_outputs(&m->h);
+  PetscFunctionBegin;
+  PetscCheck(B <= m->max_batch, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "batch %lld > %lld", (long long)B,
+             (long long)m->max_batch);
+  for (int64_t b = 0; b < B; b++) {
+    fill_input(m, b, s, x + b * D, known + b * D);
+    m->t[b] = (double)(s * D + t_in[b]);
+  }
+  forward(m, params, B);
+  for (int64_t b = 0; b < B; b++) {
+    const float *out = m->net.output + b * O * D;
+    int32_t     *xb = x + b * D;
+    for (int64_t i = 0; i < D; i++) {
+      int32_t v;
+      if (!gen[b * D + i]) continue;
+      v = m->h.kind == HEAD_STAGE_DATA ? head_sample_stage_data(&m->h, out, D, i, s, xb[i], temperature, &streams[b])
+                                       : head_sample(&m->h, out, D, i, s, temperature, &streams[b]);
+      if (m->h.kind == HEAD_STAGE_CATEGORICAL || m->h.kind == HEAD_STAGE_DATA) {
+        v = upscale_compose(&m->u, s, xb[i], v);
+        if (v >= m->c.K) v = m->c.K - 1; /* a digit past K when K is not a power of b */
+      }
+      xb[i] = v;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode model_logp_dims(model m, const float *params, const int32_t *x, int64_t tg, const int64_t *sigma,
+                               float *logp_dims)
+{
+  PetscFunctionBegin;
+  prepare_example(m, 0, x, tg, sigma);
+  forward(m, params, 1);
+  (void)head_loss(&m->h, m->net.output, m->c.D, m->target, m->target_mask, NULL, (int)(tg / m->c.D), logp_dims, NULL);
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,88 @@
+/* model.h: an ARDM model = network + output head + the ARDM input construction (absorbing
+   values, mask and stage channels, upscale transitions). The trainer, evaluator and sampler
+   see only this interface; the network and heads stay plain layer code. */
+#ifndef ARDM_MODEL_H
+#define ARDM_MODEL_H
+#include "nn/heads.h"
+#include "core/rng.h"
+
+#define HEAD_AUTO ((head_kind)-1) /* chosen from K and upscaling by model_config_finish */
+
+/* The network families (-model). */
+typedef enum { NET_DIFFWAVE = 0, NET_TRANSFORMER = 1, NET_UNET = 2 } net_kind;
+extern const char *const net_kind_names[]; /* "diffwave", "transformer", "unet" */
+
+typedef struct {
+  net_kind  net;
+  int       blocks, channels, cycle, kernel; /* diffwave: B, C, dilation cycle, kernel; unet: blocks per level, C */
+  int       layers, width, heads, mlp;       /* transformer: layers, model width, attention heads, MLP ratio */
+  int       levels, attention;               /* unet: resolutions, bit l set = self-attention at level l */
+  int64_t   D;                               /* dims per example */
+  int       K;                               /* classes per dim */
+  head_kind head;
+  int       mixtures;  /* logistic mixture components */
+  int       upscale_b; /* branching factor b; K (or 0) = no upscaling */
+  int       S;         /* stages: ceil(log K / log b), 1 without upscaling */
+  /* what the training data was, so samples can be exported and images rebuilt (attributes data_*) */
+  char modality[16];
+  int  sample_rate;                         /* audio */
+  char alphabet[128];                       /* text */
+  int  img_height, img_width, img_channels; /* image: x holds [img_channels][img_height][img_width] */
+} model_config;
+
+/* The integer fields of model_config that define the network (attributes model_<name> in
+   checkpoints; io/model_attrs.c). `since` > 0 marks fields added after version 0.1.0: a
+   checkpoint without the attribute reads 0. */
+typedef struct {
+  const char *name;
+  size_t      off;
+  int         since;
+} model_config_field;
+extern const model_config_field model_config_fields[];
+extern const int                model_config_nfields;
+
+/* Reads the model options (-model ... -upscale_b) inside an open PetscOptionsBegin block;
+   D and K come from the data set and are set by the caller before model_config_finish. */
+PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_config *c);
+/* Derives S, checks consistency (input errors name the option). */
+PetscErrorCode model_config_finish(MPI_Comm comm, model_config *c);
+/* 1 when a and b describe the same network and head (the data_* fields are not compared). */
+int model_config_equal(const model_config *a, const model_config *b);
+/* One line: "diffwave B=12 C=64 cycle=6 ... head=categorical(K=4) S=1: 123456 parameters". */
+void model_config_describe(const model_config *c, size_t nparam, char *buf, size_t len);
+
+/* ---- the model at run time ---- */
+typedef struct model_impl *model;
+
+/* Builds the network and head for c with every buffer for batches up to max_batch. */
+PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *m);
+PetscErrorCode model_destroy(model *m);
+size_t         model_nparam(model m);
+/* Network forward calls made so far (each call runs the network once on a batch). */
+int64_t model_calls(model m);
+/* Wall seconds spent in those network calls. */
+double model_forward_seconds(model m);
+/* Deterministic initialisation from (seed, RNG_INIT). */
+void model_init_params(model m, uint64_t seed, float *params);
+
+/* The ARDM objective on B examples (doc/method.md sections 1 and 3): x[B][D] data values,
+   tg[B] global step t in 0..S*D-1 (stage = tg / D, t_in = tg mod D), sigma[B][D] the
+   generation order within that stage (dim i is a target when sigma[b][i] >= t_in).
+   logp[b] = sum over targets of log p(target digit | input) in nats. When grads is not NULL,
+   accumulates into grads the gradient of sum_b w[b] * (-logp[b]). */
+PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B, const int32_t *x, const int64_t *tg,
+                          const int64_t *sigma, const double *w, double *logp);
+
+/* One network call of sampling at stage s for B samples: x[B][D] holds each dim's current
+   value (x_past for dims not yet generated in this stage, the stage's new value for known
+   ones), known[B][D] marks dims known in this stage; every dim with gen[b][i] set is drawn
+   (Gumbel-max / mixture sampling at the given temperature, noise from streams[b]) and x
+   updated to x_past + digit * b^r. t_in[b] is the number of known dims (time input). */
+PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s, const int64_t *t_in, int32_t *x,
+                                 const uint8_t *known, const uint8_t *gen, double temperature, rng_stream *streams);
+
+/* Per-dim log-probabilities (nats) of one example's targets under the same input as
+   model_loss (0 at known dims): for exact likelihood checks and compression. */
+PetscErrorCode model_logp_dims(model m, const float *params, const int32_t *x, int64_t tg, const int64_t *sigma,
+                               float *logp_dims);
+#endif

@@ -1,0 +1,238 @@
+/* eval.c: `ardm eval`: held-out bits/dim of a checkpoint with R independent (t, order) draws
+   per example (the stochastic ELBO of doc/method.md sections 1 and 3, with EMA weights by default),
+   its standard error, and the loss components of the held-out data (what the planner should
+   use). Ranks split the examples; every draw is keyed by (seed, draw, example), so the result
+   does not depend on the rank count. Writes eval.nc (doc/formats.md). */
+#include "io/checkpoint.h"
+#include "cmd/commands.h"
+#include "io/dataset.h"
+#include "ardm/objective.h"
+#include "core/opts.h"
+#include "io/plan_file.h"
+#include "io/lossfile.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+  char     ckpt[PATH_MAX], data[PATH_MAX], out[PATH_MAX], plan[PATH_MAX], weights[16];
+  PetscInt draws, batch, seed, max_examples;
+} eval_options;
+
+static PetscErrorCode process_options(MPI_Comm comm, eval_options *o, PetscBool *help)
+{
+  static const char *const which[] = {"ema", "params"};
+  PetscInt                 w = 0;
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(o, sizeof *o));
+  snprintf(o->out, sizeof o->out, "eval.nc");
+  o->draws = 32, o->batch = 8, o->seed = 1234, o->max_examples = 0;
+  PetscOptionsBegin(comm, NULL, "ardm eval: held-out bits/dim and loss components", "eval");
+  PetscCall(PetscOptionsString("-ckpt", "checkpoint to evaluate", "", o->ckpt, o->ckpt, sizeof o->ckpt, NULL));
+  PetscCall(PetscOptionsString("-data", "held-out data set", "", o->data, o->data, sizeof o->data, NULL));
+  PetscCall(PetscOptionsString("-out", "output file (ardm_kind eval)", "", o->out, o->out, sizeof o->out, NULL));
+  PetscCall(
+      PetscOptionsBoundedInt("-draws", "independent (t, order) draws per example", "", o->draws, &o->draws, NULL, 1));
+  PetscCall(
+      PetscOptionsBoundedInt("-batch", "examples per network call on each rank", "", o->batch, &o->batch, NULL, 1));
+  PetscCall(PetscOptionsBoundedInt("-seed", "seed of the evaluation draws", "", o->seed, &o->seed, NULL, 0));
+  PetscCall(PetscOptionsBoundedInt("-max_examples", "evaluate only the first N examples (0 = all)", "", o->max_examples,
+                                   &o->max_examples, NULL, 0));
+  PetscCall(PetscOptionsEList("-weights", "which weights of the checkpoint", "", which, 2, which[0], &w, NULL));
+  PetscCall(PetscOptionsString("-plan", "plan file: also the parallel NLL bound of every budget in it", "", o->plan,
+                               o->plan, sizeof o->plan, NULL));
+  PetscOptionsEnd();
+  PetscCall(opts_finish(comm, "eval", help));
+  snprintf(o->weights, sizeof o->weights, "%s", which[w]);
+  PetscCheck(*help || o->ckpt[0], comm, ARDM_ERR_INPUT, "-ckpt FILE is required");
+  PetscCheck(*help || o->data[0], comm, ARDM_ERR_INPUT, "-data FILE is required");
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  double  sum, sumsq; /* over examples of the per-example mean bits/dim */
+  int64_t n;
+} mean_acc;
+
+static void mean_se(const mean_acc *a, double *mean, double *se)
+{
+  double var;
+  *mean = a->sum / (double)a->n;
+  var = a->n > 1 ? (a->sumsq - a->sum * *mean) / (double)(a->n - 1) : 0;
+  *se = sqrt(fmax(var, 0) / (double)a->n);
+}
+
+typedef struct {
+  MPI_Comm       comm;
+  eval_options   o;
+  model_config   mc;
+  dataset        ds;
+  model          m;
+  lossstats      ls;
+  float         *w;
+  int32_t       *x;
+  int64_t       *tg, *sigma, lo, hi; /* this rank's examples lo..hi-1 */
+  double        *wt, *logp, *ex_sum;
+  planner_result plans;
+} evaluator;
+
+/* Stage, plan step and the estimate's weight for the parallel NLL bound (doc/method.md section 2):
+   one stage and one plan step picked uniformly, t = p_i, weight S N (p_{i+1} - p_i) / (D - p_i)
+   on the bits of all D - t remaining targets, so its expectation is the plan's NLL. */
+static double plan_draw(const evaluator *ev, int bi, int64_t r, int64_t e, int64_t *tg)
+{
+  const int64_t D = ev->mc.D;
+  rng_stream    st;
+  int           s, n, i;
+  const int    *p;
+  int64_t       next;
+  rng_init(&st, (uint64_t)ev->o.seed, (uint64_t)r, (uint64_t)e, RNG_EVAL_PLAN);
+  s = (int)rng_below(&st, (uint64_t)ev->mc.S);
+  n = ev->plans.nsteps[bi * ev->plans.S + s];
+  p = plan_starts(&ev->plans, bi, s);
+  i = (int)rng_below(&st, (uint64_t)n);
+  next = i + 1 < n ? p[i + 1] : D;
+  *tg = s * D + p[i];
+  return (double)ev->mc.S * n * (double)(next - p[i]) / ((double)(D - p[i]) * (double)D * M_LN2);
+}
+
+/* One pass over this rank's (example, draw) pairs, B per network call (every rank makes the
+   same number of calls so the collective reads line up). bi < 0: the full-steps ELBO (and the
+   loss components); else the parallel bound of budget index bi. */
+static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
+{
+  const int64_t D = ev->mc.D, B = ev->o.batch, R = ev->o.draws;
+  int64_t       pairs = (ev->hi - ev->lo) * R, most = pairs, idx[64];
+  double        wb[64];
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &most, 1, MPI_INT64_T, MPI_MAX, ev->comm));
+  PetscCall(PetscArrayzero(ev->ex_sum, ev->hi - ev->lo + 1));
+  for (int64_t p0 = 0; p0 < most; p0 += B) {
+    int64_t nb = PetscMax(0, PetscMin(B, pairs - p0));
+    for (int64_t b = 0; b < nb; b++) {
+      int64_t e = ev->lo + (p0 + b) / R, r = (p0 + b) % R;
+      idx[b] = e;
+      if (bi < 0) {
+        ev->tg[b] = objective_draw_t((uint64_t)ev->o.seed, r, e, 1, ev->mc.S * D, PETSC_FALSE, RNG_EVAL);
+        wb[b] = objective_bpd_weight(ev->mc.S, D, ev->tg[b] % D);
+      } else
+        wb[b] = plan_draw(ev, bi, r, e, &ev->tg[b]);
+      objective_draw_order((uint64_t)ev->o.seed, r, e, D, RNG_EVAL_ORDER, ev->sigma + b * D);
+      ev->wt[b] = 0;
+    }
+    PetscCall(dataset_read_list(&ev->ds, idx, nb, ev->x, NULL));
+    PetscCall(model_loss(ev->m, ev->w, NULL, nb, ev->x, ev->tg, ev->sigma, ev->wt, ev->logp));
+    for (int64_t b = 0; b < nb; b++) {
+      double bpd = -ev->logp[b] * wb[b];
+      ev->ex_sum[idx[b] - ev->lo] += bpd / (double)R;
+      if (bi < 0) lossstats_add(&ev->ls, ev->tg[b] / D, ev->tg[b] % D, bpd / (double)ev->mc.S);
+    }
+  }
+  *acc = (mean_acc){0, 0, ev->hi - ev->lo};
+  for (int64_t e = 0; e < ev->hi - ev->lo; e++) acc->sum += ev->ex_sum[e], acc->sumsq += ev->ex_sum[e] * ev->ex_sum[e];
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &acc->sum, 2, MPI_DOUBLE, MPI_SUM, ev->comm));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &acc->n, 1, MPI_INT64_T, MPI_SUM, ev->comm));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode write_eval(evaluator *ev, const mean_acc *full, const mean_acc *bud)
+{
+  ncio_file f;
+  int       vb, vse, vd, dim, vbud = 0, vbb = 0, vbse = 0, vexp = 0, nb = ev->o.plan[0] ? ev->plans.nbudgets : 0;
+  int       d = (int)ev->o.draws;
+  double    mean, se;
+  PetscFunctionBegin;
+  PetscCall(ncio_create(ev->comm, ev->o.out, "eval", &f));
+  PetscCall(ncio_def_var(&f, "bpd", NC_DOUBLE, 0, NULL, &vb));
+  PetscCall(ncio_def_var(&f, "bpd_stderr", NC_DOUBLE, 0, NULL, &vse));
+  PetscCall(ncio_def_var(&f, "draws", NC_INT, 0, NULL, &vd));
+  PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "examples", full->n));
+  PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "checkpoint", ev->o.ckpt));
+  PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "data", ev->o.data));
+  if (nb) {
+    PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "plan", ev->o.plan));
+    PetscCall(ncio_def_dim(&f, "budget", (size_t)nb, &dim));
+    PetscCall(ncio_def_var(&f, "budgets", NC_INT, 1, &dim, &vbud));
+    PetscCall(ncio_def_var(&f, "budget_bpd", NC_DOUBLE, 1, &dim, &vbb));
+    PetscCall(ncio_def_var(&f, "budget_bpd_stderr", NC_DOUBLE, 1, &dim, &vbse));
+    PetscCall(ncio_def_var(&f, "planner_expected_bpd", NC_DOUBLE, 1, &dim, &vexp));
+  }
+  PetscCall(lossstats_write(&ev->ls, &f)); /* ends define mode and writes the loss components */
+  mean_se(full, &mean, &se);
+  NCCall(&f, nc_put_var_double(f.ncid, vb, &mean));
+  NCCall(&f, nc_put_var_double(f.ncid, vse, &se));
+  NCCall(&f, nc_put_var_int(f.ncid, vd, &d));
+  PetscCall(PetscPrintf(ev->comm, "ardm eval: %lld examples x %lld draws: %.5f +- %.5f bits/dim (full-steps ELBO)\n",
+                        (long long)full->n, (long long)ev->o.draws, mean, se));
+  for (int b = 0; b < nb; b++) {
+    double m2, s2;
+    size_t i = (size_t)b;
+    mean_se(&bud[b], &m2, &s2);
+    NCCall(&f, nc_put_var1_int(f.ncid, vbud, &i, &ev->plans.budgets[b]));
+    NCCall(&f, nc_put_var1_double(f.ncid, vbb, &i, &m2));
+    NCCall(&f, nc_put_var1_double(f.ncid, vbse, &i, &s2));
+    NCCall(&f, nc_put_var1_double(f.ncid, vexp, &i, &ev->plans.expected_bpd[b]));
+    PetscCall(PetscPrintf(ev->comm, "  budget %5d: %.5f +- %.5f bits/dim (planner expected %.5f)\n",
+                          ev->plans.budgets[b], m2, s2, ev->plans.expected_bpd[b]));
+  }
+  PetscCall(ncio_commit(&f));
+  PetscCall(PetscPrintf(ev->comm, "ardm eval: wrote %s\n", ev->o.out));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode evaluator_setup(evaluator *ev)
+{
+  PetscMPIInt rank, size;
+  int64_t     D, B = ev->o.batch, n;
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(ev->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(ev->comm, &size));
+  PetscCheck(B <= 64, ev->comm, ARDM_ERR_INPUT, "-batch %lld: at most 64", (long long)B);
+  PetscCall(ckpt_load_model(ev->comm, ev->o.ckpt, ev->o.weights, B, &ev->mc, &ev->m, &ev->w));
+  PetscCall(dataset_open(ev->comm, ev->o.data, &ev->ds));
+  PetscCall(dataset_expect(&ev->ds, ev->mc.K, ev->mc.D));
+  if (ev->o.plan[0]) {
+    PetscCall(plan_file_read(ev->comm, ev->o.plan, &ev->plans));
+    PetscCheck(ev->plans.D == ev->mc.D && ev->plans.S == ev->mc.S, ev->comm, ARDM_ERR_INPUT,
+               "%s: plans %d stage(s) of D = %lld, but the checkpoint %s has %d stage(s) of D = %lld", ev->o.plan,
+               ev->plans.S, (long long)ev->plans.D, ev->o.ckpt, ev->mc.S, (long long)ev->mc.D);
+  }
+  D = ev->mc.D;
+  n = ev->o.max_examples ? PetscMin(ev->o.max_examples, ev->ds.n) : ev->ds.n;
+  ev->lo = n * rank / size, ev->hi = n * (rank + 1) / size;
+  PetscCall(lossstats_init(ev->mc.S, D, rank, &ev->ls));
+  PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(B * D), &ev->x));
+  PetscCall(ardm_alloc(sizeof(int64_t) * (size_t)(B * (D + 1)), &ev->tg));
+  ev->sigma = ev->tg + B;
+  PetscCall(ardm_alloc(sizeof(double) * (size_t)(2 * B + (ev->hi - ev->lo) + 1), &ev->wt));
+  ev->logp = ev->wt + B, ev->ex_sum = ev->logp + B;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cmd_eval(int npos, char **pos)
+{
+  evaluator ev;
+  PetscBool help;
+  mean_acc  full, *bud = NULL;
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(&ev, sizeof ev));
+  ev.comm = PETSC_COMM_WORLD;
+  PetscCall(process_options(ev.comm, &ev.o, &help));
+  if (help) PetscFunctionReturn(0);
+  PetscCheck(npos == 0, ev.comm, ARDM_ERR_INPUT, "unexpected argument '%s' (options start with -)", pos[0]);
+  PetscCall(evaluator_setup(&ev));
+  PetscCall(eval_pass(&ev, -1, &full));
+  PetscCall(lossstats_reduce(&ev.ls, ev.comm));
+  if (ev.o.plan[0]) {
+    PetscCall(PetscCalloc1(ev.plans.nbudgets, &bud));
+    for (int b = 0; b < ev.plans.nbudgets; b++) PetscCall(eval_pass(&ev, b, &bud[b]));
+  }
+  PetscCall(write_eval(&ev, &full, bud));
+  PetscCall(PetscFree(bud));
+  if (ev.o.plan[0]) planner_result_free(&ev.plans);
+  ardm_free(&ev.x), ardm_free(&ev.tg), ardm_free(&ev.wt), ardm_free(&ev.w);
+  PetscCall(lossstats_free(&ev.ls));
+  PetscCall(model_destroy(&ev.m));
+  PetscCall(dataset_close(&ev.ds));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,450 @@
+/* prep.c: `ardm prep`: raw data -> NetCDF data sets DIR/train.nc, valid.nc, test.nc
+   (doc/formats.md "Data set").
+   -format wav: audio files (directory tree or list file; prep_list.h) read through libsndfile
+     (prep_wav.h), int16 + 32768 as NC_USHORT, K = 65536, label = spoken digit from the parent
+     folder. Each rank reads a contiguous share of the sorted file list; the examples keep the
+     list order, so the files are identical on any number of ranks.
+   -format text: one text file, text8-cleaned (prep_text.h) and cut into chunks of -length
+     symbols, K = 27, NC_UBYTE; valid and test are the contiguous tail blocks (text8 style).
+   -format markov: synthetic sequences from a Markov chain with a known entropy (prep_markov.h),
+     for tests and benchmarks: -n train examples, and -valid_frac / -test_frac of that many for
+     valid and test, each split from its own seed. */
+#include "cmd/commands.h"
+#include "core/opts.h"
+#include "prep/prep_markov.h"
+#include "prep/prep_text.h"
+#include "prep/prep_wav.h"
+#include "prep/prep_write.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REPORTED 50 /* bad audio files listed by name per rank */
+
+typedef struct {
+  int       text;        /* -format text (else wav) */
+  int       markov;      /* -format markov */
+  PetscInt  n, classes;  /* markov: train examples, K */
+  PetscReal p_stay, tau; /* markov: chain parameters */
+  char      in[PATH_MAX], out[PATH_MAX];
+  char      valid_list[PATH_MAX], test_list[PATH_MAX];
+  PetscInt  length, sample_rate, seed;
+  PetscBool resample, convert, digits_only, on_bad_skip;
+  PetscReal valid_frac, test_frac;
+  PetscBool fracs_set; /* -valid_frac or -test_frac given */
+} prep_opts;
+
+/* A value of a choice option outside its list is the user's mistake: checked here so it is
+   a one-line input error rather than PETSc's internal one from PetscOptionsEList. */
+static PetscErrorCode check_choice(MPI_Comm comm, const char *opt, const char *const *list, int n)
+{
+  char      v[64], choices[256] = "";
+  PetscBool set, found = PETSC_FALSE;
+  size_t    used = 0;
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetString(NULL, NULL, opt, v, sizeof v, &set));
+  if (!set) PetscFunctionReturn(0);
+  for (int i = 0; i < n; i++) {
+    found = found || !strcmp(v, list[i]);
+    used += (size_t)snprintf(choices + used, used < sizeof choices ? sizeof choices - used : 0, "%s%s",
+                             i == 0       ? ""
+                             : i == n - 1 ? " or "
+                                          : ", ",
+                             list[i]);
+  }
+  PetscCheck(found, comm, ARDM_ERR_INPUT, "%s %s: expected %s", opt, v, choices);
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_only)
+{
+  static const char *const formats[] = {"wav", "text", "markov"}, *const on_bad[] = {"error", "skip"};
+  PetscInt  fmt = 0, bad = 0;
+  PetscBool wav_only[7] = {PETSC_FALSE}, any_wav_only = PETSC_FALSE, vset = PETSC_FALSE, tset = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  memset(o, 0, sizeof *o);
+  PetscCall(check_choice(comm, "-format", formats, (int)(sizeof formats / sizeof formats[0])));
+  PetscCall(check_choice(comm, "-on_bad", on_bad, 2));
+  PetscOptionsBegin(comm, NULL, "ardm prep: raw data -> NetCDF data sets DIR/train.nc, valid.nc, test.nc", NULL);
+  PetscCall(PetscOptionsEList("-format",
+                              "input kind: wav (audio files), text (one text file) or markov (synthetic "
+                              "Markov-chain sequences with a known entropy)",
+                              NULL, formats, 3, formats[0], &fmt, NULL));
+  o->text = fmt == 1;
+  o->markov = fmt == 2;
+  o->n = 512, o->classes = 4, o->p_stay = 0.7, o->tau = 0;
+  if (o->markov) {
+    PetscCall(PetscOptionsRangeInt("-n", "markov: training examples", NULL, o->n, &o->n, NULL, 1, 1 << 30));
+    PetscCall(PetscOptionsRangeInt("-classes", "markov: symbols K", NULL, o->classes, &o->classes, NULL, 2, 65536));
+    PetscCall(PetscOptionsReal("-p_stay", "markov: probability of repeating the previous symbol, 0..1", NULL, o->p_stay,
+                               &o->p_stay, NULL));
+    PetscCall(PetscOptionsReal("-tau", "markov: jumps go to w ~ exp(-w/tau) (0: uniformly to another symbol)", NULL,
+                               o->tau, &o->tau, NULL));
+  }
+  PetscCall(PetscOptionsString("-in",
+                               "wav: a directory tree of audio files or a list file (one path per line, "
+                               "relative to the list's folder); text: a text file (required)",
+                               NULL, o->in, o->in, sizeof o->in, NULL));
+  PetscCall(PetscOptionsString("-out",
+                               "output directory for train.nc, valid.nc, test.nc; created if missing (required)", NULL,
+                               o->out, o->out, sizeof o->out, NULL));
+  o->length = o->markov ? 64 : o->text ? 250 : 16000;
+  PetscCall(PetscOptionsInt("-length",
+                            "dims per example: samples (wav, default 16000) or characters (text, default "
+                            "250); 1..1073741824",
+                            NULL, o->length, &o->length, NULL));
+  o->valid_frac = o->text ? 0.05 : 0.1;
+  o->test_frac = o->text ? 0.05 : 0.1;
+  PetscCall(PetscOptionsReal("-valid_frac",
+                             "share for valid, 0..1 (wav: of the speakers, hashed, only without split "
+                             "lists, default 0.1; text: the tail block before test, default 0.05)",
+                             NULL, o->valid_frac, &o->valid_frac, &vset));
+  PetscCall(PetscOptionsReal("-test_frac",
+                             "share for test, 0..1, valid_frac + test_frac < 1 (wav default 0.1: hashed "
+                             "speakers; text default 0.05: the last block)",
+                             NULL, o->test_frac, &o->test_frac, &tset));
+  o->fracs_set = vset || tset ? PETSC_TRUE : PETSC_FALSE;
+  o->seed = 0;
+  PetscCall(PetscOptionsInt("-seed", "wav: seed of the hashed speaker split, >= 0", NULL, o->seed, &o->seed, NULL));
+  o->sample_rate = 16000;
+  PetscCall(PetscOptionsInt("-sample_rate",
+                            "wav: sample rate in Hz, 1..768000; files at other rates are bad input "
+                            "unless -resample",
+                            NULL, o->sample_rate, &o->sample_rate, &wav_only[0]));
+  PetscCall(PetscOptionsBool("-resample",
+                             "wav: convert files at other rates (windowed-sinc, Kaiser window, 32 zero "
+                             "crossings)",
+                             NULL, o->resample, &o->resample, &wav_only[1]));
+  PetscCall(PetscOptionsBool("-convert",
+                             "wav: accept any channel count (averaged to mono) and sample format "
+                             "(8/24/32-bit, float); without it only mono 16-bit PCM is accepted",
+                             NULL, o->convert, &o->convert, &wav_only[2]));
+  PetscCall(PetscOptionsEList("-on_bad",
+                              "wav: a malformed or mismatching file (reported by name) stops the run "
+                              "(error) or is left out (skip)",
+                              NULL, on_bad, 2, on_bad[0], &bad, &wav_only[3]));
+  o->on_bad_skip = bad == 1 ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(PetscOptionsString("-valid_list",
+                               "wav: list of relative paths that form valid (default: "
+                               "validation_list.txt in a directory -in, when present)",
+                               NULL, o->valid_list, o->valid_list, sizeof o->valid_list, &wav_only[4]));
+  PetscCall(PetscOptionsString("-test_list",
+                               "wav: list of relative paths that form test (default: testing_list.txt "
+                               "in a directory -in, when present)",
+                               NULL, o->test_list, o->test_list, sizeof o->test_list, &wav_only[5]));
+  PetscCall(PetscOptionsBool("-digits_only", "wav: only files in folders zero..nine (SC09 out of Speech Commands)",
+                             NULL, o->digits_only, &o->digits_only, &wav_only[6]));
+  PetscOptionsEnd();
+  PetscCall(opts_finish(comm, "prep", help_only));
+  if (*help_only) PetscFunctionReturn(0);
+
+  for (int i = 0; i < 7; i++) any_wav_only = any_wav_only || wav_only[i];
+  PetscCheck(!o->text || !any_wav_only, comm, ARDM_ERR_INPUT,
+             "-sample_rate, -resample, -convert, -on_bad, -valid_list, -test_list and -digits_only apply to -format "
+             "wav only");
+  PetscCheck(!o->markov || !any_wav_only, comm, ARDM_ERR_INPUT,
+             "-sample_rate, -resample, -convert, -on_bad, -valid_list, -test_list and -digits_only apply to -format "
+             "wav only");
+  PetscCheck(!o->markov || (o->p_stay >= 0 && o->p_stay <= 1 && o->tau >= 0), comm, ARDM_ERR_INPUT,
+             "-p_stay %g, -tau %g: expected 0 <= p_stay <= 1 and tau >= 0", (double)o->p_stay, (double)o->tau);
+  PetscCheck(o->markov || o->in[0], comm, ARDM_ERR_INPUT, "missing -in: give the %s",
+             o->text ? "text file" : "directory of audio files or a list file");
+  PetscCheck(o->length >= 1 && o->length <= (1 << 30), comm, ARDM_ERR_INPUT, "-length %d: expected 1..1073741824",
+             (int)o->length);
+  PetscCheck(o->sample_rate >= 1 && o->sample_rate <= 768000, comm, ARDM_ERR_INPUT,
+             "-sample_rate %d: expected 1..768000", (int)o->sample_rate);
+  PetscCheck(o->valid_frac >= 0 && o->test_frac >= 0 && o->valid_frac + o->test_frac < 1, comm, ARDM_ERR_INPUT,
+             "-valid_frac %g, -test_frac %g: expected shares >= 0 with a sum below 1", (double)o->valid_frac,
+             (double)o->test_frac);
+  PetscCheck(o->seed >= 0, comm, ARDM_ERR_INPUT, "-seed %d: expected >= 0", (int)o->seed);
+  PetscFunctionReturn(0);
+}
+
+/* Lists bad files by name on stderr (rank 0, in file order). Each rank sends its first
+   MAX_REPORTED lines. */
+static PetscErrorCode report_bad(MPI_Comm comm, const char *lines, int64_t nbad_total, PetscBool skip)
+{
+  PetscMPIInt rank, size, len = (PetscMPIInt)strlen(lines), *lens = NULL, *offs = NULL, total = 0;
+  char       *all = NULL;
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (rank == 0) {
+    PetscCall(PetscCalloc2(size, &lens, size, &offs));
+  }
+  PetscCallMPI(MPI_Gather(&len, 1, MPI_INT, lens, 1, MPI_INT, 0, comm));
+  if (rank == 0) {
+    for (int r = 0; r < size; r++) {
+      offs[r] = total;
+      total += lens[r];
+    }
+    PetscCall(PetscMalloc1(total + 1, &all));
+  }
+  PetscCallMPI(MPI_Gatherv(lines, len, MPI_CHAR, all, lens, offs, MPI_CHAR, 0, comm));
+  if (rank == 0) {
+    all[total] = 0;
+    fprintf(stderr, "%s", all);
+    if (skip)
+      fprintf(stderr, "ardm prep: skipped %lld bad audio file%s (-on_bad skip)\n", (long long)nbad_total,
+              nbad_total == 1 ? "" : "s");
+    fflush(stderr);
+    PetscCall(PetscFree2(lens, offs));
+    PetscCall(PetscFree(all));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode print_split_summary(MPI_Comm comm, const prep_opts *o, const file_list *fl)
+{
+  PetscFunctionBegin;
+  if (fl->from_lists)
+    PetscCall(PetscPrintf(comm,
+                          "ardm prep: splits from lists: valid %lld entries (%lld files matched), test %lld "
+                          "entries (%lld matched); the other %lld files are train\n",
+                          (long long)fl->list_entries[SPLIT_VALID], (long long)fl->list_matched[SPLIT_VALID],
+                          (long long)fl->list_entries[SPLIT_TEST], (long long)fl->list_matched[SPLIT_TEST],
+                          (long long)fl->list_matched[SPLIT_TRAIN]));
+  if (fl->from_lists && o->fracs_set)
+    PetscCall(PetscPrintf(comm, "ardm prep: note: -valid_frac/-test_frac are not used when split lists define the "
+                                "splits\n"));
+  if (!fl->from_lists)
+    PetscCall(PetscPrintf(comm, "ardm prep: no split lists: speakers hashed with seed %d (valid %g, test %g)\n",
+                          (int)o->seed, (double)o->valid_frac, (double)o->test_frac));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
+{
+  file_list_opts lo = {o->in,        o->valid_list,     o->test_list,  o->valid_frac,
+                       o->test_frac, (uint64_t)o->seed, o->digits_only};
+  file_list      fl;
+  wav_reader     rd;
+  PetscMPIInt    rank, size;
+  int64_t        D = o->length, lo_i, hi_i, kept = 0, nbad = 0, nbad_total, haslab = 0, nreported = 0;
+  uint16_t      *x = NULL;
+  int           *label = NULL, *split = NULL;
+  int64_t       *rows = NULL;
+  char          *lines = NULL, why[512];
+  size_t         lines_used = 0, lines_cap = 0;
+  prep_part      part[NSPLITS];
+  prep_data      d;
+  int            nomem = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(file_list_build(comm, &lo, &fl));
+  PetscCall(print_split_summary(comm, o, &fl));
+  lo_i = fl.n * rank / size;
+  hi_i = fl.n * (rank + 1) / size;
+  PetscCall(ardm_alloc((size_t)((hi_i - lo_i) * D) * sizeof(uint16_t), &x)); /* x[files of this rank][D] */
+  PetscCall(ardm_alloc((size_t)(hi_i - lo_i + 1) * sizeof(int), &label));
+  PetscCall(ardm_alloc((size_t)(hi_i - lo_i + 1) * sizeof(int), &split));
+  PetscCall(ardm_alloc((size_t)(hi_i - lo_i + 1) * sizeof(int64_t), &rows));
+  wav_reader_init(&rd, (int)o->sample_rate, D, o->resample, o->convert);
+  for (int64_t i = lo_i; i < hi_i && !nomem; i++) {
+    int st = wav_read(&rd, fl.path[i], x + kept * D, why, sizeof why);
+    if (st == WAV_NOMEM)
+      nomem = 1;
+    else if (st == WAV_BAD) {
+      if (nreported++ < MAX_REPORTED) { /* "ardm prep: bad audio file PATH: WHY\n" */
+        size_t need = strlen(fl.path[i]) + strlen(why) + 64;
+        if (lines_used + need > lines_cap) {
+          char *p = (char *)realloc(lines, lines_cap = 2 * (lines_cap + need));
+          if (!p)
+            nomem = 1;
+          else
+            lines = p;
+        }
+        if (!nomem)
+          lines_used += (size_t)snprintf(lines + lines_used, lines_cap - lines_used, "ardm prep: %s %s: %s\n",
+                                         o->on_bad_skip ? "skipping" : "bad audio file", fl.path[i], why);
+      }
+      nbad++;
+    } else {
+      label[kept] = fl.label[i];
+      split[kept] = fl.split[i];
+      haslab |= fl.label[i] >= 0;
+      kept++;
+    }
+  }
+  wav_reader_free(&rd);
+  PetscCheck(!nomem, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory reading audio files");
+  PetscCallMPI(MPI_Allreduce(&nbad, &nbad_total, 1, MPI_INT64_T, MPI_SUM, comm));
+  if (nbad_total) PetscCall(report_bad(comm, lines ? lines : "", nbad_total, o->on_bad_skip));
+  free(lines);
+  PetscCheck(!nbad_total || o->on_bad_skip, comm, ARDM_ERR_INPUT,
+             "-in %s: %lld of %lld audio files are malformed or do not match the options (listed above); fix them, "
+             "or leave them out with -on_bad skip",
+             o->in, (long long)nbad_total, (long long)fl.n);
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &haslab, 1, MPI_INT64_T, MPI_MAX, comm));
+
+  /* this rank's rows of each split, in file order (rows[] is partitioned by split) */
+  memset(part, 0, sizeof part);
+  for (int64_t s = 0, at = 0; s < NSPLITS; s++) {
+    part[s].rows = rows + at;
+    for (int64_t r = 0; r < kept; r++)
+      if (split[r] == s) rows[at + part[s].count++] = r;
+    at += part[s].count;
+  }
+  PetscCall(prep_parts_sum(comm, part));
+  PetscCheck(part[0].total + part[1].total + part[2].total > 0, comm, ARDM_ERR_INPUT,
+             "-in %s: no usable audio files (all %lld were bad)", o->in, (long long)fl.n);
+  PetscCall(PetscPrintf(comm, "ardm prep: %lld audio files -> train %lld, valid %lld, test %lld examples%s\n",
+                        (long long)fl.n, (long long)part[0].total, (long long)part[1].total, (long long)part[2].total,
+                        haslab ? " with digit labels" : ""));
+  memset(&d, 0, sizeof d);
+  d.D = D;
+  d.K = 65536;
+  d.has_label = haslab ? PETSC_TRUE : PETSC_FALSE;
+  snprintf(d.attrs.modality, sizeof d.attrs.modality, "audio");
+  d.attrs.sample_rate = (int)o->sample_rate;
+  d.u16 = x;
+  d.label = label;
+  PetscCall(prep_write_sets(comm, o->out, &d, part));
+  ardm_free(&x);
+  ardm_free(&label);
+  ardm_free(&split);
+  ardm_free(&rows);
+  file_list_free(&fl);
+  PetscFunctionReturn(0);
+}
+
+/* Rank 0: reads and cleans the whole text file into *text (malloc'd). Returns 0 or errno. */
+static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw)
+{
+  FILE         *f = fopen(path, "rb");
+  unsigned char buf[1 << 16];
+  size_t        got, cap = 1 << 20;
+  text_cleaner  c;
+  int           err = 0;
+  *n = *nraw = 0;
+  *text = NULL;
+  if (!f) return errno;
+  text_clean_init(&c);
+  *text = (char *)malloc(cap);
+  if (!*text) err = ENOMEM;
+  while (!err && (got = fread(buf, 1, sizeof buf, f)) > 0) {
+    if ((size_t)*n + text_clean_bound(got) > cap) {
+      char *p;
+      while ((size_t)*n + text_clean_bound(got) > cap) cap *= 2;
+      if (!(p = (char *)realloc(*text, cap)))
+        err = ENOMEM;
+      else
+        *text = p;
+    }
+    if (!err) *n += (int64_t)text_clean(&c, buf, got, *text + *n);
+    *nraw += (int64_t)got;
+  }
+  if (!err && ferror(f)) err = EIO;
+  fclose(f);
+  return err;
+}
+
+static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
+{
+  PetscMPIInt rank, size;
+  char       *text = NULL;
+  int64_t     n = 0, nraw = 0, L = o->length, nchunks, count[NSPLITS], first[NSPLITS], hdr[2];
+  int         err = 0;
+  uint8_t    *sym = NULL;
+  int64_t    *rows = NULL;
+  prep_part   part[NSPLITS];
+  prep_data   d;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  if (rank == 0 && (err = read_clean(o->in, &text, &n, &nraw))) free(text);
+  ArdmCheckAll(comm, !err, "-in %s: cannot read the text file: %s", o->in, strerror(err));
+  hdr[0] = n;
+  hdr[1] = nraw;
+  PetscCallMPI(MPI_Bcast(hdr, 2, MPI_INT64_T, 0, comm));
+  n = hdr[0];
+  nraw = hdr[1];
+  nchunks = n / L;
+  PetscCheck(nchunks >= 1, comm, ARDM_ERR_INPUT,
+             "-in %s: %lld characters after text8 cleaning (%lld bytes read); -length %lld needs at least that many",
+             o->in, (long long)n, (long long)nraw, (long long)L);
+  /* every rank gets the cleaned text as symbols (the broadcast goes in pieces below 2^31) */
+  PetscCall(ardm_alloc((size_t)n, &sym));
+  if (rank == 0) text_encode(text, (size_t)n, sym);
+  free(text);
+  for (int64_t at = 0; at < n; at += 1 << 30) {
+    int64_t m = n - at < (1 << 30) ? n - at : (1 << 30);
+    PetscCallMPI(MPI_Bcast(sym + at, (PetscMPIInt)m, MPI_UINT8_T, 0, comm));
+  }
+  /* contiguous blocks: train, then valid, then test (the leftover characters are dropped) */
+  count[SPLIT_TEST] = (int64_t)(o->test_frac * (double)nchunks);
+  count[SPLIT_VALID] = (int64_t)(o->valid_frac * (double)nchunks);
+  count[SPLIT_TRAIN] = nchunks - count[SPLIT_VALID] - count[SPLIT_TEST];
+  first[SPLIT_TRAIN] = 0;
+  first[SPLIT_VALID] = count[SPLIT_TRAIN];
+  first[SPLIT_TEST] = count[SPLIT_TRAIN] + count[SPLIT_VALID];
+  PetscCall(ardm_alloc((size_t)nchunks * sizeof(int64_t), &rows));
+  for (int64_t i = 0; i < nchunks; i++) rows[i] = i;
+  memset(part, 0, sizeof part);
+  for (int s = 0; s < NSPLITS; s++) { /* this rank's contiguous share of each block */
+    int64_t a = count[s] * rank / size, b = count[s] * (rank + 1) / size;
+    part[s].count = b - a;
+    part[s].rows = rows + first[s] + a;
+  }
+  PetscCall(prep_parts_sum(comm, part));
+  PetscCall(PetscPrintf(comm,
+                        "ardm prep: %s: %lld bytes -> %lld characters after cleaning -> %lld chunks of %lld: "
+                        "train %lld, valid %lld, test %lld (%lld characters left over)\n",
+                        o->in, (long long)nraw, (long long)n, (long long)nchunks, (long long)L, (long long)count[0],
+                        (long long)count[1], (long long)count[2], (long long)(n - nchunks * L)));
+  memset(&d, 0, sizeof d);
+  d.D = L;
+  d.K = TEXT_K;
+  snprintf(d.attrs.modality, sizeof d.attrs.modality, "text");
+  snprintf(d.attrs.alphabet, sizeof d.attrs.alphabet, "%s", TEXT_ALPHABET);
+  d.u8 = sym;
+  PetscCall(prep_write_sets(comm, o->out, &d, part));
+  ardm_free(&sym);
+  ardm_free(&rows);
+  PetscFunctionReturn(0);
+}
+
+/* Synthetic train/valid/test sets, each from its own seed (seed, seed + 1, seed + 2). */
+static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o)
+{
+  const char *const splits[] = {"train", "valid", "test"};
+  int64_t           n[3] = {o->n, (int64_t)(o->n * o->valid_frac + 0.5), (int64_t)(o->n * o->test_frac + 0.5)};
+  PetscFunctionBegin;
+  for (int s = 0; s < 3; s++) {
+    char path[PATH_MAX + 16];
+    if (!n[s]) continue;
+    snprintf(path, sizeof path, "%s/%s.nc", o->out, splits[s]);
+    PetscCall(markov_write(comm, path, splits[s], n[s], o->length, (int)o->classes, o->p_stay, o->tau,
+                           (uint64_t)o->seed + (uint64_t)s));
+    PetscCall(PetscPrintf(comm, "ardm prep: wrote %s: %lld sequences x %lld dims, K = %d, entropy %.6f bits/dim\n",
+                          path, (long long)n[s], (long long)o->length, (int)o->classes,
+                          markov_entropy_bpd((int)o->classes, o->length, o->p_stay, o->tau)));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cmd_prep(int npos, char **pos)
+{
+  MPI_Comm  comm = PETSC_COMM_WORLD;
+  prep_opts o;
+  PetscBool help_only;
+
+  PetscFunctionBegin;
+  PetscCheck(npos == 0, comm, ARDM_ERR_INPUT, "unexpected argument '%s': ardm prep takes options only (see -help)",
+             npos ? pos[0] : "");
+  PetscCall(prep_options(comm, &o, &help_only));
+  if (help_only) PetscFunctionReturn(0);
+  PetscCall(prep_out_dir(comm, o.out));
+  if (o.markov)
+    PetscCall(prep_markov(comm, &o));
+  else if (o.text)
+    PetscCall(prep_text(comm, &o));
+  else
+    PetscCall(prep_audio(comm, &o));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,375 @@
+/* train.c: `ardm train`: order-agnostic (and upscale) ARDM training with the stochastic ELBO
+   (doc/method.md sections 1 and 3), data parallel over the ranks with sharded optimizer state,
+   per-step loss statistics on the master rank, atomic checkpoints and exact restart. */
+#include "io/checkpoint.h"
+#include "cmd/commands.h"
+#include "io/dataset.h"
+#include "ardm/objective.h"
+#include "nn/optim.h"
+#include "core/opts.h"
+#include "io/trainlog.h"
+#include "io/lossfile.h"
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+  char         data[PATH_MAX], out[PATH_MAX];
+  PetscInt     steps, batch, warmup, log_every, ckpt_every, keep, max_bad, seed;
+  PetscBool    resume, antithetic;
+  PetscReal    ce_coef, max_hours;
+  optim_config opt;
+  model_config mc;
+} train_options;
+
+static volatile sig_atomic_t stop_requested;
+static void                  on_signal(int sig)
+{
+  stop_requested = sig;
+}
+
+static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool *help)
+{
+  static const char *const schedules[] = {"constant", "cosine"};
+  PetscInt                 sched = 0;
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(o, sizeof *o));
+  snprintf(o->out, sizeof o->out, "output/run");
+  o->steps = 1000, o->batch = 16, o->warmup = 0, o->log_every = 10, o->ckpt_every = 500, o->keep = 3;
+  o->max_bad = 20, o->seed = 1, o->ce_coef = 1e-4, o->max_hours = 0;
+  o->opt = (optim_config){.lr = 1e-4, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .clip = 1000, .ema = 0.995};
+  o->mc = (model_config){.blocks = 12,
+                         .channels = 64,
+                         .cycle = 6,
+                         .layers = 6,
+                         .width = 256,
+                         .heads = 8,
+                         .mlp = 4,
+                         .levels = 3,
+                         .head = HEAD_AUTO,
+                         .mixtures = 30};
+  PetscOptionsBegin(comm, NULL, "ardm train: order-agnostic / upscale ARDM training", "train");
+  PetscCall(PetscOptionsString("-data", "training data set (NetCDF, ardm_kind dataset)", "", o->data, o->data,
+                               sizeof o->data, NULL));
+  PetscCall(PetscOptionsString("-out", "run directory: checkpoints, train_log.nc, loss_t.nc", "", o->out, o->out,
+                               sizeof o->out, NULL));
+  PetscCall(PetscOptionsBoundedInt("-steps", "total optimizer steps", "", o->steps, &o->steps, NULL, 0));
+  PetscCall(PetscOptionsBoundedInt("-batch", "global batch (split over the ranks)", "", o->batch, &o->batch, NULL, 1));
+  PetscCall(PetscOptionsReal("-lr", "peak learning rate", "", o->opt.lr, &o->opt.lr, NULL));
+  PetscCall(PetscOptionsReal("-beta1", "Adam beta1", "", o->opt.beta1, &o->opt.beta1, NULL));
+  PetscCall(PetscOptionsReal("-beta2", "Adam beta2", "", o->opt.beta2, &o->opt.beta2, NULL));
+  PetscCall(PetscOptionsReal("-eps", "Adam epsilon", "", o->opt.eps, &o->opt.eps, NULL));
+  PetscCall(PetscOptionsReal("-weight_decay", "AdamW decoupled weight decay (0 = Adam)", "", o->opt.weight_decay,
+                             &o->opt.weight_decay, NULL));
+  PetscCall(
+      PetscOptionsBoundedInt("-warmup", "linear learning-rate warm-up steps", "", o->warmup, &o->warmup, NULL, 0));
+  PetscCall(
+      PetscOptionsEList("-schedule", "learning rate after warm-up", "", schedules, 2, schedules[0], &sched, NULL));
+  PetscCall(PetscOptionsReal("-clip", "global gradient-norm clip (0 = off)", "", o->opt.clip, &o->opt.clip, NULL));
+  PetscCall(PetscOptionsReal("-ema", "EMA decay of the weights", "", o->opt.ema, &o->opt.ema, NULL));
+  PetscCall(
+      PetscOptionsReal("-ce_coef", "weight of the unweighted cross-entropy term", "", o->ce_coef, &o->ce_coef, NULL));
+  PetscCall(
+      PetscOptionsBool("-antithetic", "stratified t across the global batch", "", o->antithetic, &o->antithetic, NULL));
+  PetscCall(PetscOptionsBoundedInt("-seed", "random seed", "", o->seed, &o->seed, NULL, 0));
+  PetscCall(PetscOptionsBoundedInt("-log_every", "steps between progress lines / log records", "", o->log_every,
+                                   &o->log_every, NULL, 1));
+  PetscCall(
+      PetscOptionsBoundedInt("-ckpt_every", "steps between checkpoints", "", o->ckpt_every, &o->ckpt_every, NULL, 1));
+  PetscCall(PetscOptionsBoundedInt("-keep", "checkpoints kept (ckpt-<step>.nc)", "", o->keep, &o->keep, NULL, 1));
+  PetscCall(
+      PetscOptionsBool("-resume", "continue from OUT/checkpoint.nc when it exists", "", o->resume, &o->resume, NULL));
+  PetscCall(PetscOptionsReal("-max_hours", "checkpoint and exit with code 3 after this many hours (0 = never)", "",
+                             o->max_hours, &o->max_hours, NULL));
+  PetscCall(PetscOptionsBoundedInt("-max_bad_steps", "consecutive non-finite steps tolerated before stopping", "",
+                                   o->max_bad, &o->max_bad, NULL, 0));
+  PetscCall(model_config_options(PetscOptionsObject, &o->mc));
+  PetscOptionsEnd();
+  PetscCall(opts_finish(comm, "train", help));
+  o->opt.schedule = (lr_schedule)sched;
+  o->opt.steps = o->steps, o->opt.warmup = o->warmup;
+  PetscCheck(*help || o->data[0], comm, ARDM_ERR_INPUT, "-data FILE is required (the training data set)");
+  PetscCheck(o->opt.lr > 0 && o->opt.beta1 >= 0 && o->opt.beta1 < 1 && o->opt.beta2 >= 0 && o->opt.beta2 < 1 &&
+                 o->opt.eps > 0 && o->opt.ema >= 0 && o->opt.ema < 1 && o->opt.clip >= 0 && o->ce_coef >= 0,
+             comm, ARDM_ERR_INPUT,
+             "optimizer options out of range (need -lr > 0, 0 <= -beta1,-beta2,-ema < 1, -eps > 0, -clip >= 0, "
+             "-ce_coef >= 0)");
+  PetscFunctionReturn(0);
+}
+
+typedef struct {
+  MPI_Comm      comm;
+  PetscMPIInt   rank, size;
+  train_options o;
+  dataset       ds;
+  model         m;
+  shard         sh;
+  lossstats     ls;
+  trainlog      log;
+  data_order    order;
+  ckpt_state    st;
+  size_t        nparam;
+  int64_t       lo, hi;                  /* this rank's slots of the global batch */
+  float        *params, *grads, *gshard; /* [nparam], [nparam], [hi - lo of shard] */
+  float        *ema, *adam_m, *adam_v;   /* shard slices */
+  int32_t      *x;                       /* [local batch][D] */
+  int64_t      *idx, *tg, *sigma;        /* [local batch], [local batch], [local batch][D] */
+  double       *w, *logp, *bits;         /* [local batch] */
+  PetscLogEvent ev_step, ev_reduce, ev_update, ev_io;
+} trainer;
+
+static PetscErrorCode trainer_setup(trainer *tr)
+{
+  int64_t   nb, D;
+  char      desc[256], path[PATH_MAX + 32];
+  PetscBool have_ckpt = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(ncio_make_dir(tr->comm, tr->o.out, "-out"));
+  PetscCall(dataset_open(tr->comm, tr->o.data, &tr->ds));
+  D = tr->ds.D;
+  tr->o.mc.D = D, tr->o.mc.K = tr->ds.K;
+  snprintf(tr->o.mc.modality, sizeof tr->o.mc.modality, "%s", tr->ds.attrs.modality);
+  snprintf(tr->o.mc.alphabet, sizeof tr->o.mc.alphabet, "%s", tr->ds.attrs.alphabet);
+  tr->o.mc.sample_rate = tr->ds.attrs.sample_rate;
+  PetscCall(model_config_finish(tr->comm, &tr->o.mc));
+  snprintf(path, sizeof path, "%s/checkpoint.nc", tr->o.out);
+  if (tr->o.resume) have_ckpt = access(path, F_OK) == 0;
+  if (have_ckpt) { /* the checkpoint's model must be the one the options describe */
+    model_config saved;
+    size_t       np;
+    PetscCall(ckpt_read_config(tr->comm, path, &saved, &np));
+    PetscCheck(model_config_equal(&saved, &tr->o.mc), tr->comm, ARDM_ERR_INPUT,
+               "%s: its model (B=%d C=%d K=%d D=%lld head %d b=%d) differs from the options and data set (B=%d C=%d "
+               "K=%d D=%lld head %d b=%d)",
+               path, saved.blocks, saved.channels, saved.K, (long long)saved.D, (int)saved.head, saved.upscale_b,
+               tr->o.mc.blocks, tr->o.mc.channels, tr->o.mc.K, (long long)tr->o.mc.D, (int)tr->o.mc.head,
+               tr->o.mc.upscale_b);
+  }
+  tr->lo = tr->o.batch * tr->rank / tr->size, tr->hi = tr->o.batch * (tr->rank + 1) / tr->size;
+  nb = (tr->o.batch + tr->size - 1) / tr->size;
+  PetscCall(model_create(&tr->o.mc, nb, &tr->m));
+  tr->nparam = model_nparam(tr->m);
+  PetscCall(shard_init(tr->comm, tr->nparam, &tr->sh));
+  PetscCall(ardm_alloc(tr->nparam * sizeof(float), &tr->params));
+  PetscCall(ardm_alloc(tr->nparam * sizeof(float), &tr->grads));
+  PetscCall(ardm_alloc((tr->sh.hi - tr->sh.lo) * 4 * sizeof(float) + 64, &tr->gshard));
+  tr->ema = tr->gshard + (tr->sh.hi - tr->sh.lo), tr->adam_m = tr->ema + (tr->sh.hi - tr->sh.lo);
+  tr->adam_v = tr->adam_m + (tr->sh.hi - tr->sh.lo);
+  PetscCall(ardm_alloc((size_t)(nb * D) * sizeof(int32_t), &tr->x));
+  PetscCall(ardm_alloc((size_t)(nb * (D + 2)) * sizeof(int64_t), &tr->idx));
+  tr->tg = tr->idx + nb, tr->sigma = tr->tg + nb;
+  PetscCall(ardm_alloc((size_t)nb * 3 * sizeof(double), &tr->w));
+  tr->logp = tr->w + nb, tr->bits = tr->logp + nb;
+  PetscCall(lossstats_init(tr->o.mc.S, D, tr->rank, &tr->ls));
+  PetscCall(data_order_init((uint64_t)tr->o.seed, tr->ds.n, &tr->order));
+  tr->st = (ckpt_state){.seed = (uint64_t)tr->o.seed};
+  if (have_ckpt) {
+    PetscCall(ckpt_load(tr->comm, path, &tr->sh, tr->params, tr->ema, tr->adam_m, tr->adam_v, &tr->st, &tr->ls));
+    PetscCheck(tr->st.seed == (uint64_t)tr->o.seed, tr->comm, ARDM_ERR_INPUT,
+               "%s: was trained with -seed %llu, not %lld", path, (unsigned long long)tr->st.seed,
+               (long long)tr->o.seed);
+    snprintf(path, sizeof path, "%s/train_log.nc", tr->o.out);
+    PetscCall(trainlog_load(&tr->log, tr->comm, path, tr->st.step));
+  } else {
+    model_init_params(tr->m, (uint64_t)tr->o.seed, tr->params);
+    PetscCall(PetscArraycpy(tr->ema, tr->params + tr->sh.lo, tr->sh.hi - tr->sh.lo));
+  }
+  model_config_describe(&tr->o.mc, tr->nparam, desc, sizeof desc);
+  PetscCall(PetscPrintf(tr->comm, "ardm train: %s\n", desc));
+  PetscCall(
+      PetscPrintf(tr->comm,
+                  "ardm train: %s: %lld examples; global batch %lld on %d ranks; optimizer state %.2f MB per rank "
+                  "(sharded 1/%d); %s at step %lld\n",
+                  tr->o.data, (long long)tr->ds.n, (long long)tr->o.batch, tr->size,
+                  3.0 * (double)(tr->sh.hi - tr->sh.lo) * 4 / 1e6, tr->size, have_ckpt ? "resuming" : "starting",
+                  (long long)tr->st.step));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode trainer_free(trainer *tr)
+{
+  PetscFunctionBegin;
+  PetscCall(model_destroy(&tr->m));
+  PetscCall(shard_free(&tr->sh));
+  PetscCall(lossstats_free(&tr->ls));
+  PetscCall(trainlog_free(&tr->log));
+  PetscCall(data_order_free(&tr->order));
+  PetscCall(dataset_close(&tr->ds));
+  ardm_free(&tr->params);
+  ardm_free(&tr->grads);
+  ardm_free(&tr->gshard);
+  ardm_free(&tr->x);
+  ardm_free(&tr->idx);
+  ardm_free(&tr->w);
+  PetscFunctionReturn(0);
+}
+
+/* Draws this rank's examples, t and orders for `step` and reads the data. The weights make
+   the loss the batch mean of the ELBO in bits/dim plus ce_coef times the unweighted
+   cross-entropy over all target dims of the global batch. */
+static PetscErrorCode trainer_batch(trainer *tr, int64_t step)
+{
+  const int64_t D = tr->ds.D, T = tr->o.mc.S * D, B = tr->o.batch, nb = tr->hi - tr->lo;
+  double        targets = 0;
+  PetscFunctionBegin;
+  for (int64_t g = 0; g < B; g++) /* all t of the global batch: each rank needs their total */
+    targets += (double)(D - objective_draw_t(tr->st.seed, step, g, B, T, tr->o.antithetic, RNG_T) % D);
+  for (int64_t b = 0; b < nb; b++) {
+    int64_t slot = tr->lo + b, t_in;
+    tr->idx[b] = data_order_example(&tr->order, step * B + slot);
+    tr->tg[b] = objective_draw_t(tr->st.seed, step, slot, B, T, tr->o.antithetic, RNG_T);
+    objective_draw_order(tr->st.seed, step, slot, D, RNG_ORDER, tr->sigma + b * D);
+    t_in = tr->tg[b] % D;
+    tr->w[b] = objective_bpd_weight(tr->o.mc.S, D, t_in) / (double)B + tr->o.ce_coef / (M_LN2 * targets);
+  }
+  PetscCall(PetscLogEventBegin(tr->ev_io, 0, 0, 0, 0));
+  PetscCall(dataset_read_list(&tr->ds, tr->idx, nb, tr->x, NULL));
+  PetscCall(PetscLogEventEnd(tr->ev_io, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* One optimizer step; red[] returns the global (grad sumsq, loss, bpd, stop) sums. */
+static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], PetscBool *finite)
+{
+  const int64_t D = tr->ds.D, nb = tr->hi - tr->lo;
+  const size_t  ns = tr->sh.hi - tr->sh.lo;
+  PetscFunctionBegin;
+  PetscCall(trainer_batch(tr, step));
+  PetscCall(PetscLogEventBegin(tr->ev_step, 0, 0, 0, 0));
+  PetscCall(PetscArrayzero(tr->grads, tr->nparam));
+  PetscCall(model_loss(tr->m, tr->params, tr->grads, nb, tr->x, tr->tg, tr->sigma, tr->w, tr->logp));
+  PetscCall(PetscLogEventEnd(tr->ev_step, 0, 0, 0, 0));
+  red[1] = red[2] = 0;
+  for (int64_t b = 0; b < nb; b++) {
+    double wb = objective_bpd_weight(tr->o.mc.S, D, tr->tg[b] % D);
+    tr->bits[b] = -tr->logp[b] * wb / (double)tr->o.mc.S; /* bits per generated dim */
+    red[1] += -tr->w[b] * tr->logp[b];
+    red[2] += -wb * tr->logp[b] / (double)tr->o.batch;
+  }
+  PetscCall(PetscLogEventBegin(tr->ev_reduce, 0, 0, 0, 0));
+  PetscCall(shard_reduce_scatter(&tr->sh, tr->grads, tr->gshard));
+  red[0] = optim_sumsq(ns, tr->gshard);
+  red[3] = stop_requested ? 1 : 0;
+  /* one small allreduce carries the norm, the losses and the stop flag */
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, red, 4, MPI_DOUBLE, MPI_SUM, tr->comm));
+  PetscCall(PetscLogEventEnd(tr->ev_reduce, 0, 0, 0, 0));
+  *finite = isfinite(red[0]) && isfinite(red[1]) ? PETSC_TRUE : PETSC_FALSE;
+  if (!*finite) PetscFunctionReturn(0); /* skipped: parameters, moments and statistics untouched */
+  for (int64_t b = 0; b < nb; b++) lossstats_add(&tr->ls, tr->tg[b] / D, tr->tg[b] % D, tr->bits[b]);
+  PetscCall(PetscLogEventBegin(tr->ev_update, 0, 0, 0, 0));
+  {
+    double norm = sqrt(red[0]), scale = tr->o.opt.clip > 0 && norm > tr->o.opt.clip ? tr->o.opt.clip / norm : 1.0;
+    optim_adam(&tr->o.opt, step, optim_lr(&tr->o.opt, step), scale, ns, tr->params + tr->sh.lo, tr->gshard, tr->adam_m,
+               tr->adam_v);
+    optim_ema(tr->o.opt.ema, ns, tr->ema, tr->params + tr->sh.lo);
+  }
+  PetscCall(shard_allgather(&tr->sh, tr->params));
+  PetscCall(PetscLogEventEnd(tr->ev_update, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode trainer_checkpoint(trainer *tr)
+{
+  ckpt_buffers b = {tr->params, tr->ema, tr->adam_m, tr->adam_v};
+  PetscFunctionBegin;
+  PetscCall(PetscLogEventBegin(tr->ev_io, 0, 0, 0, 0));
+  PetscCall(ckpt_save(tr->o.out, (int)tr->o.keep, &tr->sh, &b, &tr->st, &tr->o.mc, &tr->ls));
+  PetscCall(PetscLogEventEnd(tr->ev_io, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+/* Reduces the statistics to rank 0, prints the progress line, rewrites the log files. */
+static PetscErrorCode trainer_log(trainer *tr, int64_t step, const double *red, int64_t s_start, double t_now)
+{
+  char            path[PATH_MAX + 32];
+  double          rate = (double)((step - s_start) * tr->o.batch) / PetscMax(t_now, 1e-9);
+  double          eta = rate > 0 ? (double)((tr->o.steps - step) * tr->o.batch) / rate : 0;
+  trainlog_record r = {step, red[1], red[2], optim_lr(&tr->o.opt, step - 1), sqrt(red[0]), rate, t_now};
+  PetscFunctionBegin;
+  PetscCall(lossstats_reduce(&tr->ls, tr->comm));
+  if (tr->rank == 0) PetscCall(trainlog_append(&tr->log, &r));
+  PetscCall(PetscPrintf(tr->comm,
+                        "step %7lld  loss %.5f  bpd %.5f  (running %.4f)  lr %.3g  |g| %.3g  %.1f ex/s  %.3g dims/s  "
+                        "ETA %.0f s%s\n",
+                        (long long)step, r.loss, r.bpd, tr->rank == 0 ? lossstats_bpd(&tr->ls) : 0.0, r.lr, r.grad_norm,
+                        rate, rate * (double)tr->ds.D, eta,
+                        tr->st.skipped ? " (steps skipped for non-finite values)" : ""));
+  PetscCall(PetscLogEventBegin(tr->ev_io, 0, 0, 0, 0));
+  snprintf(path, sizeof path, "%s/train_log.nc", tr->o.out);
+  PetscCall(trainlog_save(&tr->log, tr->comm, path));
+  snprintf(path, sizeof path, "%s/loss_t.nc", tr->o.out);
+  PetscCall(lossstats_save(&tr->ls, tr->comm, path));
+  PetscCall(PetscLogEventEnd(tr->ev_io, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode trainer_run(trainer *tr)
+{
+  double  t0 = MPI_Wtime(), red[4] = {0};
+  int64_t s_start = tr->st.step;
+  PetscFunctionBegin;
+  while (tr->st.step < tr->o.steps) {
+    int64_t   step = tr->st.step;
+    PetscBool finite, stop;
+    PetscCall(trainer_step(tr, step, red, &finite));
+    tr->st.step = step + 1;
+    tr->st.examples = tr->st.step * tr->o.batch;
+    if (!finite) {
+      tr->st.skipped++, tr->st.bad_streak++;
+      PetscCall(PetscPrintf(tr->comm, "step %7lld  non-finite loss or gradient: step skipped (%lld in a row)\n",
+                            (long long)tr->st.step, (long long)tr->st.bad_streak));
+      PetscCheck(tr->st.bad_streak <= tr->o.max_bad, tr->comm, ARDM_ERR_INPUT,
+                 "%lld consecutive steps with non-finite loss or gradient (more than -max_bad_steps %lld): stopping; "
+                 "the last good checkpoint in %s is kept",
+                 (long long)tr->st.bad_streak, (long long)tr->o.max_bad, tr->o.out);
+      continue;
+    }
+    tr->st.bad_streak = 0;
+    stop = red[3] > 0 || (tr->o.max_hours > 0 && MPI_Wtime() - t0 > 3600 * tr->o.max_hours);
+    if (tr->o.max_hours > 0) /* every rank must agree on the wall-clock decision */
+      PetscCallMPI(MPI_Bcast(&stop, 1, MPIU_BOOL, 0, tr->comm));
+    if (tr->st.step % tr->o.log_every == 0 || tr->st.step == tr->o.steps)
+      PetscCall(trainer_log(tr, tr->st.step, red, s_start, MPI_Wtime() - t0));
+    if (stop) {
+      PetscCall(trainer_checkpoint(tr));
+      PetscCall(PetscPrintf(
+          tr->comm, "ardm train: %s at step %lld: checkpoint written, exiting with code %d (requeue)\n",
+          red[3] > 0 ? "signal received" : "-max_hours reached", (long long)tr->st.step, ARDM_EXIT_REQUEUE));
+      ardm_exit_code = ARDM_EXIT_REQUEUE;
+      PetscFunctionReturn(0);
+    }
+    if (tr->st.step % tr->o.ckpt_every == 0 || tr->st.step == tr->o.steps) PetscCall(trainer_checkpoint(tr));
+  }
+  if (tr->st.step == s_start) PetscCall(trainer_checkpoint(tr)); /* -steps 0 or nothing left: still a checkpoint */
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode cmd_train(int npos, char **pos)
+{
+  trainer      tr;
+  PetscBool    help;
+  PetscClassId cls;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMemzero(&tr, sizeof tr));
+  tr.comm = PETSC_COMM_WORLD;
+  PetscCallMPI(MPI_Comm_rank(tr.comm, &tr.rank));
+  PetscCallMPI(MPI_Comm_size(tr.comm, &tr.size));
+  PetscCall(process_options(tr.comm, &tr.o, &help));
+  if (help) PetscFunctionReturn(0);
+  PetscCheck(npos == 0, tr.comm, ARDM_ERR_INPUT, "unexpected argument '%s' (options start with -)", pos[0]);
+  PetscCall(PetscClassIdRegister("ardm", &cls));
+  PetscCall(PetscLogEventRegister("ArdmFwdBwd", cls, &tr.ev_step));
+  PetscCall(PetscLogEventRegister("ArdmGradComm", cls, &tr.ev_reduce));
+  PetscCall(PetscLogEventRegister("ArdmUpdate", cls, &tr.ev_update));
+  PetscCall(PetscLogEventRegister("ArdmIO", cls, &tr.ev_io));
+  signal(SIGUSR1, on_signal);
+  signal(SIGTERM, on_signal);
+  PetscCall(trainer_setup(&tr));
+  PetscCall(trainer_run(&tr));
+  PetscCall(trainer_free(&tr));
+  PetscFunctionReturn(0);
+}

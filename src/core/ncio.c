@@ -1,0 +1,336 @@
+/* ncio.c: parallel NetCDF-4 file handling shared by every command (see ncio.h). */
+#include "core/ncio.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char command_line[4096]; /* set once by main (ncio_set_command_line) */
+
+void ncio_set_command_line(const char *line)
+{
+  snprintf(command_line, sizeof command_line, "%s", line);
+}
+
+static PetscErrorCode put_common_atts(ncio_file *f, const char *kind)
+{
+  char      history[sizeof command_line + 64], stamp[32], *options;
+  time_t    now = time(NULL);
+  struct tm tmv;
+
+  PetscFunctionBegin;
+  gmtime_r(&now, &tmv);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+  snprintf(history, sizeof history, "%s: %s", stamp, command_line[0] ? command_line : "(library call)");
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "ardm_kind", kind));
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "ardm_version", ARDM_VERSION));
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "history", history));
+  PetscCall(PetscOptionsGetAll(NULL, &options));
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "options", options));
+  PetscCall(PetscFree(options));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_create(MPI_Comm comm, const char *path, const char *kind, ncio_file *f)
+{
+  PetscMPIInt rank;
+  long        stamp = (long)getpid();
+  int         s;
+
+  PetscFunctionBegin;
+  memset(f, 0, sizeof *f);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Bcast(&stamp, 1, MPI_LONG, 0, comm)); /* one temporary name for all ranks */
+  f->comm = comm;
+  f->writing = 1;
+  PetscCheck(strlen(path) < sizeof f->path, comm, ARDM_ERR_INPUT, "%s: path too long", path);
+  snprintf(f->path, sizeof f->path, "%s", path);
+  snprintf(f->tmp, sizeof f->tmp, "%s.tmp.%ld", path, stamp);
+  s = nc_create_par(f->tmp, NC_NETCDF4 | NC_CLOBBER, comm, MPI_INFO_NULL, &f->ncid);
+  ArdmCheckAll(comm, s == NC_NOERR, "%s: cannot create the output file (%s)", path,
+               s == NC_EPERM || s == EACCES ? "permission denied" : nc_strerror(s));
+  PetscCall(put_common_atts(f, kind));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_commit(ncio_file *f)
+{
+  PetscMPIInt rank;
+  int         err = 0;
+
+  PetscFunctionBegin;
+  NCCall(f, nc_close(f->ncid));
+  PetscCallMPI(MPI_Comm_rank(f->comm, &rank));
+  PetscCallMPI(MPI_Barrier(f->comm));
+  if (rank == 0 && rename(f->tmp, f->path)) err = errno;
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, f->comm));
+  PetscCheck(!err, f->comm, ARDM_ERR_INPUT, "%s: cannot move the finished file into place (%s)", f->path,
+             strerror(err));
+  f->writing = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_discard(ncio_file *f)
+{
+  PetscMPIInt rank;
+  PetscFunctionBegin;
+  if (!f->writing) PetscFunctionReturn(0);
+  (void)nc_close(f->ncid);
+  PetscCallMPI(MPI_Comm_rank(f->comm, &rank));
+  if (rank == 0) (void)unlink(f->tmp);
+  f->writing = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_open(MPI_Comm comm, const char *path, const char *kind, ncio_file *f)
+{
+  int  s;
+  char actual[64];
+
+  PetscFunctionBegin;
+  memset(f, 0, sizeof *f);
+  f->comm = comm;
+  PetscCheck(strlen(path) < sizeof f->path, comm, ARDM_ERR_INPUT, "%s: path too long", path);
+  snprintf(f->path, sizeof f->path, "%s", path);
+  s = access(path, R_OK) ? errno : 0;
+  ArdmCheckAll(comm, !s, "%s: cannot read the file (%s)", path, strerror(s));
+  s = nc_open_par(path, NC_NOWRITE, comm, MPI_INFO_NULL, &f->ncid);
+  ArdmCheckAll(comm, s == NC_NOERR, "%s: not a readable NetCDF-4 file (%s)", path, nc_strerror(s));
+  if (kind) {
+    PetscBool has;
+    PetscCall(ncio_has_att(f, NC_GLOBAL, "ardm_kind", &has));
+    PetscCheck(has, comm, ARDM_ERR_INPUT, "%s: not an ardm file (no global attribute ardm_kind); expected kind '%s'",
+               path, kind);
+    PetscCall(ncio_get_att_text(f, NC_GLOBAL, "ardm_kind", actual, sizeof actual));
+    PetscCheck(!strcmp(actual, kind), comm, ARDM_ERR_INPUT, "%s: is an ardm '%s' file, expected '%s'", path, actual,
+               kind);
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_close(ncio_file *f)
+{
+  PetscFunctionBegin;
+  if (f->writing)
+    PetscCall(ncio_discard(f));
+  else if (f->ncid)
+    NCCall(f, nc_close(f->ncid));
+  f->ncid = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_def_dim(ncio_file *f, const char *name, size_t len, int *dimid)
+{
+  PetscFunctionBegin;
+  NCCall(f, nc_def_dim(f->ncid, name, len, dimid));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_def_var(ncio_file *f, const char *name, nc_type type, int ndims, const int *dimids, int *varid)
+{
+  PetscFunctionBegin;
+  NCCall(f, nc_def_var(f->ncid, name, type, ndims, dimids, varid));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_put_att_text(ncio_file *f, int varid, const char *name, const char *value)
+{
+  PetscFunctionBegin;
+  NCCall(f, nc_put_att_text(f->ncid, varid, name, strlen(value), value));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_put_att_int(ncio_file *f, int varid, const char *name, int64_t value)
+{
+  long long v = (long long)value;
+  PetscFunctionBegin;
+  NCCall(f, nc_put_att_longlong(f->ncid, varid, name, NC_INT64, 1, &v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_put_att_double(ncio_file *f, int varid, const char *name, double value)
+{
+  PetscFunctionBegin;
+  NCCall(f, nc_put_att_double(f->ncid, varid, name, NC_DOUBLE, 1, &value));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_enddef(ncio_file *f)
+{
+  PetscFunctionBegin;
+  NCCall(f, nc_enddef(f->ncid));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_dim(ncio_file *f, const char *name, size_t *len)
+{
+  int dimid;
+  PetscFunctionBegin;
+  PetscCheck(nc_inq_dimid(f->ncid, name, &dimid) == NC_NOERR, f->comm, ARDM_ERR_INPUT, "%s: missing dimension '%s'",
+             f->path, name);
+  NCCall(f, nc_inq_dimlen(f->ncid, dimid, len));
+  PetscFunctionReturn(0);
+}
+
+static const char *type_name(nc_type t)
+{
+  switch (t) {
+  case NC_BYTE:
+    return "byte";
+  case NC_UBYTE:
+    return "ubyte";
+  case NC_CHAR:
+    return "char";
+  case NC_SHORT:
+    return "short";
+  case NC_USHORT:
+    return "ushort";
+  case NC_INT:
+    return "int";
+  case NC_UINT:
+    return "uint";
+  case NC_INT64:
+    return "int64";
+  case NC_UINT64:
+    return "uint64";
+  case NC_FLOAT:
+    return "float";
+  case NC_DOUBLE:
+    return "double";
+  default:
+    return "other";
+  }
+}
+
+PetscErrorCode ncio_var(ncio_file *f, const char *name, int ndims, const char *const *dimnames, int ntypes,
+                        const nc_type *types, int *varid, nc_type *type)
+{
+  int     nd, dimids[NC_MAX_VAR_DIMS], ok = 0;
+  nc_type t;
+  char    expected[128] = "";
+
+  PetscFunctionBegin;
+  PetscCheck(nc_inq_varid(f->ncid, name, varid) == NC_NOERR, f->comm, ARDM_ERR_INPUT, "%s: missing variable '%s'",
+             f->path, name);
+  NCCall(f, nc_inq_var(f->ncid, *varid, NULL, &t, &nd, dimids, NULL));
+  PetscCheck(nd == ndims, f->comm, ARDM_ERR_INPUT, "%s: variable '%s' has %d dimensions, expected %d", f->path, name,
+             nd, ndims);
+  for (int i = 0; i < nd && dimnames; i++) {
+    char dn[NC_MAX_NAME + 1];
+    if (!dimnames[i]) continue;
+    NCCall(f, nc_inq_dimname(f->ncid, dimids[i], dn));
+    PetscCheck(!strcmp(dn, dimnames[i]), f->comm, ARDM_ERR_INPUT,
+               "%s: variable '%s' dimension %d is '%s', expected '%s'", f->path, name, i, dn, dimnames[i]);
+  }
+  for (int i = 0; i < ntypes; i++) {
+    if (t == types[i]) ok = 1;
+    snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s", i ? " or " : "",
+             type_name(types[i]));
+  }
+  PetscCheck(ok || !ntypes, f->comm, ARDM_ERR_INPUT, "%s: variable '%s' has type %s, expected %s", f->path, name,
+             type_name(t), expected);
+  if (type) *type = t;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_has_var(ncio_file *f, const char *name, PetscBool *has)
+{
+  int varid;
+  PetscFunctionBegin;
+  *has = nc_inq_varid(f->ncid, name, &varid) == NC_NOERR ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_has_att(ncio_file *f, int varid, const char *name, PetscBool *has)
+{
+  PetscFunctionBegin;
+  *has = nc_inq_att(f->ncid, varid, name, NULL, NULL) == NC_NOERR ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode att_info(ncio_file *f, int varid, const char *name, nc_type *t, size_t *len)
+{
+  PetscFunctionBegin;
+  PetscCheck(nc_inq_att(f->ncid, varid, name, t, len) == NC_NOERR, f->comm, ARDM_ERR_INPUT,
+             "%s: missing attribute '%s'", f->path, name);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_get_att_text(ncio_file *f, int varid, const char *name, char *value, size_t len)
+{
+  nc_type t;
+  size_t  n;
+  PetscFunctionBegin;
+  PetscCall(att_info(f, varid, name, &t, &n));
+  PetscCheck(t == NC_CHAR, f->comm, ARDM_ERR_INPUT, "%s: attribute '%s' has type %s, expected text", f->path, name,
+             type_name(t));
+  PetscCheck(n < len, f->comm, ARDM_ERR_INPUT, "%s: attribute '%s' is too long (%zu chars, at most %zu)", f->path, name,
+             n, len - 1);
+  NCCall(f, nc_get_att_text(f->ncid, varid, name, value));
+  value[n] = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_get_att_int(ncio_file *f, int varid, const char *name, int64_t *value)
+{
+  nc_type   t;
+  size_t    n;
+  long long v;
+  PetscFunctionBegin;
+  PetscCall(att_info(f, varid, name, &t, &n));
+  PetscCheck(n == 1 && t != NC_CHAR && t != NC_FLOAT && t != NC_DOUBLE && t != NC_STRING, f->comm, ARDM_ERR_INPUT,
+             "%s: attribute '%s' must be one integer (found %zu value(s) of type %s)", f->path, name, n, type_name(t));
+  NCCall(f, nc_get_att_longlong(f->ncid, varid, name, &v));
+  *value = (int64_t)v;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_get_att_double(ncio_file *f, int varid, const char *name, double *value)
+{
+  nc_type t;
+  size_t  n;
+  PetscFunctionBegin;
+  PetscCall(att_info(f, varid, name, &t, &n));
+  PetscCheck(n == 1 && t != NC_CHAR && t != NC_STRING, f->comm, ARDM_ERR_INPUT,
+             "%s: attribute '%s' must be one number (found %zu value(s) of type %s)", f->path, name, n, type_name(t));
+  NCCall(f, nc_get_att_double(f->ncid, varid, name, value));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_collective(ncio_file *f, int varid)
+{
+  PetscFunctionBegin;
+  NCCall(f, nc_var_par_access(f->ncid, varid, NC_COLLECTIVE));
+  PetscFunctionReturn(0);
+}
+
+/* mkdir -p: returns 0 or errno. */
+static int mkdir_p(const char *dir)
+{
+  char        p[PATH_MAX];
+  struct stat st;
+  if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p) return ENAMETOOLONG;
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    if (mkdir(p, 0777) && errno != EEXIST) return errno;
+    *s = '/';
+  }
+  if (mkdir(p, 0777) && errno != EEXIST) return errno;
+  if (stat(p, &st)) return errno;
+  if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+  return access(p, W_OK | X_OK) ? errno : 0;
+}
+
+PetscErrorCode ncio_make_dir(MPI_Comm comm, const char *dir, const char *option)
+{
+  PetscMPIInt rank;
+  int         err = 0;
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) err = mkdir_p(dir);
+  ArdmCheckAll(comm, !err, "%s %s: not a writable directory (%s)", option, dir, strerror(err));
+  PetscFunctionReturn(0);
+}

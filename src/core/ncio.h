@@ -1,0 +1,72 @@
+/* ncio.h: parallel NetCDF-4 files the ardm way: collective create/open on a communicator,
+   the common global attributes (ardm_kind, ardm_version, history, options), atomic commit
+   (write to a temporary name, rename when complete) and contract checks with one clear
+   message naming the file. All functions are collective over f->comm unless noted. */
+#ifndef ARDM_NCIO_H
+#define ARDM_NCIO_H
+#include "core/ardm.h"
+#include <limits.h>
+#include <netcdf.h>
+#include <netcdf_par.h>
+
+typedef struct {
+  MPI_Comm comm;
+  int      ncid;
+  int      writing;        /* created by ncio_create: commit renames tmp -> path */
+  char     path[PATH_MAX]; /* the final name */
+  char     tmp[PATH_MAX + 32];
+} ncio_file;
+
+/* Internal NetCDF failure (not the user's fault): aborts with the NetCDF message. */
+#define NCCall(f, call)                                                                                                \
+  do {                                                                                                                 \
+    int ncs_ = (call);                                                                                                 \
+    PetscCheck(ncs_ == NC_NOERR, PETSC_COMM_SELF, PETSC_ERR_LIB, "%s: NetCDF error in %s: %s", (f)->path, #call,       \
+               nc_strerror(ncs_));                                                                                     \
+  } while (0)
+
+/* The command line recorded in the history attribute of every file created afterwards
+   (main sets it once; library callers that never do get "(library call)"). */
+void ncio_set_command_line(const char *line);
+
+/* Creates PATH.tmp.<pid-of-rank-0> for collective writing, in define mode, with the global
+   attributes ardm_kind = kind, ardm_version, history (the command line and date) and options.
+   An unwritable directory is an input error naming the path. */
+PetscErrorCode ncio_create(MPI_Comm comm, const char *path, const char *kind, ncio_file *f);
+/* Closes and atomically renames the temporary file to its final name. */
+PetscErrorCode ncio_commit(ncio_file *f);
+/* Closes and deletes the temporary file (on error paths; never touches f->path). */
+PetscErrorCode ncio_discard(ncio_file *f);
+
+/* Opens an existing file read-only; when kind is not NULL, checks its ardm_kind. Missing or
+   unreadable files and wrong kinds are input errors naming the file. */
+PetscErrorCode ncio_open(MPI_Comm comm, const char *path, const char *kind, ncio_file *f);
+PetscErrorCode ncio_close(ncio_file *f);
+
+/* Define mode helpers. */
+PetscErrorCode ncio_def_dim(ncio_file *f, const char *name, size_t len, int *dimid);
+PetscErrorCode ncio_def_var(ncio_file *f, const char *name, nc_type type, int ndims, const int *dimids, int *varid);
+PetscErrorCode ncio_put_att_text(ncio_file *f, int varid, const char *name, const char *value);
+PetscErrorCode ncio_put_att_int(ncio_file *f, int varid, const char *name, int64_t value);
+PetscErrorCode ncio_put_att_double(ncio_file *f, int varid, const char *name, double value);
+PetscErrorCode ncio_enddef(ncio_file *f);
+
+/* Contract checks (input errors name the file and what was expected). */
+PetscErrorCode ncio_dim(ncio_file *f, const char *name, size_t *len);
+/* Checks variable `name` exists with the given rank and dimension names (NULL entries: any),
+   and one of the allowed types (ntypes of them); returns its id and actual type. */
+PetscErrorCode ncio_var(ncio_file *f, const char *name, int ndims, const char *const *dimnames, int ntypes,
+                        const nc_type *types, int *varid, nc_type *type);
+PetscErrorCode ncio_has_var(ncio_file *f, const char *name, PetscBool *has);
+PetscErrorCode ncio_get_att_text(ncio_file *f, int varid, const char *name, char *value, size_t len);
+PetscErrorCode ncio_get_att_int(ncio_file *f, int varid, const char *name, int64_t *value);
+PetscErrorCode ncio_get_att_double(ncio_file *f, int varid, const char *name, double *value);
+PetscErrorCode ncio_has_att(ncio_file *f, int varid, const char *name, PetscBool *has);
+
+/* mkdir -p DIR on rank 0 and check it is a writable directory; an input error on every rank
+   naming the option (e.g. "-out") otherwise. Collective. */
+PetscErrorCode ncio_make_dir(MPI_Comm comm, const char *dir, const char *option);
+
+/* Collective access mode for a variable (all ranks call every read/write, possibly count 0). */
+PetscErrorCode ncio_collective(ncio_file *f, int varid);
+#endif

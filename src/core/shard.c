@@ -1,0 +1,47 @@
+/* shard.c: slice arithmetic and the two collectives of sharded data-parallel training. */
+#include "core/shard.h"
+
+void shard_range(size_t n, int P, int rank, size_t *lo, size_t *hi)
+{
+  size_t blocks = (n + 15) / 16; /* 64-byte aligned slices keep vector loops aligned */
+  *lo = PetscMin(n, blocks * (size_t)rank / (size_t)P * 16);
+  *hi = PetscMin(n, blocks * (size_t)(rank + 1) / (size_t)P * 16);
+}
+
+PetscErrorCode shard_init(MPI_Comm comm, size_t n, shard *s)
+{
+  PetscFunctionBegin;
+  s->comm = comm, s->n = n;
+  PetscCallMPI(MPI_Comm_size(comm, &s->P));
+  PetscCallMPI(MPI_Comm_rank(comm, &s->rank));
+  PetscCheck(n / (size_t)s->P < (size_t)INT32_MAX, comm, PETSC_ERR_SUP, "parameter slice too large for MPI counts");
+  PetscCall(PetscMalloc2(s->P, &s->counts, s->P, &s->displs));
+  for (int r = 0; r < s->P; r++) {
+    size_t lo, hi;
+    shard_range(n, s->P, r, &lo, &hi);
+    s->counts[r] = (PetscMPIInt)(hi - lo), s->displs[r] = (PetscMPIInt)lo;
+  }
+  shard_range(n, s->P, s->rank, &s->lo, &s->hi);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode shard_free(shard *s)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree2(s->counts, s->displs));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode shard_reduce_scatter(const shard *s, const float *grad, float *out)
+{
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Reduce_scatter(grad, out, s->counts, MPI_FLOAT, MPI_SUM, s->comm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode shard_allgather(const shard *s, float *params)
+{
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, params, s->counts, s->displs, MPI_FLOAT, s->comm));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,221 @@
+/* checkpoint.c: exact, atomic, rank-count-independent checkpoints (see checkpoint.h). */
+#include "io/checkpoint.h"
+#include "io/model_attrs.h"
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <unistd.h>
+
+static const char *const slice_vars[] = {"params", "ema", "adam_m", "adam_v"};
+
+static PetscErrorCode put_state(ncio_file *f, const ckpt_state *st, size_t nparam)
+{
+  PetscFunctionBegin;
+  PetscCall(ncio_put_att_int(f, NC_GLOBAL, "step", st->step));
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "seed_text", "see attribute seed (uint64 stored as int64 bits)"));
+  PetscCall(ncio_put_att_int(f, NC_GLOBAL, "seed", (int64_t)st->seed));
+  PetscCall(ncio_put_att_int(f, NC_GLOBAL, "examples_seen", st->examples));
+  PetscCall(ncio_put_att_int(f, NC_GLOBAL, "skipped_steps", st->skipped));
+  PetscCall(ncio_put_att_int(f, NC_GLOBAL, "bad_streak", st->bad_streak));
+  PetscCall(ncio_put_att_int(f, NC_GLOBAL, "nparam", (int64_t)nparam));
+  PetscFunctionReturn(0);
+}
+
+/* Raw running sums of the loss statistics, so a resumed run writes bit-identical loss files. */
+static PetscErrorCode def_stats(ncio_file *f, lossstats *ls, int *vid)
+{
+  int dims[2];
+  PetscFunctionBegin;
+  PetscCall(ncio_def_dim(f, "stage", (size_t)ls->S, &dims[0]));
+  PetscCall(ncio_def_dim(f, "t", (size_t)ls->D, &dims[1]));
+  PetscCall(ncio_def_var(f, "stats_count", NC_INT64, 2, dims, &vid[0]));
+  PetscCall(ncio_def_var(f, "stats_sum", NC_DOUBLE, 2, dims, &vid[1]));
+  PetscCall(ncio_def_var(f, "stats_sumsq", NC_DOUBLE, 2, dims, &vid[2]));
+  PetscCall(ncio_def_var(f, "stats_ema", NC_DOUBLE, 2, dims, &vid[3]));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode put_stats(ncio_file *f, lossstats *ls, const int *vid, PetscMPIInt rank)
+{
+  size_t    st[2] = {0, 0}, ct[2] = {rank ? 0 : (size_t)ls->S, rank ? 0 : (size_t)ls->D};
+  double    d0 = 0;
+  long long l0 = 0;
+  PetscFunctionBegin;
+  for (int i = 0; i < 4; i++) PetscCall(ncio_collective(f, vid[i]));
+  NCCall(f, nc_put_vara_longlong(f->ncid, vid[0], st, ct, rank ? &l0 : (long long *)ls->count));
+  NCCall(f, nc_put_vara_double(f->ncid, vid[1], st, ct, rank ? &d0 : ls->sum));
+  NCCall(f, nc_put_vara_double(f->ncid, vid[2], st, ct, rank ? &d0 : ls->sumsq));
+  NCCall(f, nc_put_vara_double(f->ncid, vid[3], st, ct, rank ? &d0 : ls->ema));
+  PetscFunctionReturn(0);
+}
+
+/* Deletes ckpt-*.nc files older than the newest `keep` (rank 0). */
+static void prune(const char *run_dir, int keep)
+{
+  DIR           *dir = opendir(run_dir);
+  struct dirent *e;
+  long long      steps[4096];
+  int            n = 0;
+  if (!dir) return;
+  while ((e = readdir(dir)) && n < 4096) {
+    long long s;
+    char      tail[8];
+    if (sscanf(e->d_name, "ckpt-%lld.n%7s", &s, tail) == 2 && !strcmp(tail, "c")) steps[n++] = s;
+  }
+  closedir(dir);
+  for (int i = 0; i < n; i++) {
+    int newer = 0;
+    for (int j = 0; j < n; j++) newer += steps[j] > steps[i];
+    if (newer >= keep) {
+      char path[PATH_MAX];
+      snprintf(path, sizeof path, "%s/ckpt-%08lld.nc", run_dir, steps[i]);
+      (void)unlink(path);
+    }
+  }
+}
+
+PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const ckpt_buffers *b, const ckpt_state *st,
+                         const model_config *mc, lossstats *ls)
+{
+  ncio_file    f;
+  char         path[PATH_MAX], latest[PATH_MAX], tmp[PATH_MAX + 16];
+  int          dim, vid[4], sid[4], err = 0;
+  size_t       start = sh->lo, count = sh->hi - sh->lo;
+  const float *data[4] = {b->params + sh->lo, b->ema, b->adam_m, b->adam_v};
+
+  PetscFunctionBegin;
+  snprintf(path, sizeof path, "%s/ckpt-%08lld.nc", run_dir, (long long)st->step);
+  snprintf(latest, sizeof latest, "%s/checkpoint.nc", run_dir);
+  PetscCall(ncio_create(sh->comm, path, "checkpoint", &f));
+  PetscCall(ncio_def_dim(&f, "nparam", sh->n, &dim));
+  for (int i = 0; i < 4; i++) PetscCall(ncio_def_var(&f, slice_vars[i], NC_FLOAT, 1, &dim, &vid[i]));
+  PetscCall(def_stats(&f, ls, sid));
+  PetscCall(put_state(&f, st, sh->n));
+  PetscCall(model_config_write(&f, mc));
+  PetscCall(ncio_enddef(&f));
+  for (int i = 0; i < 4; i++) {
+    PetscCall(ncio_collective(&f, vid[i]));
+    NCCall(&f, nc_put_vara_float(f.ncid, vid[i], count ? &start : (size_t[]){0}, &count, data[i]));
+  }
+  PetscCall(put_stats(&f, ls, sid, sh->rank));
+  PetscCall(ncio_commit(&f));
+  if (sh->rank == 0) {
+    /* atomic switch of checkpoint.nc to the new file: link under a temporary name, rename */
+    snprintf(tmp, sizeof tmp, "%s.lnk", latest);
+    (void)unlink(tmp);
+    if (link(path, tmp) || rename(tmp, latest)) err = errno;
+    if (!err) prune(run_dir, keep);
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, sh->comm));
+  PetscCheck(!err, sh->comm, ARDM_ERR_INPUT, "%s: cannot point it at %s (%s)", latest, path, strerror(err));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode get_state(ncio_file *f, ckpt_state *st, size_t *nparam)
+{
+  int64_t v;
+  PetscFunctionBegin;
+  PetscCall(ncio_get_att_int(f, NC_GLOBAL, "step", &st->step));
+  PetscCall(ncio_get_att_int(f, NC_GLOBAL, "seed", &v));
+  st->seed = (uint64_t)v;
+  PetscCall(ncio_get_att_int(f, NC_GLOBAL, "examples_seen", &st->examples));
+  PetscCall(ncio_get_att_int(f, NC_GLOBAL, "skipped_steps", &st->skipped));
+  PetscCall(ncio_get_att_int(f, NC_GLOBAL, "bad_streak", &st->bad_streak));
+  PetscCall(ncio_get_att_int(f, NC_GLOBAL, "nparam", &v));
+  *nparam = (size_t)v;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ckpt_read_config(MPI_Comm comm, const char *path, model_config *mc, size_t *nparam)
+{
+  ncio_file  f;
+  ckpt_state st;
+  PetscFunctionBegin;
+  PetscCall(ncio_open(comm, path, "checkpoint", &f));
+  PetscCall(get_state(&f, &st, nparam));
+  PetscCall(model_config_read(&f, mc));
+  PetscCall(ncio_close(&f));
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode read_floats(ncio_file *f, const char *name, size_t nparam, size_t start, size_t count, float *out)
+{
+  const char *const dn[] = {"nparam"};
+  const nc_type     ft[] = {NC_FLOAT};
+  int               vid;
+  size_t            len;
+  PetscFunctionBegin;
+  PetscCall(ncio_var(f, name, 1, dn, 1, ft, &vid, NULL));
+  PetscCall(ncio_dim(f, "nparam", &len));
+  PetscCheck(len == nparam, f->comm, ARDM_ERR_INPUT, "%s: has %zu parameters, the model has %zu", f->path, len, nparam);
+  PetscCall(ncio_collective(f, vid));
+  NCCall(f, nc_get_vara_float(f->ncid, vid, count ? &start : (size_t[]){0}, &count, out));
+  size_t bad = count;
+  for (size_t i = 0; i < count && bad == count; i++)
+    if (!isfinite(out[i])) bad = i;
+  ArdmCheckAll(f->comm, bad == count, "%s: %s[%zu] is not finite (corrupt checkpoint)", f->path, name, start + bad);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ckpt_read_weights(MPI_Comm comm, const char *path, const char *which, size_t nparam, float *w)
+{
+  ncio_file f;
+  PetscFunctionBegin;
+  PetscCall(ncio_open(comm, path, "checkpoint", &f));
+  PetscCall(read_floats(&f, which, nparam, 0, nparam, w));
+  PetscCall(ncio_close(&f));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float *params, float *ema, float *adam_m,
+                         float *adam_v, ckpt_state *st, lossstats *ls)
+{
+  ncio_file f;
+  size_t    nparam, S, D;
+  int       vid[4];
+  float    *out[4] = {params + sh->lo, ema, adam_m, adam_v};
+
+  PetscFunctionBegin;
+  PetscCall(ncio_open(comm, path, "checkpoint", &f));
+  PetscCall(get_state(&f, st, &nparam));
+  for (int i = 0; i < 4; i++) PetscCall(read_floats(&f, slice_vars[i], sh->n, sh->lo, sh->hi - sh->lo, out[i]));
+  PetscCall(shard_allgather(sh, params)); /* slices were written by any rank count: re-split */
+  PetscCall(ncio_dim(&f, "stage", &S));
+  PetscCall(ncio_dim(&f, "t", &D));
+  PetscCheck((int64_t)S == ls->S && (int64_t)D == ls->D, comm, ARDM_ERR_INPUT,
+             "%s: loss statistics are %zu x %zu, the model needs %lld x %lld", path, S, D, (long long)ls->S,
+             (long long)ls->D);
+  {
+    const char *const names[] = {"stats_count", "stats_sum", "stats_sumsq", "stats_ema"};
+    size_t            s0[2] = {0, 0}, c0[2] = {sh->rank ? 0 : S, sh->rank ? 0 : D};
+    double            d0;
+    long long         l0;
+    for (int i = 0; i < 4; i++) {
+      PetscCall(ncio_var(&f, names[i], 2, NULL, 0, NULL, &vid[i], NULL));
+      PetscCall(ncio_collective(&f, vid[i]));
+    }
+    NCCall(&f, nc_get_vara_longlong(f.ncid, vid[0], s0, c0, sh->rank ? &l0 : (long long *)ls->count));
+    NCCall(&f, nc_get_vara_double(f.ncid, vid[1], s0, c0, sh->rank ? &d0 : ls->sum));
+    NCCall(&f, nc_get_vara_double(f.ncid, vid[2], s0, c0, sh->rank ? &d0 : ls->sumsq));
+    NCCall(&f, nc_get_vara_double(f.ncid, vid[3], s0, c0, sh->rank ? &d0 : ls->ema));
+  }
+  PetscCall(ncio_close(&f));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ckpt_load_model(MPI_Comm comm, const char *path, const char *which, int64_t max_batch, model_config *mc,
+                               model *m, float **w)
+{
+  size_t nparam;
+  PetscFunctionBegin;
+  PetscCall(ckpt_read_config(comm, path, mc, &nparam));
+  PetscCall(model_create(mc, max_batch, m));
+  PetscCheck(model_nparam(*m) == nparam, comm, ARDM_ERR_INPUT, "%s: holds %zu parameters, its model needs %zu", path,
+             nparam, model_nparam(*m));
+  PetscCall(ardm_alloc(nparam * sizeof(float), w));
+  PetscCall(ckpt_read_weights(comm, path, which, nparam, *w));
+  PetscFunctionReturn(0);
+}

@@ -1,0 +1,97 @@
+/* trainlog.c: training log records and their NetCDF file (see trainlog.h). */
+#include "io/trainlog.h"
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const fields[] = {"loss", "bpd", "lr", "grad_norm", "examples_per_s", "wall_s"};
+#define NFIELDS 6
+
+PetscErrorCode trainlog_append(trainlog *log, const trainlog_record *r)
+{
+  PetscFunctionBegin;
+  if (log->n == log->cap) {
+    log->cap = log->cap ? 2 * log->cap : 1024;
+    log->rec = (trainlog_record *)realloc(log->rec, sizeof(trainlog_record) * (size_t)log->cap);
+    PetscCheck(log->rec, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory for the training log");
+  }
+  log->rec[log->n++] = *r;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainlog_free(trainlog *log)
+{
+  PetscFunctionBegin;
+  free(log->rec);
+  memset(log, 0, sizeof *log);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainlog_save(trainlog *log, MPI_Comm comm, const char *path)
+{
+  ncio_file   f;
+  int         dim, vstep, vid[NFIELDS];
+  PetscMPIInt rank;
+  size_t      start = 0, count;
+  double     *col = NULL;
+  long long  *steps = NULL;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  count = rank ? 0 : (size_t)log->n;
+  PetscCall(ncio_create(comm, path, "train_log", &f));
+  PetscCall(ncio_def_dim(&f, "step", NC_UNLIMITED, &dim));
+  PetscCall(ncio_def_var(&f, "step", NC_INT64, 1, &dim, &vstep));
+  for (int i = 0; i < NFIELDS; i++) PetscCall(ncio_def_var(&f, fields[i], NC_DOUBLE, 1, &dim, &vid[i]));
+  PetscCall(ncio_put_att_text(&f, vid[1], "units", "bits per dim (stochastic ELBO, batch mean)"));
+  PetscCall(ncio_enddef(&f));
+  PetscCall(ardm_alloc((count + 1) * sizeof(double), &col));
+  PetscCall(ardm_alloc((count + 1) * sizeof(long long), &steps));
+  for (size_t j = 0; j < count; j++) steps[j] = (long long)log->rec[j].step;
+  PetscCall(ncio_collective(&f, vstep));
+  NCCall(&f, nc_put_vara_longlong(f.ncid, vstep, &start, &count, steps));
+  for (int i = 0; i < NFIELDS; i++) {
+    for (size_t j = 0; j < count; j++) col[j] = (&log->rec[j].loss)[i];
+    PetscCall(ncio_collective(&f, vid[i]));
+    NCCall(&f, nc_put_vara_double(f.ncid, vid[i], &start, &count, col));
+  }
+  ardm_free(&col);
+  ardm_free(&steps);
+  PetscCall(ncio_commit(&f));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode trainlog_load(trainlog *log, MPI_Comm comm, const char *path, int64_t max_step)
+{
+  ncio_file   f;
+  size_t      n;
+  int         vstep, vid[NFIELDS];
+  PetscMPIInt rank;
+  double     *col;
+  long long  *steps;
+
+  PetscFunctionBegin;
+  log->n = 0;
+  if (access(path, R_OK)) PetscFunctionReturn(0); /* identical on all ranks (shared file system) */
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(ncio_open(comm, path, "train_log", &f));
+  PetscCall(ncio_dim(&f, "step", &n));
+  PetscCall(ncio_var(&f, "step", 1, NULL, 0, NULL, &vstep, NULL));
+  for (int i = 0; i < NFIELDS; i++) PetscCall(ncio_var(&f, fields[i], 1, NULL, 0, NULL, &vid[i], NULL));
+  PetscCall(ardm_alloc((n + 1) * sizeof(double) * NFIELDS, &col));
+  PetscCall(ardm_alloc((n + 1) * sizeof(long long), &steps));
+  if (n) {
+    NCCall(&f, nc_get_var_longlong(f.ncid, vstep, steps));
+    for (int i = 0; i < NFIELDS; i++) NCCall(&f, nc_get_var_double(f.ncid, vid[i], col + (size_t)i * n));
+  }
+  for (size_t j = 0; rank == 0 && j < n; j++) {
+    trainlog_record r = {.step = steps[j]};
+    if (r.step > max_step) break;
+    for (int i = 0; i < NFIELDS; i++) (&r.loss)[i] = col[(size_t)i * n + j];
+    PetscCall(trainlog_append(log, &r));
+  }
+  ardm_free(&col);
+  ardm_free(&steps);
+  PetscCall(ncio_close(&f));
+  PetscFunctionReturn(0);
+}

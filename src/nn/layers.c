@@ -1,0 +1,183 @@
+/* layers.c: the GEMM-shaped layers (dense, 1x1 and dilated 1-D convolutions) over
+   cblas_sgemm, plus the residual/skip and bias-sum helpers. See layers.h for shapes. */
+#include "nn/layers.h"
+#include <assert.h>
+#include <cblas.h>
+
+/* One row-major sgemm: C[m][n] = alpha op(A) op(B) + beta C, with explicit leading dims.
+   BLAS takes int sizes; every single GEMM here is bounded by channels x D. */
+static void gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+  assert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX);
+  if (m <= 0 || n <= 0) return;
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+              alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+float sum_f(const float *x, int64_t n)
+{
+  /* 16 independent partial sums: vectorises without -ffast-math and is more accurate than
+     one serial float sum */
+  float   acc[16] = {0}, s = 0.0f;
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++) acc[j] += x[i + j];
+  for (; i < n; i++) s += x[i];
+  for (int j = 0; j < 16; j++) s += acc[j];
+  return s;
+}
+
+void axpy_acc(float *y, const float *x, float a, int64_t n)
+{
+  for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+void chan_sum_acc(float *db, const float *dy, int64_t batch, int64_t c, int64_t d)
+{
+  for (int64_t e = 0; e < batch; e++)
+    for (int64_t ch = 0; ch < c; ch++) {
+      db[ch] += sum_f(dy + (e * c + ch) * d, d);
+    }
+}
+
+/* y[b][c][:] += bias[c] for a channel-major tensor. */
+static void chan_bias_add(float *y, const float *bias, int64_t batch, int64_t c, int64_t d)
+{
+  for (int64_t e = 0; e < batch; e++)
+    for (int64_t ch = 0; ch < c; ch++) {
+      float *row = y + (e * c + ch) * d;
+      float  v = bias[ch];
+      for (int64_t i = 0; i < d; i++) row[i] += v;
+    }
+}
+
+/* ---- dense: y[N][out] = x[N][in] W^T + b ---- */
+
+void dense_forward(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t in, int64_t out)
+{
+  gemm(0, 1, n, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+  if (b)
+    for (int64_t r = 0; r < n; r++)
+      for (int64_t o = 0; o < out; o++) y[r * out + o] += b[o];
+}
+
+void dense_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t n,
+                    int64_t in, int64_t out)
+{
+  if (dx) gemm(0, 0, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in); /* dx[N][in] += dy[N][out] W[out][in] */
+  if (dw) gemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in); /* dw[out][in] += dy^T x */
+  if (db)
+    for (int64_t r = 0; r < n; r++)
+      for (int64_t o = 0; o < out; o++) db[o] += dy[r * out + o];
+}
+
+/* ---- 1x1 convolution: y[b] = W x[b] + bias, one GEMM per example (N = D is wide) ---- */
+
+void conv1x1_forward(float *y, const float *x, const float *w, const float *b, int64_t batch, int64_t cin, int64_t cout,
+                     int64_t d)
+{
+  for (int64_t e = 0; e < batch; e++)
+    gemm(0, 0, cout, d, cin, 1.0f, w, cin, x + e * cin * d, d, 0.0f, y + e * cout * d, d); /* y[cout][D] */
+  if (b) chan_bias_add(y, b, batch, cout, d);
+}
+
+void conv1x1_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t batch,
+                      int64_t cin, int64_t cout, int64_t d)
+{
+  for (int64_t e = 0; e < batch; e++) {
+    const float *dye = dy + e * cout * d;                                              /* dy[cout][D] */
+    if (dw) gemm(0, 1, cout, cin, d, 1.0f, dye, d, x + e * cin * d, d, 1.0f, dw, cin); /* dW += dy x^T */
+    if (dx) gemm(1, 0, cin, d, cout, 1.0f, w, cin, dye, d, 1.0f, dx + e * cin * d, d); /* dx += W^T dy */
+  }
+  if (db) chan_sum_acc(db, dy, batch, cout, d);
+}
+
+/* ---- dilated 1-D convolution as k shifted GEMMs ----
+   Tap j reads x at offset s = (j - (k-1)/2) dil. Output columns i with 0 <= i + s < D are
+   [max(0, -s), min(D, D - s)); the others see zero padding and get nothing from this tap. */
+
+static void tap_range(int64_t d, int j, int k, int64_t dil, int64_t *s, int64_t *i0, int64_t *i1)
+{
+  *s = (int64_t)(j - (k - 1) / 2) * dil;
+  *i0 = *s < 0 ? -*s : 0;
+  *i1 = *s > 0 ? d - *s : d;
+  if (*i1 < *i0) *i1 = *i0; /* the shift is longer than the signal: this tap sees only padding */
+}
+
+void conv1d_forward(float *y, const float *x, const float *w, const float *b, int64_t batch, int64_t cin, int64_t cout,
+                    int64_t d, int k, int64_t dil)
+{
+  assert(k % 2 == 1);
+  for (int64_t e = 0; e < batch; e++) {
+    const float *xe = x + e * cin * d;  /* x[cin][D] */
+    float       *ye = y + e * cout * d; /* y[cout][D] */
+    /* the centre tap covers every column, so it initialises y (beta = 0) */
+    gemm(0, 0, cout, d, cin, 1.0f, w + (int64_t)((k - 1) / 2) * cout * cin, cin, xe, d, 0.0f, ye, d);
+    for (int j = 0; j < k; j++) {
+      int64_t s, i0, i1;
+      if (j == (k - 1) / 2) continue;
+      tap_range(d, j, k, dil, &s, &i0, &i1);
+      gemm(0, 0, cout, i1 - i0, cin, 1.0f, w + (int64_t)j * cout * cin, cin, xe + i0 + s, d, 1.0f, ye + i0, d);
+    }
+  }
+  if (b) chan_bias_add(y, b, batch, cout, d);
+}
+
+void conv1d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t batch,
+                     int64_t cin, int64_t cout, int64_t d, int k, int64_t dil)
+{
+  assert(k % 2 == 1);
+  for (int64_t e = 0; e < batch; e++) {
+    const float *xe = x + e * cin * d;    /* x[cin][D] */
+    const float *dye = dy + e * cout * d; /* dy[cout][D] */
+    for (int j = 0; j < k; j++) {
+      int64_t s, i0, i1;
+      tap_range(d, j, k, dil, &s, &i0, &i1);
+      if (i1 <= i0) continue;
+      /* dW_j[cout][cin] += dy[:, i0:i1] x[:, i0+s:i1+s]^T */
+      if (dw)
+        gemm(0, 1, cout, cin, i1 - i0, 1.0f, dye + i0, d, xe + i0 + s, d, 1.0f, dw + (int64_t)j * cout * cin, cin);
+      /* dx[:, i0+s:i1+s] += W_j^T dy[:, i0:i1] */
+      if (dx)
+        gemm(1, 0, cin, i1 - i0, cout, 1.0f, w + (int64_t)j * cout * cin, cin, dye + i0, d, 1.0f,
+             dx + e * cin * d + i0 + s, d);
+    }
+  }
+  if (db) chan_sum_acc(db, dy, batch, cout, d);
+}
+
+/* ---- residual / skip split ---- */
+
+void resskip_forward(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch, int64_t c,
+                     int64_t d, float scale)
+{
+  for (int64_t e = 0; e < batch; e++)
+    for (int64_t ch = 0; ch < c; ch++) {
+      const float *xr = x + (e * c + ch) * d, *orr = o + (e * 2 * c + ch) * d, *os = orr + c * d;
+      float       *xnr = xn + (e * c + ch) * d, *sr = skip + (e * c + ch) * d;
+      float        br = ob ? ob[ch] : 0.0f, bs = ob ? ob[c + ch] : 0.0f;
+      for (int64_t i = 0; i < d; i++) {
+        xnr[i] = (xr[i] + orr[i] + br) * scale;
+        sr[i] += os[i] + bs;
+      }
+    }
+}
+
+void resskip_backward(float *dx, float *dout, float *dob, const float *dxn, const float *dskip, int64_t batch,
+                      int64_t c, int64_t d, float scale)
+{
+  for (int64_t e = 0; e < batch; e++)
+    for (int64_t ch = 0; ch < c; ch++) {
+      const float *gr = dxn + (e * c + ch) * d, *gs = dskip + (e * c + ch) * d;
+      if (dx) axpy_acc(dx + (e * c + ch) * d, gr, scale, d);
+      if (dout) {
+        axpy_acc(dout + (e * 2 * c + ch) * d, gr, scale, d);
+        axpy_acc(dout + (e * 2 * c + c + ch) * d, gs, 1.0f, d);
+      }
+      if (dob) {
+        dob[ch] += sum_f(gr, d) * scale;
+        dob[c + ch] += sum_f(gs, d);
+      }
+    }
+}

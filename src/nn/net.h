@@ -1,0 +1,50 @@
+/* net.h: what the model layer (ardm/model.c) sees of any network: a table of operations over
+   the network's own struct, plus its input/output buffers. Every network (DiffWave-style audio,
+   Transformer for sequences, U-Net for images) keeps the engine conventions of nn/layers.h:
+   one flat parameter buffer and one flat gradient buffer owned by the caller, one workspace
+   allocated at setup for (max_batch, D), nothing allocated per step.
+
+   Output layout shared by all networks and the heads (nn/heads.h): output[max_batch][O][D],
+   output o of dim i of example b at output[(b * O + o) * D + i]. */
+#ifndef ARDM_NET_H
+#define ARDM_NET_H
+#include "core/ardm.h"
+
+/* One parameter tensor inside the flat buffer. */
+typedef struct {
+  char   name[32];
+  size_t offset, count;
+  int    fan_in; /* 0 for biases */
+} net_tensor;
+
+typedef struct {
+  const char *name; /* "diffwave", "transformer", "unet" */
+  void (*free)(void *impl);
+  size_t (*num_params)(const void *impl);
+  /* Offset (floats) of the final layer's bias[O] (the head sets its initial outputs there). */
+  size_t (*output_bias_offset)(const void *impl);
+  /* Deterministic initialisation from seed (RNG_INIT purpose). */
+  void (*init_params)(const void *impl, float *params, uint64_t seed);
+  /* Example e's input: values v[D] in 0..K-1 (the model puts what unknown dims show there),
+     known[D] (1 = known), the upscale stage (stage channels when the network has them). */
+  void (*fill_input)(void *impl, int64_t e, const int32_t *v, const uint8_t *known, int64_t K, int stage);
+  /* Forward for examples 0..batch-1 at times t[batch]; writes output, zeroes doutput. */
+  void (*forward)(void *impl, const float *params, int64_t batch, const double *t);
+  /* Backward of the last forward from doutput: ACCUMULATES into grads. */
+  void (*backward)(void *impl, const float *params, float *grads);
+  /* Model FLOPs of one forward + backward for batch examples (for -log_view and MFU). */
+  double (*flops)(const void *impl, int64_t batch);
+  size_t (*workspace_bytes)(const void *impl);
+  void (*describe)(const void *impl, char *buf, size_t len);
+} net_ops;
+
+typedef struct {
+  const net_ops *ops;
+  void          *impl;
+  float         *output;  /* [max_batch][O][D], written by forward */
+  float         *doutput; /* [max_batch][O][D], zeroed by forward; heads accumulate into it */
+} network;
+
+/* Frees the network and clears n (safe on a zeroed n). */
+void network_free(network *n);
+#endif

@@ -1,0 +1,382 @@
+/* net_audio.c: the audio ARDM network (see net_audio.h for the architecture): parameter
+   layout, initialisation, workspace, forward and backward over the layers of layers.h. */
+#include "nn/net_audio.h"
+#include "nn/layers.h"
+#include "core/rng.h"
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define E_DIM NET_AUDIO_TIME_DIM
+
+static size_t add_tensor(net_audio *net, const char *name, size_t count, int fan_in)
+{
+  net_tensor *t = &net->tensors[net->ntensors++];
+  snprintf(t->name, sizeof t->name, "%s", name);
+  t->offset = net->nparams;
+  t->count = count;
+  t->fan_in = fan_in;
+  net->nparams += count;
+  return t->offset;
+}
+
+/* The flat layout, in order: time MLP, input projection, all blocks' time projections (one
+   dense 4C -> B*2C, so a single GEMM serves every block), per block (dilated conv W[k][2C][C],
+   1x1 out W[2C][C], its bias[2C]), the skip 1x1 and the final 1x1. */
+static void build_layout(net_audio *net)
+{
+  const net_audio_config *c = &net->cfg;
+  size_t                  C = (size_t)c->channels, C4 = 4 * C, nb = (size_t)c->blocks, O = (size_t)c->out_channels;
+  char                    nm[32];
+  net->off_t1w = add_tensor(net, "time.dense1.w", C4 * E_DIM, E_DIM);
+  net->off_t1b = add_tensor(net, "time.dense1.b", C4, 0);
+  net->off_t2w = add_tensor(net, "time.dense2.w", C4 * C4, (int)C4);
+  net->off_t2b = add_tensor(net, "time.dense2.b", C4, 0);
+  net->off_inw = add_tensor(net, "input.w", C * (size_t)c->in_channels, c->in_channels);
+  net->off_inb = add_tensor(net, "input.b", C, 0);
+  net->off_tpw = add_tensor(net, "blocks.tproj.w", nb * 2 * C * C4, (int)C4);
+  net->off_tpb = add_tensor(net, "blocks.tproj.b", nb * 2 * C, 0);
+  net->off_blk0 = net->nparams;
+  for (int i = 0; i < c->blocks; i++) {
+    snprintf(nm, sizeof nm, "block%d.conv.w", i);
+    add_tensor(net, nm, (size_t)c->kernel * 2 * C * C, c->kernel * (int)C);
+    snprintf(nm, sizeof nm, "block%d.out.w", i);
+    add_tensor(net, nm, 2 * C * C, (int)C);
+    snprintf(nm, sizeof nm, "block%d.out.b", i);
+    add_tensor(net, nm, 2 * C, 0);
+  }
+  net->blk_stride = ((size_t)c->kernel * 2 * C * C + 2 * C * C + 2 * C);
+  net->off_skw = add_tensor(net, "skip.w", C * C, (int)C);
+  net->off_skb = add_tensor(net, "skip.b", C, 0);
+  net->off_fw = add_tensor(net, "final.w", O * C, 0); /* fan_in 0: zero-initialised */
+  net->off_fb = add_tensor(net, "final.b", O, 0);
+}
+
+/* Carves the workspace into the activation buffers; with base == NULL only counts floats. */
+static size_t carve(net_audio *net, float *base)
+{
+  const net_audio_config *c = &net->cfg;
+  size_t                  Bm = (size_t)c->max_batch, D = (size_t)c->dim, C = (size_t)c->channels, at = 0;
+  size_t                  nb = (size_t)c->blocks, C4 = 4 * C;
+#define TAKE(ptr, n) (net->ptr = base ? base + at : NULL, at += (n))
+  TAKE(input, Bm * (size_t)c->in_channels * D);
+  TAKE(output, Bm * (size_t)c->out_channels * D);
+  TAKE(doutput, Bm * (size_t)c->out_channels * D);
+  TAKE(xs, nb * Bm * C * D);
+  TAKE(zs, nb * Bm * 2 * C * D);
+  TAKE(g, Bm * C * D);
+  TAKE(o, Bm * 2 * C * D);
+  TAKE(skip, Bm * C * D);
+  TAKE(r, Bm * C * D);
+  TAKE(h, Bm * C * D);
+  TAKE(dxa, Bm * C * D);
+  TAKE(dxb, Bm * C * D);
+  TAKE(dg, Bm * C * D);
+  TAKE(dz, Bm * 2 * C * D);
+  TAKE(e0, Bm * E_DIM);
+  TAKE(a1, Bm * C4);
+  TAKE(h1, Bm * C4);
+  TAKE(a2, Bm * C4);
+  TAKE(h2, Bm * C4);
+  TAKE(dh2, Bm * C4);
+  TAKE(da2, Bm * C4);
+  TAKE(dh1, Bm * C4);
+  TAKE(da1, Bm * C4);
+  TAKE(tb, Bm * nb * 2 * C);
+  TAKE(dtb, Bm * nb * 2 * C);
+#undef TAKE
+  return at;
+}
+
+PetscErrorCode net_audio_setup(MPI_Comm comm, const net_audio_config *cfg, net_audio *net)
+{
+  PetscFunctionBegin;
+  memset(net, 0, sizeof *net);
+  PetscCheck(cfg->blocks >= 1 && cfg->channels >= 1 && cfg->cycle >= 1 && cfg->cycle <= 30, comm, ARDM_ERR_INPUT,
+             "audio network: -model_blocks and -model_channels must be >= 1 and -model_cycle in 1..30 (got %d, %d, %d)",
+             cfg->blocks, cfg->channels, cfg->cycle);
+  PetscCheck(cfg->kernel >= 1 && cfg->kernel % 2 == 1, comm, ARDM_ERR_INPUT,
+             "audio network: the kernel must be odd and >= 1 (got %d)", cfg->kernel);
+  PetscCheck(cfg->dim >= 1 && cfg->in_channels >= 2 && cfg->out_channels >= 1 && cfg->max_batch >= 1, comm,
+             ARDM_ERR_INPUT, "audio network: need D >= 1, >= 2 input channels, >= 1 output and batch >= 1");
+  PetscCheck(cfg->max_time > 0, comm, ARDM_ERR_INPUT, "audio network: max_time must be > 0");
+  net->cfg = *cfg;
+  PetscCall(ardm_alloc(sizeof(net_tensor) * (size_t)(3 * cfg->blocks + 12), &net->tensors));
+  build_layout(net);
+  net->work_floats = carve(net, NULL);
+  PetscCall(ardm_alloc(net->work_floats * sizeof(float), &net->work));
+  /* fault every page in now: first touches are slow on these machines, and a step must not pay them */
+  memset(net->work, 0, net->work_floats * sizeof(float));
+  carve(net, net->work);
+  PetscFunctionReturn(0);
+}
+
+void net_audio_free(net_audio *net)
+{
+  ardm_free(&net->work);
+  ardm_free(&net->tensors);
+  memset(net, 0, sizeof *net);
+}
+
+size_t net_audio_num_params(const net_audio *net)
+{
+  return net->nparams;
+}
+int net_audio_num_tensors(const net_audio *net)
+{
+  return net->ntensors;
+}
+const net_tensor *net_audio_tensor(const net_audio *net, int i)
+{
+  return &net->tensors[i];
+}
+size_t net_audio_output_bias_offset(const net_audio *net)
+{
+  return net->off_fb;
+}
+size_t net_audio_workspace_bytes(const net_audio *net)
+{
+  return net->work_floats * sizeof(float);
+}
+
+void net_audio_init_params(const net_audio *net, float *params, uint64_t seed)
+{
+  for (int i = 0; i < net->ntensors; i++) {
+    const net_tensor *t = &net->tensors[i];
+    rng_stream        s;
+    double            std = t->fan_in > 0 ? 1.0 / sqrt((double)t->fan_in) : 0.0;
+    rng_init(&s, seed, 0, (uint64_t)i, RNG_INIT);
+    for (size_t j = 0; j < t->count; j++) params[t->offset + j] = std > 0 ? (float)(std * rng_normal(&s)) : 0.0f;
+  }
+}
+
+static int64_t dilation(const net_audio_config *c, int i)
+{
+  return (int64_t)1 << (i % c->cycle);
+}
+
+void net_audio_describe(const net_audio *net, char *buf, size_t len)
+{
+  const net_audio_config *c = &net->cfg;
+  int64_t                 rf = 1;
+  for (int i = 0; i < c->blocks; i++) rf += (int64_t)(c->kernel - 1) * dilation(c, i);
+  snprintf(buf, len,
+           "audio network: %d blocks x %d channels, cycle %d, kernel %d, D %lld, %d inputs -> %d outputs/dim, "
+           "receptive field %lld, %zu parameters (%.2f M)",
+           c->blocks, c->channels, c->cycle, c->kernel, (long long)c->dim, c->in_channels, c->out_channels,
+           (long long)rf, net->nparams, (double)net->nparams / 1e6);
+}
+
+double net_audio_flops(const net_audio *net, int64_t batch)
+{
+  const net_audio_config *c = &net->cfg;
+  double                  C = c->channels, D = (double)c->dim, nb = c->blocks, O = c->out_channels, Ci = c->in_channels;
+  double blk = 2.0 * c->kernel * 2 * C * C * D + 2.0 * 2 * C * C * D; /* dilated conv + 1x1 out, forward */
+  double tail = 2.0 * C * C * D + 2.0 * O * C * D;
+  double time = 2.0 * (E_DIM * 4 * C + 16 * C * C + 4 * C * nb * 2 * C);
+  double inp = 2.0 * Ci * C * D;
+  /* backward: weight and input gradients (twice forward), input layer weights only */
+  return (double)batch * (3.0 * (nb * blk + tail + time) + 2.0 * inp);
+}
+
+void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *v, const uint8_t *known, int64_t K, int stage)
+{
+  const net_audio_config *c = &net->cfg;
+  int64_t                 D = c->dim;
+  float                  *in = net->input + e * c->in_channels * D; /* in[Cin][D] */
+  assert(e >= 0 && e < c->max_batch && (c->in_channels == 2 || (stage >= 0 && stage < c->in_channels - 2)));
+  double scale = K > 1 ? 2.0 / (double)(K - 1) : 0.0;
+  for (int64_t i = 0; i < D; i++) {
+    in[i] = (float)(v[i] * scale - 1.0);
+    in[D + i] = known[i] ? 1.0f : 0.0f;
+  }
+  for (int s = 0; s < c->in_channels - 2; s++)
+    for (int64_t i = 0; i < D; i++) in[(2 + s) * D + i] = s == stage ? 1.0f : 0.0f;
+}
+
+/* ---- forward ---- */
+
+static void time_forward(net_audio *net, const float *p, int64_t B, const double *t)
+{
+  const net_audio_config *c = &net->cfg;
+  int64_t                 C4 = 4 * (int64_t)c->channels, T = (int64_t)c->blocks * 2 * c->channels;
+  timeembed_forward(net->e0, t, B, E_DIM, 1000.0 / c->max_time);                     /* e0[B][E] */
+  dense_forward(net->a1, net->e0, p + net->off_t1w, p + net->off_t1b, B, E_DIM, C4); /* a1[B][4C] */
+  silu_forward(net->h1, net->a1, B * C4);
+  dense_forward(net->a2, net->h1, p + net->off_t2w, p + net->off_t2b, B, C4, C4); /* a2[B][4C] */
+  silu_forward(net->h2, net->a2, B * C4);
+  dense_forward(net->tb, net->h2, p + net->off_tpw, p + net->off_tpb, B, C4, T); /* tb[B][blocks][2C] */
+}
+
+void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *t)
+{
+  const net_audio_config *c = &net->cfg;
+  int64_t                 C = c->channels, D = c->dim, nb = c->blocks, O = c->out_channels;
+  int64_t                 act = B * C * D; /* elements of one [B][C][D] activation */
+  assert(B >= 1 && B <= c->max_batch);
+  net->batch = B;
+  time_forward(net, p, B, t);
+  /* input projection + ReLU: x0[B][C][D] */
+  conv1x1_forward(net->xs, net->input, p + net->off_inw, p + net->off_inb, B, c->in_channels, C, D);
+  relu_forward(net->xs, net->xs, act);
+  memset(net->skip, 0, (size_t)act * sizeof(float));
+  for (int i = 0; i < nb; i++) {
+    const float *bp = p + net->off_blk0 + (size_t)i * net->blk_stride;
+    const float *cw = bp, *ow = bp + (size_t)c->kernel * 2 * C * C, *ob = ow + 2 * C * C;
+    float       *x = net->xs + i * act, *z = net->zs + 2 * i * act;
+    float       *xn = i + 1 < nb ? x + act : net->r; /* the last block's residual output is unused */
+    conv1d_forward(z, x, cw, NULL, B, C, 2 * C, D, c->kernel, dilation(c, i)); /* z[B][2C][D] */
+    gate_forward(net->g, z, net->tb + i * 2 * C, nb * 2 * C, B, C, D);         /* g[B][C][D] */
+    conv1x1_forward(net->o, net->g, ow, NULL, B, C, 2 * C, D);                 /* o[B][2C][D] */
+    resskip_forward(xn, net->skip, x, net->o, ob, B, C, D, (float)M_SQRT1_2);
+  }
+  /* tail: r = ReLU(skip / sqrt(B)), h = ReLU(1x1 r), out = 1x1 h */
+  {
+    float sc = (float)(1.0 / sqrt((double)nb));
+    for (int64_t k = 0; k < act; k++) net->r[k] = net->skip[k] > 0.0f ? net->skip[k] * sc : 0.0f;
+  }
+  conv1x1_forward(net->h, net->r, p + net->off_skw, p + net->off_skb, B, C, C, D);
+  relu_forward(net->h, net->h, act);
+  conv1x1_forward(net->output, net->h, p + net->off_fw, p + net->off_fb, B, C, O, D);
+  memset(net->doutput, 0, (size_t)(B * O * D) * sizeof(float));
+}
+
+/* ---- backward ---- */
+
+static void zero(float *x, int64_t n)
+{
+  memset(x, 0, (size_t)n * sizeof(float));
+}
+
+static void time_backward(net_audio *net, const float *p, float *gr, int64_t B)
+{
+  const net_audio_config *c = &net->cfg;
+  int64_t                 C4 = 4 * (int64_t)c->channels, T = (int64_t)c->blocks * 2 * c->channels;
+  zero(net->dh2, B * C4);
+  zero(net->da2, B * C4);
+  zero(net->dh1, B * C4);
+  zero(net->da1, B * C4);
+  dense_backward(net->dh2, gr + net->off_tpw, gr + net->off_tpb, net->dtb, net->h2, p + net->off_tpw, B, C4, T);
+  silu_backward(net->da2, net->dh2, net->a2, B * C4);
+  dense_backward(net->dh1, gr + net->off_t2w, gr + net->off_t2b, net->da2, net->h1, p + net->off_t2w, B, C4, C4);
+  silu_backward(net->da1, net->dh1, net->a1, B * C4);
+  dense_backward(NULL, gr + net->off_t1w, gr + net->off_t1b, net->da1, net->e0, p + net->off_t1w, B, E_DIM, C4);
+}
+
+/* Tail backward: from doutput to the gradient w.r.t. the (unscaled) skip sum, in net->skip. */
+static void tail_backward(net_audio *net, const float *p, float *gr)
+{
+  const net_audio_config *c = &net->cfg;
+  int64_t                 B = net->batch, C = c->channels, D = c->dim, act = B * C * D;
+  float                   sc = (float)(1.0 / sqrt((double)c->blocks));
+  float                  *dh = net->dxa, *dpre = net->dxb, *dr = net->dg;
+  zero(dh, act);
+  zero(dpre, act);
+  zero(dr, act);
+  conv1x1_backward(dh, gr + net->off_fw, gr + net->off_fb, net->doutput, net->h, p + net->off_fw, B, C, c->out_channels,
+                   D);
+  relu_backward(dpre, dh, net->h, act);
+  conv1x1_backward(dr, gr + net->off_skw, gr + net->off_skb, dpre, net->r, p + net->off_skw, B, C, C, D);
+  /* r = ReLU(skip * sc): r > 0 exactly where skip > 0 */
+  for (int64_t k = 0; k < act; k++) net->skip[k] = net->r[k] > 0.0f ? dr[k] * sc : 0.0f;
+}
+
+void net_audio_backward(net_audio *net, const float *p, float *gr)
+{
+  const net_audio_config *c = &net->cfg;
+  int64_t                 B = net->batch, C = c->channels, D = c->dim, nb = c->blocks, act = B * C * D;
+  float                  *dxn = net->dxa, *dx = net->dxb; /* grads w.r.t. x_{i+1} and x_i */
+  tail_backward(net, p, gr);                              /* net->skip now holds d loss / d skip */
+  zero(net->dtb, B * nb * 2 * C);
+  zero(dxn, act); /* nothing uses the last block's residual output */
+  for (int i = (int)nb - 1; i >= 0; i--) {
+    const float *bp = p + net->off_blk0 + (size_t)i * net->blk_stride;
+    float       *bg = gr + net->off_blk0 + (size_t)i * net->blk_stride;
+    const float *cw = bp, *ow = bp + (size_t)c->kernel * 2 * C * C;
+    float       *dcw = bg, *dow = bg + (size_t)c->kernel * 2 * C * C, *dob = dow + 2 * C * C, *tmp;
+    float       *x = net->xs + i * act, *z = net->zs + 2 * i * act;
+    gate_forward(net->g, z, NULL, 0, B, C, D); /* recompute g from the saved pre-activation */
+    zero(dx, act);
+    zero(net->o, 2 * act);
+    zero(net->dg, act);
+    zero(net->dz, 2 * act);
+    resskip_backward(dx, net->o, dob, dxn, net->skip, B, C, D, (float)M_SQRT1_2); /* o := d o */
+    conv1x1_backward(net->dg, dow, NULL, net->o, net->g, ow, B, C, 2 * C, D);
+    gate_backward(net->dz, net->dtb + i * 2 * C, nb * 2 * C, net->dg, z, B, C, D);
+    conv1d_backward(dx, dcw, NULL, net->dz, x, cw, B, C, 2 * C, D, c->kernel, dilation(c, i));
+    tmp = dxn, dxn = dx, dx = tmp;
+  }
+  /* input projection: x0 = ReLU(W in + b); dxn holds d loss / d x0 */
+  zero(dx, act);
+  relu_backward(dx, dxn, net->xs, act);
+  conv1x1_backward(NULL, gr + net->off_inw, gr + net->off_inb, dx, net->input, p + net->off_inw, B, c->in_channels, C,
+                   D);
+  time_backward(net, p, gr, B);
+}
+
+/* ---- the generic network interface (nn/net.h) ---- */
+static void ops_free(void *impl)
+{
+  net_audio *a = impl;
+  net_audio_free(a);
+  (void)PetscFree(a);
+}
+static size_t ops_num_params(const void *impl)
+{
+  return net_audio_num_params(impl);
+}
+static size_t ops_output_bias_offset(const void *impl)
+{
+  return net_audio_output_bias_offset(impl);
+}
+static void ops_init_params(const void *impl, float *params, uint64_t seed)
+{
+  net_audio_init_params(impl, params, seed);
+}
+static void ops_fill_input(void *impl, int64_t e, const int32_t *v, const uint8_t *known, int64_t K, int stage)
+{
+  net_audio_fill_input(impl, e, v, known, K, stage);
+}
+static void ops_forward(void *impl, const float *params, int64_t batch, const double *t)
+{
+  net_audio_forward(impl, params, batch, t);
+}
+static void ops_backward(void *impl, const float *params, float *grads)
+{
+  net_audio_backward(impl, params, grads);
+}
+static double ops_flops(const void *impl, int64_t batch)
+{
+  return net_audio_flops(impl, batch);
+}
+static size_t ops_workspace_bytes(const void *impl)
+{
+  return net_audio_workspace_bytes(impl);
+}
+static void ops_describe(const void *impl, char *buf, size_t len)
+{
+  net_audio_describe(impl, buf, len);
+}
+
+static const net_ops net_audio_ops = {.name = "diffwave",
+                                      .free = ops_free,
+                                      .num_params = ops_num_params,
+                                      .output_bias_offset = ops_output_bias_offset,
+                                      .init_params = ops_init_params,
+                                      .fill_input = ops_fill_input,
+                                      .forward = ops_forward,
+                                      .backward = ops_backward,
+                                      .flops = ops_flops,
+                                      .workspace_bytes = ops_workspace_bytes,
+                                      .describe = ops_describe};
+
+PetscErrorCode net_audio_create(MPI_Comm comm, const net_audio_config *cfg, network *n)
+{
+  net_audio *a;
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&a));
+  PetscCall(net_audio_setup(comm, cfg, a));
+  *n = (network){.ops = &net_audio_ops, .impl = a, .output = a->output, .doutput = a->doutput};
+  PetscFunctionReturn(0);
+}

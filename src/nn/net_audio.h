@@ -1,0 +1,103 @@
+/* net_audio.h: the audio ARDM network, a non-causal DiffWave-style residual network
+   (doc/method.md section 4; doc/design.md "Networks"), with hand-written forward and backward.
+
+   Architecture (C channels, B blocks, kernel k, E = 128 sinusoid dims):
+     time:  e = sinusoid(t * 1000 / max_time)[E] -> dense 4C -> swish -> dense 4C -> swish
+     input: x0 = ReLU(1x1 conv in_channels -> C)          (value in [-1,1], mask, stage one-hots)
+     block i (dilation 2^(i mod cycle)):
+            z = dilated conv C -> 2C (no bias) + tproj_i(e)  (tproj_i: dense 4C -> 2C with bias)
+            g = tanh(z[:C]) * sigmoid(z[C:])
+            o = 1x1 conv C -> 2C (+ bias)
+            x_{i+1} = (x_i + o[:C]) / sqrt(2),   skip += o[C:]
+     tail:  out = 1x1(ReLU(1x1(ReLU(skip / sqrt(B)))))   C -> C -> out_channels
+   Choices (documented): the time projection goes to 2C and is added to the dilated conv's
+   output (the same as adding a per-channel bias to the gate pre-activation), which makes a
+   separate conv bias redundant, so the dilated conv has none. The last block's residual half
+   is computed but unused (its weights get zero gradient), as in DiffWave.
+
+   Memory: one flat parameter buffer and one flat gradient buffer with the same layout (owned by
+   the caller; the network receives pointers), and one workspace allocated at setup for
+   (max_batch, D). Forward keeps only what backward needs: each block's input x_i and gate
+   pre-activation z_i; the gate output is recomputed in backward. Nothing is allocated per step.
+
+   Tensor layout: x[B][C][D], channels-major per example (time contiguous). */
+#ifndef ARDM_NET_AUDIO_H
+#define ARDM_NET_AUDIO_H
+#include "core/ardm.h"
+#include "nn/net.h"
+
+#define NET_AUDIO_TIME_DIM 128 /* E: sinusoid dims of the time embedding (DiffWave) */
+
+typedef struct {
+  int     blocks;       /* B residual blocks (reference 36) */
+  int     channels;     /* C (reference 256) */
+  int     cycle;        /* dilation of block i is 2^(i mod cycle) (reference 12) */
+  int     kernel;       /* dilated conv kernel, odd (3) */
+  int64_t dim;          /* D: values per example */
+  int     in_channels;  /* 2 (value, mask) + S stage one-hots when upscaling */
+  int     out_channels; /* head outputs per dim (head_outputs()) */
+  int     max_batch;    /* examples per forward/backward (the workspace is sized for this) */
+  double  max_time;     /* the time embedding sees t * 1000 / max_time (D, or S*D upscaling) */
+} net_audio_config;
+
+typedef struct {
+  net_audio_config cfg;
+  int              ntensors;
+  net_tensor      *tensors;
+  size_t           nparams;
+  /* offsets (floats) into the parameter/gradient buffers */
+  size_t off_t1w, off_t1b, off_t2w, off_t2b, off_inw, off_inb, off_tpw, off_tpb, off_blk0, blk_stride;
+  size_t off_skw, off_skb, off_fw, off_fb;
+  /* the workspace: one allocation, the pointers below point into it */
+  float  *work;
+  size_t  work_floats;
+  float  *input;   /* [max_batch][in_channels][D]: the caller fills it before forward */
+  float  *output;  /* [max_batch][out_channels][D]: written by forward */
+  float  *doutput; /* [max_batch][out_channels][D]: zeroed by forward, the heads accumulate into it */
+  float  *xs, *zs; /* [blocks][max_batch][C][D], [blocks][max_batch][2C][D]: saved for backward */
+  float  *g, *o, *skip, *r, *h, *dxa, *dxb, *dg, *dz;                /* [max_batch][C or 2C][D] */
+  float  *e0, *a1, *h1, *a2, *h2, *tb, *dh2, *da2, *dh1, *da1, *dtb; /* time path, [max_batch][..] */
+  int64_t batch;                                                     /* examples in the last forward */
+} net_audio;
+
+/* Checks the configuration (input errors on comm), builds the tensor table and allocates the
+   workspace. Collective only in the sense that every rank should call it with the same cfg. */
+PetscErrorCode net_audio_setup(MPI_Comm comm, const net_audio_config *cfg, net_audio *net);
+void           net_audio_free(net_audio *net);
+
+/* The flat parameter layout: total count and the tensors in order (offsets ascend, no gaps). */
+size_t            net_audio_num_params(const net_audio *net);
+int               net_audio_num_tensors(const net_audio *net);
+const net_tensor *net_audio_tensor(const net_audio *net, int i);
+/* Offset (floats) of the final layer's bias[out_channels], so a head can set its initial
+   outputs (head_init_bias). */
+size_t net_audio_output_bias_offset(const net_audio *net);
+/* Deterministic initialisation from (seed, RNG_INIT, tensor number): weights normal with std
+   1/sqrt(fan_in), biases zero, the final layer's weights zero (DiffWave), so the initial
+   output is the final bias everywhere. */
+void net_audio_init_params(const net_audio *net, float *params, uint64_t seed);
+/* One line: blocks, channels, cycle, kernel, D, in/out channels, receptive field, parameters. */
+void net_audio_describe(const net_audio *net, char *buf, size_t len);
+/* Bytes of the workspace (activations) allocated at setup. */
+size_t net_audio_workspace_bytes(const net_audio *net);
+/* Model FLOPs of one forward + backward for `batch` examples (GEMMs only, nominal shapes). */
+double net_audio_flops(const net_audio *net, int64_t batch);
+
+/* Fills example e's input channels from the input values v[D] in 0..K-1 (the caller puts the
+   absorbing value, or what upscaling shows, at unknown dims): the value channel is
+   2 v / (K - 1) - 1; the mask channel is known[i]; with stage channels (in_channels > 2),
+   channel 2 + stage is 1 and the others 0. */
+void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *v, const uint8_t *known, int64_t K, int stage);
+
+/* Forward for examples 0..batch-1 of net->input at times t[batch]; writes net->output and
+   zeroes net->doutput. */
+void net_audio_forward(net_audio *net, const float *params, int64_t batch, const double *t);
+/* Backward of the last forward given net->doutput: ACCUMULATES into grads (same layout as
+   params). */
+void net_audio_backward(net_audio *net, const float *params, float *grads);
+
+/* The network behind the generic interface (nn/net.h): allocates a net_audio, sets it up
+   and fills n. */
+PetscErrorCode net_audio_create(MPI_Comm comm, const net_audio_config *cfg, network *n);
+
+#endif
