@@ -83,6 +83,7 @@ tests: $(BIN)/ardm $(TESTS)
 check: deps
 	@$(MAKE) --no-print-directory tests
 	@sh tests/check_layers.sh
+	@sh tests/check_docs.sh
 	@ARDM_BIN=$(BIN)/ardm ARDM_TESTS=$(BUILD)/tests sh tests/run.sh
 # Includes only point down the layers (tests/check_layers.sh names any that point up).
 check-layers:

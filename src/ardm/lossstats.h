@@ -1,8 +1,8 @@
 /* lossstats.h: per-step loss components of the ARDM objective (doc/method.md section 2). Every rank
    accumulates, for each (stage, t), the count, sum and sum of squares of the per-dim loss
-   S/(D - t) in bits of its examples; at each log interval these are reduced to rank 0, which
-   keeps the cumulative mean and the reference's EMA (momentum 0.95 per t); io/lossfile.h
-   writes them. */
+   -(sum of target log-probs)/((D - t) ln 2), in bits, of its examples; at each log interval
+   these are reduced to rank 0, which keeps the cumulative mean and an EMA (momentum 0.95,
+   updated once per interval); io/lossfile.h writes them. */
 #ifndef ARDM_LOSSSTATS_H
 #define ARDM_LOSSSTATS_H
 #include "core/ardm.h"
