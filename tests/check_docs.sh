@@ -16,6 +16,25 @@ trap 'rm -f "$tmp"' EXIT
 # headings of a document without the leading #'s: "1. The ..." / "Data set"
 headings() { sed -n 's/^#\{1,6\}[[:space:]]\{1,\}//p' "$1"; }
 
+# cites ERE: "file:line:citation" for every match of ERE in the files under $WHERE (this script
+# excepted), also when a citation is wrapped onto the next line (comment markers stripped)
+cites() {
+  for f in $(grep -rlE 'doc/[A-Za-z_]+\.md' $WHERE 2>/dev/null); do
+    [ "$f" = "$self" ] && continue
+    awk -v F="$f" -v re="$1" '
+      function scan(cur, rest, at) {
+        rest = prev " " cur
+        while (match(rest, re) && RSTART <= length(prev) - at) {
+          print F ":" pn ":" substr(rest, RSTART, RLENGTH)
+          at += RSTART + RLENGTH - 1
+          rest = substr(rest, RSTART + RLENGTH)
+        }
+      }
+      { cur = $0; sub(/^[ \t]*(\/\/|#|\*)?[ \t]*/, "", cur); if (NR > 1) scan(cur); prev = $0; pn = FNR }
+      END { if (NR) scan("") }' "$f"
+  done
+}
+
 for d in method design formats; do
   [ -f "doc/$d.md" ] || { echo "check-docs: doc/$d.md is missing"; bad=1; }
 done
@@ -27,13 +46,14 @@ for f in $(grep -rhoE 'doc/[A-Za-z_]+\.md' $WHERE 2>/dev/null | sort -u); do
 done
 
 # numbered sections of doc/method.md: "section 2", "sections 1 and 3", "sections 3-4", "sections 1, 3"
-grep -rnoE 'doc/method\.md,? sections? [0-9]+([ ,]*(and|-|to|,)[ ]*[0-9]+)*' $WHERE 2>/dev/null | grep -v "^$self:" >"$tmp"
+# (bracket expressions only: mawk mis-handles a starred group)
+cites 'doc/method[.]md,?[ ]+sections?[ ]+[0-9][-0-9 ,and]*' >"$tmp"
 while IFS= read -r hit; do
   where=${hit%%:doc/*}
   cite=${hit#*doc/method.md}
   nums=$(printf '%s\n' "$cite" | grep -oE '[0-9]+')
   first=$(printf '%s\n' "$nums" | head -1) last=$(printf '%s\n' "$nums" | tail -1)
-  case "$cite" in *-* | *to*) nums=$(seq "$first" "$last") ;; esac
+  case "$cite" in *-*) nums=$(seq "$first" "$last") ;; esac
   for k in $nums; do
     n=$((n + 1))
     headings doc/method.md | grep -q "^$k\. " || { echo "check-docs: $where cites doc/method.md section $k: no heading '## $k.'"; bad=1; }
@@ -41,7 +61,7 @@ while IFS= read -r hit; do
 done <"$tmp"
 
 # named sections of doc/design.md and doc/formats.md
-grep -rnoE 'doc/(design|formats)\.md "[^"]+"' $WHERE 2>/dev/null | grep -v "^$self:" >"$tmp"
+cites 'doc/(design|formats)[.]md[ ]+"[^"]+"' >"$tmp"
 while IFS= read -r hit; do
   where=${hit%%:doc/*}
   rest=${hit#"$where":}
