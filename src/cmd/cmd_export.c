@@ -1,4 +1,4 @@
-/* export.c: `ardm export`: samples or data sets -> files people can listen to or read:
+/* cmd_export.c: `ardm export`: samples or data sets -> files people can listen to or read:
    -format wav writes DIR/<name>_<i>.wav (16-bit PCM at the file's sample rate, through
    libsndfile; audio values are int16 + 32768, other K are scaled to the int16 range);
    -format txt writes DIR/<name>.txt with one example per line through the alphabet. Ranks

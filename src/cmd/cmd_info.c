@@ -1,4 +1,4 @@
-/* info.c: `ardm info FILE...`: a one-screen summary of any file ardm writes: its kind,
+/* cmd_info.c: `ardm info FILE...`: a one-screen summary of any file ardm writes: its kind,
    dimensions, variables with value ranges (read in parallel, each rank a block of rows),
    and the attributes that matter for that kind. */
 #include "cmd/commands.h"

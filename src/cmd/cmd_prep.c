@@ -1,4 +1,4 @@
-/* prep.c: `ardm prep`: raw data -> NetCDF data sets DIR/train.nc, valid.nc, test.nc
+/* cmd_prep.c: `ardm prep`: raw data -> NetCDF data sets DIR/train.nc, valid.nc, test.nc
    (doc/formats.md "Data set").
    -format wav: audio files (directory tree or list file; prep_list.h) read through libsndfile
      (prep_wav.h), int16 + 32768 as NC_USHORT, K = 65536, label = spoken digit from the parent

@@ -1,4 +1,4 @@
-/* sample.c: `ardm sample`: any-order sampling with a plan (Parallelized ARDM, doc/method.md
+/* cmd_sample.c: `ardm sample`: any-order sampling with a plan (Parallelized ARDM, doc/method.md
    section 2): per sample one random order per stage; per plan step one network call that
    draws every dim scheduled for that step (Gumbel-max or mixture sampling); exactly N calls
    per stage for budget N (counted, and recorded in the output). Upscale models run stage by

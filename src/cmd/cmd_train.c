@@ -1,4 +1,4 @@
-/* train.c: `ardm train`: order-agnostic (and upscale) ARDM training with the stochastic ELBO
+/* cmd_train.c: `ardm train`: order-agnostic (and upscale) ARDM training with the stochastic ELBO
    (doc/method.md sections 1 and 3), data parallel over the ranks with sharded optimizer state,
    per-step loss statistics on the master rank, atomic checkpoints and exact restart. */
 #include "io/checkpoint.h"
