@@ -10,7 +10,7 @@
 
 #define E_DIM NET_AUDIO_TIME_DIM
 
-static size_t add_tensor(net_audio *net, const char *name, size_t count, int fan_in)
+static void add_tensor(net_audio *net, const char *name, size_t count, int fan_in)
 {
   net_tensor *t = &net->tensors[net->ntensors++];
   snprintf(t->name, sizeof t->name, "%s", name);
@@ -18,26 +18,25 @@ static size_t add_tensor(net_audio *net, const char *name, size_t count, int fan
   t->count = count;
   t->fan_in = fan_in;
   net->nparams += count;
-  return t->offset;
 }
 
 /* The flat layout, in order: time MLP, input projection, all blocks' time projections (one
    dense 4C -> B*2C, so a single GEMM serves every block), per block (dilated conv W[k][2C][C],
-   1x1 out W[2C][C], its bias[2C]), the skip 1x1 and the final 1x1. */
+   1x1 out W[2C][C], its bias[2C]), the skip 1x1 and the final 1x1. net_audio_point walks the
+   same order. */
 static void build_layout(net_audio *net)
 {
   const net_audio_config *c = &net->cfg;
   size_t                  C = (size_t)c->channels, C4 = 4 * C, nb = (size_t)c->blocks, O = (size_t)c->out_channels;
   char                    nm[32];
-  net->off_t1w = add_tensor(net, "time.dense1.w", C4 * E_DIM, E_DIM);
-  net->off_t1b = add_tensor(net, "time.dense1.b", C4, 0);
-  net->off_t2w = add_tensor(net, "time.dense2.w", C4 * C4, (int)C4);
-  net->off_t2b = add_tensor(net, "time.dense2.b", C4, 0);
-  net->off_inw = add_tensor(net, "input.w", C * (size_t)c->in_channels, c->in_channels);
-  net->off_inb = add_tensor(net, "input.b", C, 0);
-  net->off_tpw = add_tensor(net, "blocks.tproj.w", nb * 2 * C * C4, (int)C4);
-  net->off_tpb = add_tensor(net, "blocks.tproj.b", nb * 2 * C, 0);
-  net->off_blk0 = net->nparams;
+  add_tensor(net, "time.dense1.w", C4 * E_DIM, E_DIM);
+  add_tensor(net, "time.dense1.b", C4, 0);
+  add_tensor(net, "time.dense2.w", C4 * C4, (int)C4);
+  add_tensor(net, "time.dense2.b", C4, 0);
+  add_tensor(net, "input.w", C * (size_t)c->in_channels, c->in_channels);
+  add_tensor(net, "input.b", C, 0);
+  add_tensor(net, "blocks.tproj.w", nb * 2 * C * C4, (int)C4);
+  add_tensor(net, "blocks.tproj.b", nb * 2 * C, 0);
   for (int i = 0; i < c->blocks; i++) {
     snprintf(nm, sizeof nm, "block%d.conv.w", i);
     add_tensor(net, nm, (size_t)c->kernel * 2 * C * C, c->kernel * (int)C);
@@ -46,11 +45,23 @@ static void build_layout(net_audio *net)
     snprintf(nm, sizeof nm, "block%d.out.b", i);
     add_tensor(net, nm, 2 * C, 0);
   }
-  net->blk_stride = ((size_t)c->kernel * 2 * C * C + 2 * C * C + 2 * C);
-  net->off_skw = add_tensor(net, "skip.w", C * C, (int)C);
-  net->off_skb = add_tensor(net, "skip.b", C, 0);
-  net->off_fw = add_tensor(net, "final.w", O * C, 0); /* fan_in 0: zero-initialised */
-  net->off_fb = add_tensor(net, "final.b", O, 0);
+  add_tensor(net, "skip.w", C * C, (int)C);
+  add_tensor(net, "skip.b", C, 0);
+  add_tensor(net, "final.w", O * C, 0); /* fan_in 0: zero-initialised */
+  add_tensor(net, "final.b", O, 0);
+}
+
+void net_audio_point(const net_audio *net, float *base, net_audio_tensors *t)
+{
+  const net_tensor *T = net->tensors;
+  int               k = 0;
+#define NEXT (base + T[k++].offset)
+  t->t1w = NEXT, t->t1b = NEXT, t->t2w = NEXT, t->t2b = NEXT;
+  t->inw = NEXT, t->inb = NEXT, t->tpw = NEXT, t->tpb = NEXT;
+  for (int i = 0; i < net->cfg.blocks; i++) t->blk[i].conv_w = NEXT, t->blk[i].out_w = NEXT, t->blk[i].out_b = NEXT;
+  t->skw = NEXT, t->skb = NEXT, t->fw = NEXT, t->fb = NEXT;
+#undef NEXT
+  assert(k == net->ntensors);
 }
 
 /* Carves the workspace into the activation buffers; with base == NULL only counts floats. */
@@ -103,6 +114,8 @@ PetscErrorCode net_audio_setup(MPI_Comm comm, const net_audio_config *cfg, net_a
   PetscCheck(cfg->max_time > 0, comm, ARDM_ERR_INPUT, "audio network: max_time must be > 0");
   net->cfg = *cfg;
   PetscCall(ardm_alloc(sizeof(net_tensor) * (size_t)(3 * cfg->blocks + 12), &net->tensors));
+  PetscCall(ardm_alloc(sizeof(net_audio_block_tensors) * (size_t)cfg->blocks * 2, &net->pt.blk));
+  net->gt.blk = net->pt.blk + cfg->blocks;
   build_layout(net);
   net->work_floats = carve(net, NULL);
   PetscCall(ardm_alloc(net->work_floats * sizeof(float), &net->work));
@@ -116,6 +129,7 @@ void net_audio_free(net_audio *net)
 {
   ardm_free(&net->work);
   ardm_free(&net->tensors);
+  ardm_free(&net->pt.blk);
   memset(net, 0, sizeof *net);
 }
 
@@ -133,7 +147,7 @@ const net_tensor *net_audio_tensor(const net_audio *net, int i)
 }
 size_t net_audio_output_bias_offset(const net_audio *net)
 {
-  return net->off_fb;
+  return net->tensors[net->ntensors - 1].offset; /* final.b, the last tensor */
 }
 size_t net_audio_workspace_bytes(const net_audio *net)
 {
@@ -197,48 +211,49 @@ void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *v, const uin
 
 /* ---- forward ---- */
 
-static void time_forward(net_audio *net, const float *p, int64_t B, const double *t)
+static void time_forward(net_audio *net, const net_audio_tensors *P, int64_t B, const double *t)
 {
   const net_audio_config *c = &net->cfg;
   int64_t                 C4 = 4 * (int64_t)c->channels, T = (int64_t)c->blocks * 2 * c->channels;
-  timeembed_forward(net->e0, t, B, E_DIM, 1000.0 / c->max_time);                     /* e0[B][E] */
-  dense_forward(net->a1, net->e0, p + net->off_t1w, p + net->off_t1b, B, E_DIM, C4); /* a1[B][4C] */
+  timeembed_forward(net->e0, t, B, E_DIM, 1000.0 / c->max_time); /* e0[B][E] */
+  dense_forward(net->a1, net->e0, P->t1w, P->t1b, B, E_DIM, C4); /* a1[B][4C] */
   silu_forward(net->h1, net->a1, B * C4);
-  dense_forward(net->a2, net->h1, p + net->off_t2w, p + net->off_t2b, B, C4, C4); /* a2[B][4C] */
+  dense_forward(net->a2, net->h1, P->t2w, P->t2b, B, C4, C4); /* a2[B][4C] */
   silu_forward(net->h2, net->a2, B * C4);
-  dense_forward(net->tb, net->h2, p + net->off_tpw, p + net->off_tpb, B, C4, T); /* tb[B][blocks][2C] */
+  dense_forward(net->tb, net->h2, P->tpw, P->tpb, B, C4, T); /* tb[B][blocks][2C] */
 }
 
 void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *t)
 {
-  const net_audio_config *c = &net->cfg;
-  int64_t                 C = c->channels, D = c->dim, nb = c->blocks, O = c->out_channels;
-  int64_t                 act = B * C * D; /* elements of one [B][C][D] activation */
+  const net_audio_config  *c = &net->cfg;
+  const net_audio_tensors *P = &net->pt;
+  int64_t                  C = c->channels, D = c->dim, nb = c->blocks, O = c->out_channels;
+  int64_t                  act = B * C * D; /* elements of one [B][C][D] activation */
   assert(B >= 1 && B <= c->max_batch);
+  net_audio_point(net, (float *)p, &net->pt); /* read only: forward writes no parameter */
   net->batch = B;
-  time_forward(net, p, B, t);
+  time_forward(net, P, B, t);
   /* input projection + ReLU: x0[B][C][D] */
-  conv1x1_forward(net->xs, net->input, p + net->off_inw, p + net->off_inb, B, c->in_channels, C, D);
+  conv1x1_forward(net->xs, net->input, P->inw, P->inb, B, c->in_channels, C, D);
   relu_forward(net->xs, net->xs, act);
   memset(net->skip, 0, (size_t)act * sizeof(float));
   for (int i = 0; i < nb; i++) {
-    const float *bp = p + net->off_blk0 + (size_t)i * net->blk_stride;
-    const float *cw = bp, *ow = bp + (size_t)c->kernel * 2 * C * C, *ob = ow + 2 * C * C;
-    float       *x = net->xs + i * act, *z = net->zs + 2 * i * act;
-    float       *xn = i + 1 < nb ? x + act : net->r; /* the last block's residual output is unused */
-    conv1d_forward(z, x, cw, NULL, B, C, 2 * C, D, c->kernel, dilation(c, i)); /* z[B][2C][D] */
-    gate_forward(net->g, z, net->tb + i * 2 * C, nb * 2 * C, B, C, D);         /* g[B][C][D] */
-    conv1x1_forward(net->o, net->g, ow, NULL, B, C, 2 * C, D);                 /* o[B][2C][D] */
-    resskip_forward(xn, net->skip, x, net->o, ob, B, C, D, (float)M_SQRT1_2);
+    const net_audio_block_tensors *bp = &P->blk[i];
+    float                         *x = net->xs + i * act, *z = net->zs + 2 * i * act;
+    float                         *xn = i + 1 < nb ? x + act : net->r; /* the last block's residual output is unused */
+    conv1d_forward(z, x, bp->conv_w, NULL, B, C, 2 * C, D, c->kernel, dilation(c, i)); /* z[B][2C][D] */
+    gate_forward(net->g, z, net->tb + i * 2 * C, nb * 2 * C, B, C, D);                 /* g[B][C][D] */
+    conv1x1_forward(net->o, net->g, bp->out_w, NULL, B, C, 2 * C, D);                  /* o[B][2C][D] */
+    resskip_forward(xn, net->skip, x, net->o, bp->out_b, B, C, D, (float)M_SQRT1_2);
   }
   /* tail: r = ReLU(skip / sqrt(B)), h = ReLU(1x1 r), out = 1x1 h */
   {
     float sc = (float)(1.0 / sqrt((double)nb));
     for (int64_t k = 0; k < act; k++) net->r[k] = net->skip[k] > 0.0f ? net->skip[k] * sc : 0.0f;
   }
-  conv1x1_forward(net->h, net->r, p + net->off_skw, p + net->off_skb, B, C, C, D);
+  conv1x1_forward(net->h, net->r, P->skw, P->skb, B, C, C, D);
   relu_forward(net->h, net->h, act);
-  conv1x1_forward(net->output, net->h, p + net->off_fw, p + net->off_fb, B, C, O, D);
+  conv1x1_forward(net->output, net->h, P->fw, P->fb, B, C, O, D);
   memset(net->doutput, 0, (size_t)(B * O * D) * sizeof(float));
 }
 
@@ -249,7 +264,7 @@ static void zero(float *x, int64_t n)
   memset(x, 0, (size_t)n * sizeof(float));
 }
 
-static void time_backward(net_audio *net, const float *p, float *gr, int64_t B)
+static void time_backward(net_audio *net, const net_audio_tensors *P, const net_audio_tensors *G, int64_t B)
 {
   const net_audio_config *c = &net->cfg;
   int64_t                 C4 = 4 * (int64_t)c->channels, T = (int64_t)c->blocks * 2 * c->channels;
@@ -257,15 +272,15 @@ static void time_backward(net_audio *net, const float *p, float *gr, int64_t B)
   zero(net->da2, B * C4);
   zero(net->dh1, B * C4);
   zero(net->da1, B * C4);
-  dense_backward(net->dh2, gr + net->off_tpw, gr + net->off_tpb, net->dtb, net->h2, p + net->off_tpw, B, C4, T);
+  dense_backward(net->dh2, G->tpw, G->tpb, net->dtb, net->h2, P->tpw, B, C4, T);
   silu_backward(net->da2, net->dh2, net->a2, B * C4);
-  dense_backward(net->dh1, gr + net->off_t2w, gr + net->off_t2b, net->da2, net->h1, p + net->off_t2w, B, C4, C4);
+  dense_backward(net->dh1, G->t2w, G->t2b, net->da2, net->h1, P->t2w, B, C4, C4);
   silu_backward(net->da1, net->dh1, net->a1, B * C4);
-  dense_backward(NULL, gr + net->off_t1w, gr + net->off_t1b, net->da1, net->e0, p + net->off_t1w, B, E_DIM, C4);
+  dense_backward(NULL, G->t1w, G->t1b, net->da1, net->e0, P->t1w, B, E_DIM, C4);
 }
 
 /* Tail backward: from doutput to the gradient w.r.t. the (unscaled) skip sum, in net->skip. */
-static void tail_backward(net_audio *net, const float *p, float *gr)
+static void tail_backward(net_audio *net, const net_audio_tensors *P, const net_audio_tensors *G)
 {
   const net_audio_config *c = &net->cfg;
   int64_t                 B = net->batch, C = c->channels, D = c->dim, act = B * C * D;
@@ -274,45 +289,43 @@ static void tail_backward(net_audio *net, const float *p, float *gr)
   zero(dh, act);
   zero(dpre, act);
   zero(dr, act);
-  conv1x1_backward(dh, gr + net->off_fw, gr + net->off_fb, net->doutput, net->h, p + net->off_fw, B, C, c->out_channels,
-                   D);
+  conv1x1_backward(dh, G->fw, G->fb, net->doutput, net->h, P->fw, B, C, c->out_channels, D);
   relu_backward(dpre, dh, net->h, act);
-  conv1x1_backward(dr, gr + net->off_skw, gr + net->off_skb, dpre, net->r, p + net->off_skw, B, C, C, D);
+  conv1x1_backward(dr, G->skw, G->skb, dpre, net->r, P->skw, B, C, C, D);
   /* r = ReLU(skip * sc): r > 0 exactly where skip > 0 */
   for (int64_t k = 0; k < act; k++) net->skip[k] = net->r[k] > 0.0f ? dr[k] * sc : 0.0f;
 }
 
 void net_audio_backward(net_audio *net, const float *p, float *gr)
 {
-  const net_audio_config *c = &net->cfg;
-  int64_t                 B = net->batch, C = c->channels, D = c->dim, nb = c->blocks, act = B * C * D;
-  float                  *dxn = net->dxa, *dx = net->dxb; /* grads w.r.t. x_{i+1} and x_i */
-  tail_backward(net, p, gr);                              /* net->skip now holds d loss / d skip */
+  const net_audio_config  *c = &net->cfg;
+  const net_audio_tensors *P = &net->pt, *G = &net->gt;
+  int64_t                  B = net->batch, C = c->channels, D = c->dim, nb = c->blocks, act = B * C * D;
+  float                   *dxn = net->dxa, *dx = net->dxb; /* grads w.r.t. x_{i+1} and x_i */
+  net_audio_point(net, (float *)p, &net->pt);              /* read only */
+  net_audio_point(net, gr, &net->gt);
+  tail_backward(net, P, G); /* net->skip now holds d loss / d skip */
   zero(net->dtb, B * nb * 2 * C);
   zero(dxn, act); /* nothing uses the last block's residual output */
   for (int i = (int)nb - 1; i >= 0; i--) {
-    const float *bp = p + net->off_blk0 + (size_t)i * net->blk_stride;
-    float       *bg = gr + net->off_blk0 + (size_t)i * net->blk_stride;
-    const float *cw = bp, *ow = bp + (size_t)c->kernel * 2 * C * C;
-    float       *dcw = bg, *dow = bg + (size_t)c->kernel * 2 * C * C, *dob = dow + 2 * C * C, *tmp;
-    float       *x = net->xs + i * act, *z = net->zs + 2 * i * act;
+    const net_audio_block_tensors *bp = &P->blk[i], *bg = &G->blk[i];
+    float                         *x = net->xs + i * act, *z = net->zs + 2 * i * act, *tmp;
     gate_forward(net->g, z, NULL, 0, B, C, D); /* recompute g from the saved pre-activation */
     zero(dx, act);
     zero(net->o, 2 * act);
     zero(net->dg, act);
     zero(net->dz, 2 * act);
-    resskip_backward(dx, net->o, dob, dxn, net->skip, B, C, D, (float)M_SQRT1_2); /* o := d o */
-    conv1x1_backward(net->dg, dow, NULL, net->o, net->g, ow, B, C, 2 * C, D);
+    resskip_backward(dx, net->o, bg->out_b, dxn, net->skip, B, C, D, (float)M_SQRT1_2); /* o := d o */
+    conv1x1_backward(net->dg, bg->out_w, NULL, net->o, net->g, bp->out_w, B, C, 2 * C, D);
     gate_backward(net->dz, net->dtb + i * 2 * C, nb * 2 * C, net->dg, z, B, C, D);
-    conv1d_backward(dx, dcw, NULL, net->dz, x, cw, B, C, 2 * C, D, c->kernel, dilation(c, i));
+    conv1d_backward(dx, bg->conv_w, NULL, net->dz, x, bp->conv_w, B, C, 2 * C, D, c->kernel, dilation(c, i));
     tmp = dxn, dxn = dx, dx = tmp;
   }
   /* input projection: x0 = ReLU(W in + b); dxn holds d loss / d x0 */
   zero(dx, act);
   relu_backward(dx, dxn, net->xs, act);
-  conv1x1_backward(NULL, gr + net->off_inw, gr + net->off_inb, dx, net->input, p + net->off_inw, B, c->in_channels, C,
-                   D);
-  time_backward(net, p, gr, B);
+  conv1x1_backward(NULL, G->inw, G->inb, dx, net->input, P->inw, B, c->in_channels, C, D);
+  time_backward(net, P, G, B);
 }
 
 /* ---- the generic network interface (nn/net.h) ---- */

@@ -40,14 +40,32 @@ typedef struct {
   double  max_time;     /* the time embedding sees t * 1000 / max_time (D, or S*D upscaling) */
 } net_audio_config;
 
+/* One residual block's tensors inside a flat buffer (llm.c's ParameterTensors idea: named
+   pointers instead of offset arithmetic). */
 typedef struct {
-  net_audio_config cfg;
-  int              ntensors;
-  net_tensor      *tensors;
-  size_t           nparams;
-  /* offsets (floats) into the parameter/gradient buffers */
-  size_t off_t1w, off_t1b, off_t2w, off_t2b, off_inw, off_inb, off_tpw, off_tpb, off_blk0, blk_stride;
-  size_t off_skw, off_skb, off_fw, off_fb;
+  float *conv_w; /* [kernel][2C][C] dilated conv, tap-major */
+  float *out_w;  /* [2C][C] 1x1 output conv */
+  float *out_b;  /* [2C] */
+} net_audio_block_tensors;
+
+/* Every tensor of the network as a pointer into one flat buffer (parameters, gradients, EMA or
+   Adam moments: all share the layout); net_audio_point fills it for a given buffer. */
+typedef struct {
+  float                   *t1w, *t1b; /* time.dense1: [4C][E], [4C] */
+  float                   *t2w, *t2b; /* time.dense2: [4C][4C], [4C] */
+  float                   *inw, *inb; /* input 1x1: [C][in_channels], [C] */
+  float                   *tpw, *tpb; /* all blocks' time projections: [blocks*2C][4C], [blocks*2C] */
+  net_audio_block_tensors *blk;       /* [blocks], allocated at setup */
+  float                   *skw, *skb; /* skip 1x1: [C][C], [C] */
+  float                   *fw, *fb;   /* final 1x1: [out_channels][C], [out_channels] */
+} net_audio_tensors;
+
+typedef struct {
+  net_audio_config  cfg;
+  int               ntensors;
+  net_tensor       *tensors;
+  size_t            nparams;
+  net_audio_tensors pt, gt; /* the parameters and gradients of the current forward/backward */
   /* the workspace: one allocation, the pointers below point into it */
   float  *work;
   size_t  work_floats;
@@ -72,6 +90,9 @@ const net_tensor *net_audio_tensor(const net_audio *net, int i);
 /* Offset (floats) of the final layer's bias[out_channels], so a head can set its initial
    outputs (head_init_bias). */
 size_t net_audio_output_bias_offset(const net_audio *net);
+/* Points t's fields into the flat buffer base (layout of the tensor table); t->blk must hold
+   cfg.blocks entries. base is only read through t when it is the parameter buffer. */
+void net_audio_point(const net_audio *net, float *base, net_audio_tensors *t);
 /* Deterministic initialisation from (seed, RNG_INIT, tensor number): weights normal with std
    1/sqrt(fan_in), biases zero, the final layer's weights zero (DiffWave), so the initial
    output is the final bias everywhere. */
