@@ -4,6 +4,7 @@
    and samples. */
 #include "ardm/model.h"
 #include "nn/net_audio.h"
+#include "nn/net_text.h"
 #include "ardm/upscale.h"
 
 struct model_impl {
@@ -41,6 +42,19 @@ static PetscErrorCode model_net_create(const model_config *c, int in_channels, i
                            .max_batch = (int)max_batch,
                            .max_time = (double)(S * c->D)};
     PetscCall(net_audio_create(PETSC_COMM_WORLD, &nc, n));
+  } break;
+  case NET_TRANSFORMER: {
+    net_text_config nc = {.layers = c->layers,
+                          .width = c->width,
+                          .heads = c->heads,
+                          .mlp = c->mlp,
+                          .dim = c->D,
+                          .K = c->K,
+                          .stages = in_channels > 2 ? in_channels - 2 : 0,
+                          .out_channels = (int)O,
+                          .max_batch = (int)max_batch,
+                          .max_time = (double)(S * c->D)};
+    PetscCall(net_text_create(PETSC_COMM_WORLD, &nc, n));
   } break;
   default:
     SETERRQ(PETSC_COMM_WORLD, ARDM_ERR_INPUT, "-model %s is not available yet", net_kind_names[c->net]);
