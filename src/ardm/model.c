@@ -5,6 +5,7 @@
 #include "ardm/model.h"
 #include "nn/net_audio.h"
 #include "nn/net_text.h"
+#include "nn/net_image.h"
 #include "ardm/upscale.h"
 
 struct model_impl {
@@ -55,6 +56,24 @@ static PetscErrorCode model_net_create(const model_config *c, int in_channels, i
                           .max_batch = (int)max_batch,
                           .max_time = (double)(S * c->D)};
     PetscCall(net_text_create(PETSC_COMM_WORLD, &nc, n));
+  } break;
+  case NET_UNET: {
+    net_image_config nc = {.channels = c->channels,
+                           .blocks = c->blocks,
+                           .levels = c->levels,
+                           .attention = c->attention,
+                           .height = c->img_height,
+                           .width = c->img_width,
+                           .img_channels = c->img_channels,
+                           .stages = in_channels - 2,
+                           .out_channels = (int)O,
+                           .max_batch = (int)max_batch,
+                           .max_time = (double)(S * c->D)};
+    PetscCheck((int64_t)c->img_height * c->img_width * c->img_channels == c->D, PETSC_COMM_WORLD, ARDM_ERR_INPUT,
+               "-model unet needs an image data set (modality image with height x width x channels = D; got %d x %d x "
+               "%d for D = %lld)",
+               c->img_height, c->img_width, c->img_channels, (long long)c->D);
+    PetscCall(net_image_create(PETSC_COMM_WORLD, &nc, n));
   } break;
   default:
     SETERRQ(PETSC_COMM_WORLD, ARDM_ERR_INPUT, "-model %s is not available yet", net_kind_names[c->net]);

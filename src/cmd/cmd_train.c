@@ -134,6 +134,8 @@ static PetscErrorCode trainer_setup(trainer *tr)
   snprintf(tr->o.mc.modality, sizeof tr->o.mc.modality, "%s", tr->ds.attrs.modality);
   snprintf(tr->o.mc.alphabet, sizeof tr->o.mc.alphabet, "%s", tr->ds.attrs.alphabet);
   tr->o.mc.sample_rate = tr->ds.attrs.sample_rate;
+  tr->o.mc.img_height = tr->ds.attrs.height, tr->o.mc.img_width = tr->ds.attrs.width;
+  tr->o.mc.img_channels = tr->ds.attrs.channels;
   PetscCall(model_config_finish(tr->comm, &tr->o.mc));
   snprintf(path, sizeof path, "%s/checkpoint.nc", tr->o.out);
   if (tr->o.resume) have_ckpt = access(path, F_OK) == 0;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# test_net_reference.sh: the audio and Transformer networks' forward values agree with
-# independent numpy implementations (tests/reference/net_audio_ref.py, net_text_ref.py) on the
-# same weights and inputs, exchanged through NetCDF files that the C test programs write.
+# test_net_reference.sh: the audio, Transformer and image (U-Net) networks' forward values agree
+# with independent numpy implementations (tests/reference/net_audio_ref.py, net_text_ref.py,
+# net_image_ref.py) on the same weights and inputs, exchanged through NetCDF files that the C
+# test programs write.
 . "$(dirname "$0")/../lib.sh"
 
 TESTS_DIR=${ARDM_TESTS:-build/tests}
@@ -9,4 +10,6 @@ ok dump "$TESTS_DIR/test_net" -net_reference_dump "$T/net.nc"
 ok numpy_matches /usr/bin/python3 tests/reference/net_audio_ref.py "$T/net.nc"
 ok dump_text "$TESTS_DIR/test_net_text" -net_reference_dump "$T/net_text.nc"
 ok numpy_matches_text /usr/bin/python3 tests/reference/net_text_ref.py "$T/net_text.nc"
+ok dump_image "$TESTS_DIR/test_net_image" -net_reference_dump "$T/net_image.nc"
+ok numpy_matches_image /usr/bin/python3 tests/reference/net_image_ref.py "$T/net_image.nc"
 finish
