@@ -103,6 +103,29 @@ PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *mp)
   PetscFunctionReturn(0);
 }
 
+/* Bytes one model of batch B holds: the network's workspace and the model's own buffers. */
+static double model_held_bytes(model m)
+{
+  const double B = (double)m->max_batch, D = (double)m->c.D;
+  return (double)m->net.ops->workspace_bytes(m->net.impl) + B * D * (2 + 2 * sizeof(int32_t)) +
+         D * (sizeof(float) + sizeof(int32_t)) + B * sizeof(double);
+}
+
+PetscErrorCode model_bytes(const model_config *c, int64_t max_batch, double *bytes)
+{
+  model  m;
+  double b1, b2;
+  PetscFunctionBegin;
+  PetscCall(model_create(c, 1, &m));
+  b1 = model_held_bytes(m);
+  PetscCall(model_destroy(&m));
+  PetscCall(model_create(c, 2, &m));
+  b2 = model_held_bytes(m);
+  PetscCall(model_destroy(&m));
+  *bytes = b1 + (b2 - b1) * (double)(max_batch - 1); /* every buffer is linear in the batch */
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode model_destroy(model *mp)
 {
   model m = *mp;

@@ -57,6 +57,10 @@ typedef struct model_impl *model;
 /* Builds the network and head for c with every buffer for batches up to max_batch. */
 PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *m);
 PetscErrorCode model_destroy(model *m);
+/* Bytes model_create(c, max_batch) would allocate, estimated from builds of batch 1 and 2
+   (every buffer grows linearly with the batch): a too-large batch is refused with an input
+   error naming the option before it is attempted. */
+PetscErrorCode model_bytes(const model_config *c, int64_t max_batch, double *bytes);
 size_t         model_nparam(model m);
 /* Network forward calls made so far (each call runs the network once on a batch). */
 int64_t model_calls(model m);

@@ -3,6 +3,7 @@
    trained network. */
 #include "ardm/model.h"
 #include "ardm/upscale.h"
+#include "core/opts.h"
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,38 +34,37 @@ PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_
   static const char *const heads[] = {"auto", "categorical", "logistic_mixture", "stage_categorical", "stage_data"};
   PetscInt                 hk = (PetscInt)c->head + 1, nk = (PetscInt)c->net;
   PetscFunctionBegin;
-  PetscCall(PetscOptionsEList("-model",
-                              "network: diffwave (non-causal DiffWave-style residual network, audio), transformer "
-                              "(bidirectional Transformer, text and sequences), unet (U-Net, images)",
-                              "", net_kind_names, 3, net_kind_names[nk], &nk, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-model",
+                        "network: diffwave (non-causal DiffWave-style residual network, audio), transformer "
+                        "(bidirectional Transformer, text and sequences), unet (U-Net, images)",
+                        net_kind_names, 3, &nk, NULL));
   c->net = (net_kind)nk;
-  PetscCall(PetscOptionsRangeInt("-model_blocks", "diffwave: residual blocks B; unet: ResNet blocks per level", "",
-                                 c->blocks, &c->blocks, NULL, 1, 1024));
-  PetscCall(PetscOptionsRangeInt("-model_channels", "diffwave: residual channels C; unet: channels at full resolution",
-                                 "", c->channels, &c->channels, NULL, 1, 4096));
-  PetscCall(PetscOptionsRangeInt("-model_cycle", "diffwave: block i has dilation 2^(i mod cycle)", "", c->cycle,
-                                 &c->cycle, NULL, 1, 30));
-  PetscCall(PetscOptionsRangeInt("-model_layers", "transformer: layers", "", c->layers, &c->layers, NULL, 1, 256));
-  PetscCall(PetscOptionsRangeInt("-model_width", "transformer: model width (divisible by -model_heads)", "", c->width,
-                                 &c->width, NULL, 1, 16384));
+  PetscCall(opts_int(PetscOptionsObject, "-model_blocks", "diffwave: residual blocks B; unet: ResNet blocks per level",
+                     &c->blocks, 1, 1024, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_channels",
+                     "diffwave: residual channels C; unet: channels at full resolution", &c->channels, 1, 4096, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_cycle", "diffwave: block i has dilation 2^(i mod cycle)", &c->cycle, 1,
+                     30, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_layers", "transformer: layers", &c->layers, 1, 256, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_width", "transformer: model width (divisible by -model_heads)",
+                     &c->width, 1, 16384, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_heads", "transformer: attention heads", &c->heads, 1, 256, NULL));
   PetscCall(
-      PetscOptionsRangeInt("-model_heads", "transformer: attention heads", "", c->heads, &c->heads, NULL, 1, 256));
-  PetscCall(PetscOptionsRangeInt("-model_mlp", "transformer: MLP hidden width / model width", "", c->mlp, &c->mlp, NULL,
-                                 1, 16));
-  PetscCall(PetscOptionsRangeInt("-model_levels", "unet: resolutions (each halves height and width)", "", c->levels,
-                                 &c->levels, NULL, 1, 8));
-  PetscCall(PetscOptionsRangeInt("-model_attention",
-                                 "unet: bit mask of levels with self-attention (bit l = level l; 0 = none)", "",
-                                 c->attention, &c->attention, NULL, 0, 255));
-  PetscCall(PetscOptionsEList("-head",
-                              "output head (auto: stage_categorical when upscaling, logistic_mixture when K > 256, "
-                              "else categorical; stage_data: the upscale data parametrization, K outputs)",
-                              "", heads, 5, heads[hk], &hk, NULL));
+      opts_int(PetscOptionsObject, "-model_mlp", "transformer: MLP hidden width / model width", &c->mlp, 1, 16, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_levels", "unet: resolutions (each halves height and width)",
+                     &c->levels, 1, 8, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_attention",
+                     "unet: bit mask of levels with self-attention (bit l = level l; 0 = none)", &c->attention, 0, 255,
+                     NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-head",
+                        "output head (auto: stage_categorical when upscaling, logistic_mixture when K > 256, "
+                        "else categorical; stage_data: the upscale data parametrization, K outputs)",
+                        heads, 5, &hk, NULL));
   c->head = (head_kind)(hk - 1);
-  PetscCall(
-      PetscOptionsRangeInt("-mixtures", "logistic mixture components M", "", c->mixtures, &c->mixtures, NULL, 1, 256));
-  PetscCall(PetscOptionsRangeInt("-upscale_b", "upscale branching factor b (0 = no upscaling; b = K is the same)", "",
-                                 c->upscale_b, &c->upscale_b, NULL, 0, 65536));
+  PetscCall(opts_int(PetscOptionsObject, "-mixtures", "logistic mixture components M", &c->mixtures, 1, 256, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-upscale_b",
+                     "upscale branching factor b (0 = no upscaling; b = K is the same)", &c->upscale_b, 0, 65536,
+                     NULL));
   PetscFunctionReturn(0);
 }
 

@@ -31,14 +31,14 @@ static PetscErrorCode process_options(MPI_Comm comm, eval_options *o, PetscBool 
   PetscCall(PetscOptionsString("-ckpt", "checkpoint to evaluate", "", o->ckpt, o->ckpt, sizeof o->ckpt, NULL));
   PetscCall(PetscOptionsString("-data", "held-out data set", "", o->data, o->data, sizeof o->data, NULL));
   PetscCall(PetscOptionsString("-out", "output file (ardm_kind eval)", "", o->out, o->out, sizeof o->out, NULL));
-  PetscCall(
-      PetscOptionsBoundedInt("-draws", "independent (t, order) draws per example", "", o->draws, &o->draws, NULL, 1));
-  PetscCall(
-      PetscOptionsBoundedInt("-batch", "examples per network call on each rank", "", o->batch, &o->batch, NULL, 1));
-  PetscCall(PetscOptionsBoundedInt("-seed", "seed of the evaluation draws", "", o->seed, &o->seed, NULL, 0));
-  PetscCall(PetscOptionsBoundedInt("-max_examples", "evaluate only the first N examples (0 = all)", "", o->max_examples,
-                                   &o->max_examples, NULL, 0));
-  PetscCall(PetscOptionsEList("-weights", "which weights of the checkpoint", "", which, 2, which[0], &w, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-draws", "independent (t, order) draws per example", &o->draws, 1,
+                     PETSC_MAX_INT, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-batch", "examples per network call on each rank", &o->batch, 1,
+                     PETSC_MAX_INT, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-seed", "seed of the evaluation draws", &o->seed, 0, PETSC_MAX_INT, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-max_examples", "evaluate only the first N examples (0 = all)",
+                     &o->max_examples, 0, PETSC_MAX_INT, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-weights", "which weights of the checkpoint", which, 2, &w, NULL));
   PetscCall(PetscOptionsString("-plan", "plan file: also the parallel NLL bound of every budget in it", "", o->plan,
                                o->plan, sizeof o->plan, NULL));
   PetscOptionsEnd();

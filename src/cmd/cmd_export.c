@@ -25,12 +25,12 @@ static PetscErrorCode process_options(MPI_Comm comm, export_options *o, PetscBoo
   snprintf(o->out, sizeof o->out, "samples");
   snprintf(o->name, sizeof o->name, "sample");
   PetscOptionsBegin(comm, NULL, "ardm export: samples or data sets -> WAV / text files", "export");
-  PetscCall(PetscOptionsEList("-format", "output format", "", formats, 2, formats[1], &f, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-format", "output format", formats, 2, &f, NULL));
   PetscCall(PetscOptionsString("-in", "samples or data set file", "", o->in, o->in, sizeof o->in, NULL));
   PetscCall(PetscOptionsString("-out", "output directory (created)", "", o->out, o->out, sizeof o->out, NULL));
   PetscCall(PetscOptionsString("-name", "file name prefix", "", o->name, o->name, sizeof o->name, NULL));
-  PetscCall(
-      PetscOptionsBoundedInt("-max", "export at most this many examples (0 = all)", "", o->max, &o->max, NULL, 0));
+  PetscCall(opts_int(PetscOptionsObject, "-max", "export at most this many examples (0 = all)", &o->max, 0,
+                     PETSC_MAX_INT, NULL));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "export", help));
   o->wav = f == 1;

@@ -35,32 +35,32 @@ static PetscErrorCode plan_options(MPI_Comm comm, plan_opts *o, PetscBool *help_
                                "(required)",
                                NULL, o->loss, o->loss, sizeof o->loss, NULL));
   PetscCall(PetscOptionsString("-out", "output plan file", NULL, o->out, o->out, sizeof o->out, NULL));
-  PetscCall(PetscOptionsIntArray("-budgets",
-                                 "budgets (network calls): per stage with -allocate equal (1..D), in "
-                                 "total with -allocate optimal (stages..stages*D); default 20,50,100 where valid",
-                                 NULL, o->budgets, &o->nbudgets, &o->budgets_set));
-  PetscCall(PetscOptionsInt("-curve_max", "curve_bpd for budgets 1..N (0: the largest budget)", NULL, o->curve_max,
-                            &o->curve_max, NULL));
-  PetscCall(PetscOptionsEList("-monotone",
-                              "preprocessing of each stage's losses: sort (descending, as the "
-                              "reference), isotonic (non-increasing fit weighted by count) or none (raw; Li Chao tree)",
-                              NULL, planner_monotone_names, 3, planner_monotone_names[mono], &mono, NULL));
-  PetscCall(PetscOptionsEList("-allocate",
-                              "budget across upscale stages: equal (the same per stage, as the paper) or "
-                              "optimal (a total split to minimise the summed cost)",
-                              NULL, planner_allocate_names, 2, planner_allocate_names[alloc], &alloc, NULL));
-  PetscCall(PetscOptionsReal("-penalty",
-                             "loss (bits) for steps never observed (count 0); -1: the nearest observed "
-                             "value before them",
-                             NULL, penalty, &penalty, NULL));
+  PetscCall(opts_int_array(PetscOptionsObject, "-budgets",
+                           "budgets (network calls): per stage with -allocate equal (1..D), in "
+                           "total with -allocate optimal (stages..stages*D); default 20,50,100 where valid",
+                           o->budgets, &o->nbudgets, -(int64_t)PETSC_MAX_INT, PETSC_MAX_INT, &o->budgets_set));
+  PetscCall(opts_int(PetscOptionsObject, "-curve_max", "curve_bpd for budgets 1..N (0: the largest budget)",
+                     &o->curve_max, 0, PETSC_MAX_INT, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-monotone",
+                        "preprocessing of each stage's losses: sort (descending, as the "
+                        "reference), isotonic (non-increasing fit weighted by count) or none (raw; Li Chao tree)",
+                        planner_monotone_names, 3, &mono, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-allocate",
+                        "budget across upscale stages: equal (the same per stage, as the paper) or "
+                        "optimal (a total split to minimise the summed cost)",
+                        planner_allocate_names, 2, &alloc, NULL));
+  PetscCall(opts_real(PetscOptionsObject, "-penalty",
+                      "loss (bits) for steps never observed (count 0); -1: the nearest observed "
+                      "value before them",
+                      &penalty, "[-1,inf)", NULL));
   PetscCall(PetscOptionsString("-loss_variable",
                                "variable of the loss file to plan on (loss; loss_ema is the "
                                "reference's moving average)",
                                NULL, o->var, o->var, sizeof o->var, NULL));
-  PetscCall(PetscOptionsRangeInt("-memory_mb",
-                                 "memory for keeping every round's back-pointers; above it rounds are "
-                                 "recomputed from checkpoints (1..1048576)",
-                                 NULL, mem_mb, &mem_mb, NULL, 1, 1 << 20));
+  PetscCall(opts_int(PetscOptionsObject, "-memory_mb",
+                     "memory for keeping every round's back-pointers; above it rounds are "
+                     "recomputed from checkpoints (1..1048576)",
+                     &mem_mb, 1, 1 << 20, NULL));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "plan", help_only));
   if (!o->budgets_set) o->nbudgets = 0;

@@ -35,28 +35,6 @@ typedef struct {
   PetscBool fracs_set; /* -valid_frac or -test_frac given */
 } prep_opts;
 
-/* A value of a choice option outside its list is the user's mistake: checked here so it is
-   a one-line input error rather than PETSc's internal one from PetscOptionsEList. */
-static PetscErrorCode check_choice(MPI_Comm comm, const char *opt, const char *const *list, int n)
-{
-  char      v[64], choices[256] = "";
-  PetscBool set, found = PETSC_FALSE;
-  size_t    used = 0;
-  PetscFunctionBegin;
-  PetscCall(PetscOptionsGetString(NULL, NULL, opt, v, sizeof v, &set));
-  if (!set) PetscFunctionReturn(0);
-  for (int i = 0; i < n; i++) {
-    found = found || !strcmp(v, list[i]);
-    used += (size_t)snprintf(choices + used, used < sizeof choices ? sizeof choices - used : 0, "%s%s",
-                             i == 0       ? ""
-                             : i == n - 1 ? " or "
-                                          : ", ",
-                             list[i]);
-  }
-  PetscCheck(found, comm, ARDM_ERR_INPUT, "%s %s: expected %s", opt, v, choices);
-  PetscFunctionReturn(0);
-}
-
 static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_only)
 {
   static const char *const formats[] = {"wav", "text", "markov"}, *const on_bad[] = {"error", "skip"};
@@ -65,23 +43,22 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
 
   PetscFunctionBegin;
   memset(o, 0, sizeof *o);
-  PetscCall(check_choice(comm, "-format", formats, (int)(sizeof formats / sizeof formats[0])));
-  PetscCall(check_choice(comm, "-on_bad", on_bad, 2));
   PetscOptionsBegin(comm, NULL, "ardm prep: raw data -> NetCDF data sets DIR/train.nc, valid.nc, test.nc", NULL);
-  PetscCall(PetscOptionsEList("-format",
-                              "input kind: wav (audio files), text (one text file) or markov (synthetic "
-                              "Markov-chain sequences with a known entropy)",
-                              NULL, formats, 3, formats[0], &fmt, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-format",
+                        "input kind: wav (audio files), text (one text file) or markov (synthetic "
+                        "Markov-chain sequences with a known entropy)",
+                        formats, 3, &fmt, NULL));
   o->text = fmt == 1;
   o->markov = fmt == 2;
   o->n = 512, o->classes = 4, o->p_stay = 0.7, o->tau = 0;
   if (o->markov) {
-    PetscCall(PetscOptionsRangeInt("-n", "markov: training examples", NULL, o->n, &o->n, NULL, 1, 1 << 30));
-    PetscCall(PetscOptionsRangeInt("-classes", "markov: symbols K", NULL, o->classes, &o->classes, NULL, 2, 65536));
-    PetscCall(PetscOptionsReal("-p_stay", "markov: probability of repeating the previous symbol, 0..1", NULL, o->p_stay,
-                               &o->p_stay, NULL));
-    PetscCall(PetscOptionsReal("-tau", "markov: jumps go to w ~ exp(-w/tau) (0: uniformly to another symbol)", NULL,
-                               o->tau, &o->tau, NULL));
+    PetscCall(opts_int(PetscOptionsObject, "-n", "markov: training examples", &o->n, 1, 1 << 30, NULL));
+    PetscCall(opts_int(PetscOptionsObject, "-classes", "markov: symbols K", &o->classes, 2, 65536, NULL));
+    PetscCall(opts_real(PetscOptionsObject, "-p_stay", "markov: probability of repeating the previous symbol, 0..1",
+                        &o->p_stay, "[0,1]", NULL));
+    PetscCall(opts_real(PetscOptionsObject, "-tau",
+                        "markov: jumps go to w ~ exp(-w/tau) (0: uniformly to another symbol)", &o->tau, "[0,inf)",
+                        NULL));
   }
   PetscCall(PetscOptionsString("-in",
                                "wav: a directory tree of audio files or a list file (one path per line, "
@@ -91,28 +68,29 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
                                "output directory for train.nc, valid.nc, test.nc; created if missing (required)", NULL,
                                o->out, o->out, sizeof o->out, NULL));
   o->length = o->markov ? 64 : o->text ? 250 : 16000;
-  PetscCall(PetscOptionsInt("-length",
-                            "dims per example: samples (wav, default 16000) or characters (text, default "
-                            "250); 1..1073741824",
-                            NULL, o->length, &o->length, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-length",
+                     "dims per example: samples (wav, default 16000) or characters (text, default "
+                     "250); 1..1073741824",
+                     &o->length, 1, 1 << 30, NULL));
   o->valid_frac = o->text ? 0.05 : 0.1;
   o->test_frac = o->text ? 0.05 : 0.1;
-  PetscCall(PetscOptionsReal("-valid_frac",
-                             "share for valid, 0..1 (wav: of the speakers, hashed, only without split "
-                             "lists, default 0.1; text: the tail block before test, default 0.05)",
-                             NULL, o->valid_frac, &o->valid_frac, &vset));
-  PetscCall(PetscOptionsReal("-test_frac",
-                             "share for test, 0..1, valid_frac + test_frac < 1 (wav default 0.1: hashed "
-                             "speakers; text default 0.05: the last block)",
-                             NULL, o->test_frac, &o->test_frac, &tset));
+  PetscCall(opts_real(PetscOptionsObject, "-valid_frac",
+                      "share for valid, 0..1 (wav: of the speakers, hashed, only without split "
+                      "lists, default 0.1; text: the tail block before test, default 0.05)",
+                      &o->valid_frac, "[0,1)", &vset));
+  PetscCall(opts_real(PetscOptionsObject, "-test_frac",
+                      "share for test, 0..1, valid_frac + test_frac < 1 (wav default 0.1: hashed "
+                      "speakers; text default 0.05: the last block)",
+                      &o->test_frac, "[0,1)", &tset));
   o->fracs_set = vset || tset ? PETSC_TRUE : PETSC_FALSE;
   o->seed = 0;
-  PetscCall(PetscOptionsInt("-seed", "wav: seed of the hashed speaker split, >= 0", NULL, o->seed, &o->seed, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-seed", "wav: seed of the hashed speaker split, >= 0", &o->seed, 0,
+                     PETSC_MAX_INT, NULL));
   o->sample_rate = 16000;
-  PetscCall(PetscOptionsInt("-sample_rate",
-                            "wav: sample rate in Hz, 1..768000; files at other rates are bad input "
-                            "unless -resample",
-                            NULL, o->sample_rate, &o->sample_rate, &wav_only[0]));
+  PetscCall(opts_int(PetscOptionsObject, "-sample_rate",
+                     "wav: sample rate in Hz, 1..768000; files at other rates are bad input "
+                     "unless -resample",
+                     &o->sample_rate, 1, 768000, &wav_only[0]));
   PetscCall(PetscOptionsBool("-resample",
                              "wav: convert files at other rates (windowed-sinc, Kaiser window, 32 zero "
                              "crossings)",
@@ -121,10 +99,10 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
                              "wav: accept any channel count (averaged to mono) and sample format "
                              "(8/24/32-bit, float); without it only mono 16-bit PCM is accepted",
                              NULL, o->convert, &o->convert, &wav_only[2]));
-  PetscCall(PetscOptionsEList("-on_bad",
-                              "wav: a malformed or mismatching file (reported by name) stops the run "
-                              "(error) or is left out (skip)",
-                              NULL, on_bad, 2, on_bad[0], &bad, &wav_only[3]));
+  PetscCall(opts_choice(PetscOptionsObject, "-on_bad",
+                        "wav: a malformed or mismatching file (reported by name) stops the run "
+                        "(error) or is left out (skip)",
+                        on_bad, 2, &bad, &wav_only[3]));
   o->on_bad_skip = bad == 1 ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(PetscOptionsString("-valid_list",
                                "wav: list of relative paths that form valid (default: "
@@ -147,18 +125,11 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
   PetscCheck(!o->markov || !any_wav_only, comm, ARDM_ERR_INPUT,
              "-sample_rate, -resample, -convert, -on_bad, -valid_list, -test_list and -digits_only apply to -format "
              "wav only");
-  PetscCheck(!o->markov || (o->p_stay >= 0 && o->p_stay <= 1 && o->tau >= 0), comm, ARDM_ERR_INPUT,
-             "-p_stay %g, -tau %g: expected 0 <= p_stay <= 1 and tau >= 0", (double)o->p_stay, (double)o->tau);
   PetscCheck(o->markov || o->in[0], comm, ARDM_ERR_INPUT, "missing -in: give the %s",
              o->text ? "text file" : "directory of audio files or a list file");
-  PetscCheck(o->length >= 1 && o->length <= (1 << 30), comm, ARDM_ERR_INPUT, "-length %d: expected 1..1073741824",
-             (int)o->length);
-  PetscCheck(o->sample_rate >= 1 && o->sample_rate <= 768000, comm, ARDM_ERR_INPUT,
-             "-sample_rate %d: expected 1..768000", (int)o->sample_rate);
   PetscCheck(o->valid_frac >= 0 && o->test_frac >= 0 && o->valid_frac + o->test_frac < 1, comm, ARDM_ERR_INPUT,
              "-valid_frac %g, -test_frac %g: expected shares >= 0 with a sum below 1", (double)o->valid_frac,
              (double)o->test_frac);
-  PetscCheck(o->seed >= 0, comm, ARDM_ERR_INPUT, "-seed %d: expected >= 0", (int)o->seed);
   PetscFunctionReturn(0);
 }
 
@@ -239,6 +210,7 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
   PetscCall(print_split_summary(comm, o, &fl));
   lo_i = fl.n * rank / size;
   hi_i = fl.n * (rank + 1) / size;
+  PetscCall(opts_check_memory(comm, "-length", (long long)D, (double)(hi_i - lo_i) * (double)D * sizeof(uint16_t)));
   PetscCall(ardm_alloc((size_t)((hi_i - lo_i) * D) * sizeof(uint16_t), &x)); /* x[files of this rank][D] */
   PetscCall(ardm_alloc((size_t)(hi_i - lo_i + 1) * sizeof(int), &label));
   PetscCall(ardm_alloc((size_t)(hi_i - lo_i + 1) * sizeof(int), &split));
@@ -414,7 +386,11 @@ static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o)
 {
   const char *const splits[] = {"train", "valid", "test"};
   int64_t           n[3] = {o->n, (int64_t)(o->n * o->valid_frac + 0.5), (int64_t)(o->n * o->test_frac + 0.5)};
+  PetscMPIInt       size;
   PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(
+      opts_check_memory(comm, "-n", (long long)o->n, ((double)o->n / size + 1) * (double)o->length * sizeof(int32_t)));
   for (int s = 0; s < 3; s++) {
     char path[PATH_MAX + 16];
     if (!n[s]) continue;

@@ -35,27 +35,26 @@ static PetscErrorCode process_options(MPI_Comm comm, sample_options *o, PetscBoo
   PetscCall(PetscOptionsString("-ckpt", "checkpoint", "", o->ckpt, o->ckpt, sizeof o->ckpt, NULL));
   PetscCall(PetscOptionsString("-plan", "plan file from ardm plan (default: evenly spaced steps)", "", o->plan, o->plan,
                                sizeof o->plan, NULL));
-  PetscCall(PetscOptionsBoundedInt("-budget", "network calls per stage (0: the plan file's only budget, or D)", "",
-                                   o->budget, &o->budget, NULL, 0));
-  PetscCall(PetscOptionsBoundedInt("-n", "number of samples", "", o->n, &o->n, NULL, 1));
-  PetscCall(
-      PetscOptionsBoundedInt("-batch", "samples per network call on each rank", "", o->batch, &o->batch, NULL, 1));
-  PetscCall(PetscOptionsBoundedInt("-seed", "random seed", "", o->seed, &o->seed, NULL, 0));
-  PetscCall(PetscOptionsReal("-temperature", "sampling temperature (1 = the model; 0 = greedy)", "", o->temperature,
-                             &o->temperature, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-budget", "network calls per stage (0: the plan file's only budget, or D)",
+                     &o->budget, 0, PETSC_MAX_INT, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-n", "number of samples", &o->n, 1, PETSC_MAX_INT, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-batch", "samples per network call on each rank", &o->batch, 1, PETSC_MAX_INT,
+                     NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-seed", "random seed", &o->seed, 0, PETSC_MAX_INT, NULL));
+  PetscCall(opts_real(PetscOptionsObject, "-temperature", "sampling temperature (1 = the model; 0 = greedy)",
+                      &o->temperature, "[0,inf)", NULL));
   PetscCall(PetscOptionsString("-out", "output samples file", "", o->out, o->out, sizeof o->out, NULL));
   PetscCall(PetscOptionsString("-given",
                                "data set whose known dims condition the samples (sample j uses example j "
                                "mod n)",
                                "", o->given, o->given, sizeof o->given, NULL));
-  PetscCall(PetscOptionsEList("-given_mask", "which dims of -given are known", "", masks, 2, masks[0], &gm, NULL));
-  PetscCall(PetscOptionsEList("-weights", "which weights of the checkpoint", "", which, 2, which[0], &w, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-given_mask", "which dims of -given are known", masks, 2, &gm, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-weights", "which weights of the checkpoint", which, 2, &w, NULL));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "sample", help));
   snprintf(o->weights, sizeof o->weights, "%s", which[w]);
   o->mask = o->given[0] ? (gm == 0 ? GIVEN_FIRST_HALF : GIVEN_EVERY_OTHER) : GIVEN_NONE;
   PetscCheck(*help || o->ckpt[0], comm, ARDM_ERR_INPUT, "-ckpt FILE is required");
-  PetscCheck(o->temperature >= 0, comm, ARDM_ERR_INPUT, "-temperature %g: expected >= 0", (double)o->temperature);
   PetscFunctionReturn(0);
 }
 
@@ -222,6 +221,8 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   D = sp.mc.D, B = o.batch;
   PetscCall(load_plans(comm, &o, &sp.mc, sp.starts, sp.nsteps));
   lo = o.n * rank / size, hi = o.n * (rank + 1) / size;
+  PetscCall(opts_check_memory(comm, "-n", (long long)o.n,
+                              (double)(hi - lo) * (double)D * sizeof(int32_t) * (o.given[0] ? 2 : 1)));
   PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)((hi - lo) * D + 1), &x));
   PetscCall(ardm_alloc((size_t)(D + 2 * B * D), &sp.given));
   sp.known = sp.given + D, sp.gen = sp.known + B * D;

@@ -55,47 +55,45 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
                                sizeof o->data, NULL));
   PetscCall(PetscOptionsString("-out", "run directory: checkpoints, train_log.nc, loss_t.nc", "", o->out, o->out,
                                sizeof o->out, NULL));
-  PetscCall(PetscOptionsBoundedInt("-steps", "total optimizer steps", "", o->steps, &o->steps, NULL, 0));
-  PetscCall(PetscOptionsBoundedInt("-batch", "global batch (split over the ranks)", "", o->batch, &o->batch, NULL, 1));
-  PetscCall(PetscOptionsReal("-lr", "peak learning rate", "", o->opt.lr, &o->opt.lr, NULL));
-  PetscCall(PetscOptionsReal("-beta1", "Adam beta1", "", o->opt.beta1, &o->opt.beta1, NULL));
-  PetscCall(PetscOptionsReal("-beta2", "Adam beta2", "", o->opt.beta2, &o->opt.beta2, NULL));
-  PetscCall(PetscOptionsReal("-eps", "Adam epsilon", "", o->opt.eps, &o->opt.eps, NULL));
-  PetscCall(PetscOptionsReal("-weight_decay", "AdamW decoupled weight decay (0 = Adam)", "", o->opt.weight_decay,
-                             &o->opt.weight_decay, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-steps", "total optimizer steps", &o->steps, 0, PETSC_MAX_INT, NULL));
   PetscCall(
-      PetscOptionsBoundedInt("-warmup", "linear learning-rate warm-up steps", "", o->warmup, &o->warmup, NULL, 0));
+      opts_int(PetscOptionsObject, "-batch", "global batch (split over the ranks)", &o->batch, 1, PETSC_MAX_INT, NULL));
+  PetscCall(opts_real(PetscOptionsObject, "-lr", "peak learning rate", &o->opt.lr, "(0,inf)", NULL));
+  PetscCall(opts_real(PetscOptionsObject, "-beta1", "Adam beta1", &o->opt.beta1, "[0,1)", NULL));
+  PetscCall(opts_real(PetscOptionsObject, "-beta2", "Adam beta2", &o->opt.beta2, "[0,1)", NULL));
+  PetscCall(opts_real(PetscOptionsObject, "-eps", "Adam epsilon", &o->opt.eps, "(0,inf)", NULL));
+  PetscCall(opts_real(PetscOptionsObject, "-weight_decay", "AdamW decoupled weight decay (0 = Adam)",
+                      &o->opt.weight_decay, "[0,inf)", NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-warmup", "linear learning-rate warm-up steps", &o->warmup, 0, PETSC_MAX_INT,
+                     NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-schedule", "learning rate after warm-up", schedules, 2, &sched, NULL));
   PetscCall(
-      PetscOptionsEList("-schedule", "learning rate after warm-up", "", schedules, 2, schedules[0], &sched, NULL));
-  PetscCall(PetscOptionsReal("-clip", "global gradient-norm clip (0 = off)", "", o->opt.clip, &o->opt.clip, NULL));
-  PetscCall(PetscOptionsReal("-ema", "EMA decay of the weights", "", o->opt.ema, &o->opt.ema, NULL));
-  PetscCall(
-      PetscOptionsReal("-ce_coef", "weight of the unweighted cross-entropy term", "", o->ce_coef, &o->ce_coef, NULL));
+      opts_real(PetscOptionsObject, "-clip", "global gradient-norm clip (0 = off)", &o->opt.clip, "[0,inf)", NULL));
+  PetscCall(opts_real(PetscOptionsObject, "-ema", "EMA decay of the weights", &o->opt.ema, "[0,1)", NULL));
+  PetscCall(opts_real(PetscOptionsObject, "-ce_coef", "weight of the unweighted cross-entropy term", &o->ce_coef,
+                      "[0,inf)", NULL));
   PetscCall(
       PetscOptionsBool("-antithetic", "stratified t across the global batch", "", o->antithetic, &o->antithetic, NULL));
-  PetscCall(PetscOptionsBoundedInt("-seed", "random seed", "", o->seed, &o->seed, NULL, 0));
-  PetscCall(PetscOptionsBoundedInt("-log_every", "steps between progress lines / log records", "", o->log_every,
-                                   &o->log_every, NULL, 1));
+  PetscCall(opts_int(PetscOptionsObject, "-seed", "random seed", &o->seed, 0, PETSC_MAX_INT, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-log_every", "steps between progress lines / log records", &o->log_every, 1,
+                     PETSC_MAX_INT, NULL));
   PetscCall(
-      PetscOptionsBoundedInt("-ckpt_every", "steps between checkpoints", "", o->ckpt_every, &o->ckpt_every, NULL, 1));
-  PetscCall(PetscOptionsBoundedInt("-keep", "checkpoints kept (ckpt-<step>.nc)", "", o->keep, &o->keep, NULL, 1));
+      opts_int(PetscOptionsObject, "-ckpt_every", "steps between checkpoints", &o->ckpt_every, 1, PETSC_MAX_INT, NULL));
+  PetscCall(
+      opts_int(PetscOptionsObject, "-keep", "checkpoints kept (ckpt-<step>.nc)", &o->keep, 1, PETSC_MAX_INT, NULL));
   PetscCall(
       PetscOptionsBool("-resume", "continue from OUT/checkpoint.nc when it exists", "", o->resume, &o->resume, NULL));
-  PetscCall(PetscOptionsReal("-max_hours", "checkpoint and exit with code 3 after this many hours (0 = never)", "",
-                             o->max_hours, &o->max_hours, NULL));
-  PetscCall(PetscOptionsBoundedInt("-max_bad_steps", "consecutive non-finite steps tolerated before stopping", "",
-                                   o->max_bad, &o->max_bad, NULL, 0));
+  PetscCall(opts_real(PetscOptionsObject, "-max_hours",
+                      "checkpoint and exit with code 3 after this many hours (0 = never)", &o->max_hours, "[0,inf)",
+                      NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-max_bad_steps", "consecutive non-finite steps tolerated before stopping",
+                     &o->max_bad, 0, PETSC_MAX_INT, NULL));
   PetscCall(model_config_options(PetscOptionsObject, &o->mc));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "train", help));
   o->opt.schedule = (lr_schedule)sched;
   o->opt.steps = o->steps, o->opt.warmup = o->warmup;
   PetscCheck(*help || o->data[0], comm, ARDM_ERR_INPUT, "-data FILE is required (the training data set)");
-  PetscCheck(o->opt.lr > 0 && o->opt.beta1 >= 0 && o->opt.beta1 < 1 && o->opt.beta2 >= 0 && o->opt.beta2 < 1 &&
-                 o->opt.eps > 0 && o->opt.ema >= 0 && o->opt.ema < 1 && o->opt.clip >= 0 && o->ce_coef >= 0,
-             comm, ARDM_ERR_INPUT,
-             "optimizer options out of range (need -lr > 0, 0 <= -beta1,-beta2,-ema < 1, -eps > 0, -clip >= 0, "
-             "-ce_coef >= 0)");
   PetscFunctionReturn(0);
 }
 
@@ -152,6 +150,12 @@ static PetscErrorCode trainer_setup(trainer *tr)
   }
   tr->lo = tr->o.batch * tr->rank / tr->size, tr->hi = tr->o.batch * (tr->rank + 1) / tr->size;
   nb = (tr->o.batch + tr->size - 1) / tr->size;
+  { /* a -batch that cannot fit is the user's mistake (exit 1), not an out-of-memory abort */
+    double bytes;
+    PetscCall(model_bytes(&tr->o.mc, nb, &bytes));
+    bytes += (double)nb * (double)D * (sizeof(int32_t) + sizeof(int64_t));
+    PetscCall(opts_check_memory(tr->comm, "-batch", (long long)tr->o.batch, bytes));
+  }
   PetscCall(model_create(&tr->o.mc, nb, &tr->m));
   tr->nparam = model_nparam(tr->m);
   PetscCall(shard_init(tr->comm, tr->nparam, &tr->sh));

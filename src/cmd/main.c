@@ -4,8 +4,10 @@
 #include "cmd/commands.h"
 #include "core/ncio.h"
 #include "core/opts.h"
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -47,7 +49,7 @@ static void record_cmdline(int argc, char **argv)
 int main(int argc, char **argv)
 {
   const command *cmd = NULL;
-  char           name[80], help[512];
+  char           name[80], help[512], msg[PATH_MAX + 256];
   int            npos = 0, pargc = 1, code;
   char         **pargv;
   PetscErrorCode ierr;
@@ -84,19 +86,36 @@ int main(int argc, char **argv)
       return ARDM_EXIT_INPUT;
     }
   pargv = (char **)malloc(sizeof(char *) * (size_t)(argc + 1));
+  if (!pargv) return ARDM_EXIT_ABORT;
   pargv[0] = argv[0];
   for (int i = 2 + npos; i < argc; i++) pargv[pargc++] = argv[i];
   pargv[pargc] = NULL;
 
   snprintf(name, sizeof name, "ardm %s", cmd->name);
+  /* MPI first, so that options files are checked (one line from rank 0, exit 1 on every rank)
+     before PETSc's reader can crash on a cycle or print a traceback */
+  if (MPI_Init(&argc, &argv) != MPI_SUCCESS) return ARDM_EXIT_ABORT;
+  if (opts_check_files(pargc, pargv, msg, sizeof msg)) {
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0) fprintf(stderr, "%s: error: %s\n", name, msg);
+    MPI_Finalize();
+    free(pargv);
+    return ARDM_EXIT_INPUT;
+  }
   snprintf(help, sizeof help, "%s: %s\n", name, cmd->summary);
   ierr = PetscInitialize(&pargc, &pargv, NULL, help);
-  if (ierr) return ARDM_EXIT_INPUT; /* PETSc has printed why (for example a missing -options_file) */
-  signal(SIGPIPE, SIG_DFL);         /* `ardm info F | head` ends quietly, like any Unix tool */
+  if (ierr) { /* PETSc has printed why */
+    MPI_Finalize();
+    free(pargv);
+    return ARDM_EXIT_INPUT;
+  }
+  signal(SIGPIPE, SIG_DFL); /* `ardm info F | head` ends quietly, like any Unix tool */
   ierr = ardm_errors_init(name);
   if (!ierr) ierr = cmd->fn(npos, argv + 2);
   code = ardm_errors_finish(ierr);
   PetscFinalize();
+  MPI_Finalize(); /* PETSc leaves MPI to whoever started it */
   free(pargv);
   return code;
 }

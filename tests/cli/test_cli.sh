@@ -15,8 +15,8 @@ check prep-help-documents-options sh -c "'$ARDM' prep -help 2>&1 | grep -q -- '-
 # a misspelt option is an error naming it, not silently ignored
 fails info-unknown-option 'unknown option -bogus' "$ARDM" info x.nc -bogus 3
 # a value PETSc cannot parse or out of range, and a stray word: input errors (exit 1)
-fails option-bad-value 'bad option value' "$ARDM" prep -format markov -length abc -out "$T/x"
-fails option-out-of-range 'bad option value' ardm_np 2 prep -format markov -classes 1 -out "$T/x"
+fails_exit option-bad-value 1 'error: -length abc: expected an integer in 1\.\.1073741824$' "$ARDM" prep -format markov -length abc -out "$T/x"
+fails_exit option-out-of-range 1 'error: -classes 1: expected an integer in 2\.\.65536$' ardm_np 2 prep -format markov -classes 1 -out "$T/x"
 fails stray-argument "unexpected argument 'extra'" "$ARDM" prep -format markov -out "$T/x" extra
 # -options_file is read (the file's misspelt option is reported)
 printf -- '-steps_typo 5\n' >"$T/opts"

@@ -95,7 +95,8 @@ fails budget-above-D "-budgets: 6 is out of range: expected 1..5" "$ARDM" plan -
 fails budget-twice "-budgets: 3 is given twice" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -budgets 3,3
 fails optimal-below-stages "-budgets: 1 is out of range: expected 2..400" "$ARDM" plan -loss "$T/up.nc" -out "$T/x.nc" -budgets 1 -allocate optimal
 fails curve-above-D "-curve_max 9: expected 1..5" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -curve_max 9
-fails negative-penalty "-penalty -3\.?: expected a finite value >= 0" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -penalty -3
+fails_exit negative-penalty 1 "-penalty -3: expected a finite number in \\[-1,inf\\)$" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -penalty -3
+fails_exit fractional-negative-penalty 1 "-penalty -0.5: expected a finite value >= 0 \\(bits\\), or -1" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -penalty -0.5
 fails missing-loss-option "-loss FILE is required" "$ARDM" plan
 fails missing-file "none.nc: cannot read the file" ardm_np 2 plan -loss "$T/none.nc"
 fails missing-variable "missing variable 'loss_ema'" "$ARDM" plan -loss "$T/ref.nc" -loss_variable loss_ema -out "$T/x.nc"
