@@ -6,6 +6,7 @@
 #include "nn/net_audio.h"
 #include "nn/net_text.h"
 #include "nn/net_image.h"
+#include "nn/net_audio_mp.h"
 #include "ardm/upscale.h"
 
 struct model_impl {
@@ -23,14 +24,27 @@ struct model_impl {
   double      *t;           /* [max_batch] time input: global t (stage * D + t_in) */
   int64_t      calls;       /* network forward calls so far (sampling budgets are checked on it) */
   double       forward_s;   /* wall seconds spent in those forward calls */
+  /* model parallelism: the network's output holds dims [lo, lo + dn) (nn/net.h) */
+  MPI_Comm     replica;         /* the ranks sharing one example (MPI_COMM_SELF: not split) */
+  PetscMPIInt  Q;               /* ranks in replica */
+  int64_t      lo, dn;          /* this rank's part of D */
+  PetscMPIInt *counts, *displs; /* [Q] each part's dims: count and first dim */
+  PetscMPIInt *gcnt, *gdsp;     /* [Q] scratch: the same scaled by the rows of a gather */
+  float       *gather, *whole;  /* [max_batch][O][D] each: gathered parts, reordered (sampling only) */
+  float       *logp_part;       /* [D]: this part's per-dim log-probabilities */
 };
 
 /* The network of c (-model) behind the generic interface nn/net.h, with in_channels input
    channels per dim (value, mask, S stage one-hots when upscaling) and O outputs per dim. */
 static PetscErrorCode model_net_create(const model_config *c, int in_channels, int64_t O, int64_t max_batch, int64_t S,
-                                       network *n)
+                                       MPI_Comm replica, network *n)
 {
+  PetscMPIInt Q;
   PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(replica, &Q));
+  PetscCheck(Q == 1 || c->net == NET_DIFFWAVE, PETSC_COMM_WORLD, ARDM_ERR_INPUT,
+             "-model_parallel %d: only -model diffwave can be split over ranks (got -model %s)", Q,
+             net_kind_names[c->net]);
   switch (c->net) {
   case NET_DIFFWAVE: {
     net_audio_config nc = {.blocks = c->blocks,
@@ -42,7 +56,10 @@ static PetscErrorCode model_net_create(const model_config *c, int in_channels, i
                            .out_channels = (int)O,
                            .max_batch = (int)max_batch,
                            .max_time = (double)(S * c->D)};
-    PetscCall(net_audio_create(PETSC_COMM_WORLD, &nc, n));
+    if (Q > 1)
+      PetscCall(net_audio_mp_create(replica, &nc, n));
+    else
+      PetscCall(net_audio_create(PETSC_COMM_WORLD, &nc, n));
   } break;
   case NET_TRANSFORMER: {
     net_text_config nc = {.layers = c->layers,
@@ -83,6 +100,13 @@ static PetscErrorCode model_net_create(const model_config *c, int in_channels, i
 
 PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *mp)
 {
+  PetscFunctionBegin;
+  PetscCall(model_create_parallel(c, max_batch, MPI_COMM_SELF, mp));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode model_create_parallel(const model_config *c, int64_t max_batch, MPI_Comm replica, model *mp)
+{
   model         m;
   const int64_t D = c->D;
   PetscFunctionBegin;
@@ -91,7 +115,21 @@ PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *mp)
   PetscCheck(upscale_init(&m->u, c->K, c->upscale_b) == 0, PETSC_COMM_WORLD, ARDM_ERR_INPUT,
              "upscale b = %d is not valid for K = %d", c->upscale_b, c->K);
   PetscCall(head_setup(PETSC_COMM_WORLD, c->head, c->K, c->mixtures, m->u.S, m->u.b, &m->h));
-  PetscCall(model_net_create(c, 2 + (m->u.S > 1 ? m->u.S : 0), head_outputs(&m->h), max_batch, m->u.S, &m->net));
+  PetscCall(
+      model_net_create(c, 2 + (m->u.S > 1 ? m->u.S : 0), head_outputs(&m->h), max_batch, m->u.S, replica, &m->net));
+  if (m->net.d_n == 0) m->net.d_lo = 0, m->net.d_n = D, m->net.comm = MPI_COMM_SELF; /* holds all of D */
+  m->replica = m->net.comm, m->lo = m->net.d_lo, m->dn = m->net.d_n;
+  PetscCallMPI(MPI_Comm_size(m->replica, &m->Q));
+  if (m->Q > 1) {
+    PetscCall(PetscMalloc4(m->Q, &m->counts, m->Q, &m->displs, m->Q, &m->gcnt, m->Q, &m->gdsp));
+    for (int q = 0; q < m->Q; q++) { /* the same split as the network's (nn/net_audio_mp.c) */
+      int64_t lo = D * q / m->Q;
+      m->displs[q] = (PetscMPIInt)lo, m->counts[q] = (PetscMPIInt)(D * (q + 1) / m->Q - lo);
+    }
+    PetscCheck(m->displs[m->Q - 1] + m->counts[m->Q - 1] == D && m->counts[0] > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB,
+               "model: part ranges do not cover D");
+    PetscCall(ardm_alloc(sizeof(float) * (size_t)D, &m->logp_part));
+  }
   PetscCall(ardm_alloc((size_t)(max_batch * D) * 2, &m->known));
   m->target_mask = m->known + max_batch * D;
   PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(max_batch * D) * 2, &m->target));
@@ -137,6 +175,10 @@ PetscErrorCode model_destroy(model *mp)
   ardm_free(&m->weight);
   ardm_free(&m->value);
   ardm_free(&m->t);
+  ardm_free(&m->gather);
+  ardm_free(&m->whole);
+  ardm_free(&m->logp_part);
+  if (m->counts) PetscCall(PetscFree4(m->counts, m->displs, m->gcnt, m->gdsp));
   PetscCall(PetscFree(*mp));
   PetscFunctionReturn(0);
 }
@@ -208,12 +250,44 @@ PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B,
   if (B == 0) PetscFunctionReturn(0);
   for (int64_t b = 0; b < B; b++) prepare_example(m, b, x + b * D, tg[b], sigma + b * D);
   forward(m, params, B);
-  for (int64_t b = 0; b < B; b++) {
-    for (int64_t i = 0; i < D; i++) m->weight[i] = (float)w[b];
-    logp[b] = head_loss(&m->h, m->net.output + b * O * D, D, m->target + b * D, m->target_mask + b * D, m->weight,
-                        (int)(tg[b] / D), NULL, grads ? m->net.doutput + b * O * D : NULL);
+  for (int64_t b = 0; b < B; b++) { /* the head on this rank's part of D: output[b] is [O][dn] */
+    const int64_t lo = m->lo, dn = m->dn;
+    for (int64_t i = 0; i < dn; i++) m->weight[i] = (float)w[b];
+    logp[b] = head_loss(&m->h, m->net.output + b * O * dn, dn, m->target + b * D + lo, m->target_mask + b * D + lo,
+                        m->weight, (int)(tg[b] / D), NULL, grads ? m->net.doutput + b * O * dn : NULL);
   }
+  /* the parts' sums make the example's; every rank of the replica returns the same logp */
+  if (m->Q > 1) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, logp, (PetscMPIInt)B, MPI_DOUBLE, MPI_SUM, m->replica));
   if (grads) m->net.ops->backward(m->net.impl, params, grads);
+  PetscFunctionReturn(0);
+}
+
+/* The whole output [B][O][D] on every rank of the replica: the network's own output when it
+   holds all of D, otherwise the parts gathered and reordered (sampling draws each example's
+   dims from one noise stream in order, so every rank needs every dim). */
+static PetscErrorCode whole_output(model m, int64_t B, const float **out)
+{
+  const int64_t D = m->c.D, O = head_outputs(&m->h), rows = B * O;
+  PetscMPIInt  *cnt = m->gcnt, *dsp = m->gdsp;
+  PetscFunctionBegin;
+  if (m->Q == 1) {
+    *out = m->net.output;
+    PetscFunctionReturn(0);
+  }
+  if (!m->whole) { /* allocated once, on the first sampling call (training never needs them) */
+    PetscCall(ardm_alloc(sizeof(float) * (size_t)(m->max_batch * O * D), &m->gather));
+    PetscCall(ardm_alloc(sizeof(float) * (size_t)(m->max_batch * O * D), &m->whole));
+  }
+  PetscCheck(rows * D < INT32_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP, "model: output too large for one gather");
+  for (int q = 0; q < m->Q; q++)
+    cnt[q] = (PetscMPIInt)(rows * m->counts[q]), dsp[q] = (PetscMPIInt)(rows * m->displs[q]);
+  PetscCallMPI(MPI_Allgatherv(m->net.output, (PetscMPIInt)(rows * m->dn), MPI_FLOAT, m->gather, cnt, dsp, MPI_FLOAT,
+                              m->replica));
+  for (int q = 0; q < m->Q; q++) /* part q is [B][O][counts[q]] at gather + dsp[q] */
+    for (int64_t r = 0; r < rows; r++)
+      memcpy(m->whole + r * D + m->displs[q], m->gather + dsp[q] + r * m->counts[q],
+             sizeof(float) * (size_t)m->counts[q]);
+  *out = m->whole;
   PetscFunctionReturn(0);
 }
 
@@ -228,9 +302,11 @@ PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s,
     fill_input(m, b, s, x + b * D, known + b * D);
     m->t[b] = (double)(s * D + t_in[b]);
   }
+  const float *whole;
   forward(m, params, B);
+  PetscCall(whole_output(m, B, &whole));
   for (int64_t b = 0; b < B; b++) {
-    const float *out = m->net.output + b * O * D;
+    const float *out = whole + b * O * D;
     int32_t     *xb = x + b * D;
     for (int64_t i = 0; i < D; i++) {
       int32_t v;
@@ -250,9 +326,14 @@ PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s,
 PetscErrorCode model_logp_dims(model m, const float *params, const int32_t *x, int64_t tg, const int64_t *sigma,
                                float *logp_dims)
 {
+  const int64_t lo = m->lo, dn = m->dn;
   PetscFunctionBegin;
   prepare_example(m, 0, x, tg, sigma);
   forward(m, params, 1);
-  (void)head_loss(&m->h, m->net.output, m->c.D, m->target, m->target_mask, NULL, (int)(tg / m->c.D), logp_dims, NULL);
+  (void)head_loss(&m->h, m->net.output, dn, m->target + lo, m->target_mask + lo, NULL, (int)(tg / m->c.D),
+                  m->Q > 1 ? m->logp_part : logp_dims, NULL);
+  if (m->Q > 1) /* every rank of the replica gets all D */
+    PetscCallMPI(MPI_Allgatherv(m->logp_part, (PetscMPIInt)dn, MPI_FLOAT, logp_dims, m->counts, m->displs, MPI_FLOAT,
+                                m->replica));
   PetscFunctionReturn(0);
 }

@@ -56,6 +56,11 @@ typedef struct model_impl *model;
 
 /* Builds the network and head for c with every buffer for batches up to max_batch. */
 PetscErrorCode model_create(const model_config *c, int64_t max_batch, model *m);
+/* The same with the network split along D over the ranks of replica (-model_parallel;
+   doc/design.md "Model parallelism"): collective over replica, whose ranks then make every
+   call below together with the same arguments and get the same results. model_loss's
+   gradient is this rank's part of it (the parts sum to the example's gradient). */
+PetscErrorCode model_create_parallel(const model_config *c, int64_t max_batch, MPI_Comm replica, model *m);
 PetscErrorCode model_destroy(model *m);
 /* Bytes model_create(c, max_batch) would allocate, estimated from builds of batch 1 and 2
    (every buffer grows linearly with the batch): a too-large batch is refused with an input

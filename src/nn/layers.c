@@ -147,6 +147,44 @@ void conv1d_backward(float *dx, float *dw, float *db, const float *dy, const flo
   if (db) chan_sum_acc(db, dy, batch, cout, d);
 }
 
+void conv1d_halo_forward(float *y, const float *xh, const float *w, const float *b, int64_t batch, int64_t cin,
+                         int64_t cout, int64_t d, int k, int64_t dil)
+{
+  const int64_t dh = d + dil * (k - 1); /* columns of one xh row */
+  assert(k % 2 == 1);
+  for (int64_t e = 0; e < batch; e++) {
+    const float *xe = xh + e * cin * dh; /* xh[cin][d + 2h] */
+    float       *ye = y + e * cout * d;  /* y[cout][d] */
+    /* centre tap first (beta = 0), then the others, in conv1d_forward's order */
+    gemm(0, 0, cout, d, cin, 1.0f, w + (int64_t)((k - 1) / 2) * cout * cin, cin, xe + (k - 1) / 2 * dil, dh, 0.0f, ye,
+         d);
+    for (int j = 0; j < k; j++) {
+      if (j == (k - 1) / 2) continue;
+      gemm(0, 0, cout, d, cin, 1.0f, w + (int64_t)j * cout * cin, cin, xe + j * dil, dh, 1.0f, ye, d);
+    }
+  }
+  if (b) chan_bias_add(y, b, batch, cout, d);
+}
+
+void conv1d_halo_backward(float *dxh, float *dw, float *db, const float *dy, const float *xh, const float *w,
+                          int64_t batch, int64_t cin, int64_t cout, int64_t d, int k, int64_t dil)
+{
+  const int64_t dh = d + dil * (k - 1);
+  assert(k % 2 == 1);
+  for (int64_t e = 0; e < batch; e++) {
+    const float *xe = xh + e * cin * dh;  /* xh[cin][d + 2h] */
+    const float *dye = dy + e * cout * d; /* dy[cout][d] */
+    for (int j = 0; j < k; j++) {
+      /* dW_j[cout][cin] += dy x_j^T;  dxh[:, j dil : j dil + d] += W_j^T dy */
+      if (dw) gemm(0, 1, cout, cin, d, 1.0f, dye, d, xe + j * dil, dh, 1.0f, dw + (int64_t)j * cout * cin, cin);
+      if (dxh)
+        gemm(1, 0, cin, d, cout, 1.0f, w + (int64_t)j * cout * cin, cin, dye, d, 1.0f, dxh + e * cin * dh + j * dil,
+             dh);
+    }
+  }
+  if (db) chan_sum_acc(db, dy, batch, cout, d);
+}
+
 /* ---- residual / skip split ---- */
 
 void resskip_forward(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch, int64_t c,

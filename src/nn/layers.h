@@ -80,6 +80,17 @@ void conv1d_forward(float *y, const float *x, const float *w, const float *b, in
 void conv1d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t batch,
                      int64_t cin, int64_t cout, int64_t d, int k, int64_t dil);
 
+/* The same convolution on one part of D whose neighbours' columns are already in place:
+   xh[B][cin][d + 2h] holds the part with h = dil*(k-1)/2 halo columns on each side (zeros past
+   the ends of the whole sequence), y[B][cout][d] = b + sum_j W[j] xh[:, i + j dil]. Every tap
+   is one GEMM over all d columns (the model-parallel network, doc/design.md "Model
+   parallelism"). Backward accumulates into the halo columns of dxh too; the caller sends those
+   back to the neighbours that own them. */
+void conv1d_halo_forward(float *y, const float *xh, const float *w, const float *b, int64_t batch, int64_t cin,
+                         int64_t cout, int64_t d, int k, int64_t dil);
+void conv1d_halo_backward(float *dxh, float *dw, float *db, const float *dy, const float *xh, const float *w,
+                          int64_t batch, int64_t cin, int64_t cout, int64_t d, int k, int64_t dil);
+
 /* ---- elementwise activations (n elements, any layout) ---- */
 void relu_forward(float *y, const float *x, int64_t n);
 void relu_backward(float *dx, const float *dy, const float *y, int64_t n); /* uses the OUTPUT y */

@@ -43,6 +43,12 @@ typedef struct {
   void          *impl;
   float         *output;  /* [max_batch][O][D], written by forward */
   float         *doutput; /* [max_batch][O][D], zeroed by forward; heads accumulate into it */
+  /* Model parallelism (doc/design.md "Model parallelism"): output and doutput hold only dims
+     [d_lo, d_lo + d_n) of D, as [max_batch][O][d_n], and comm is the replica of ranks that
+     share one example. A network that leaves d_n at 0 holds all of D (model.c sets 0, D and
+     MPI_COMM_SELF). fill_input always receives the whole example. */
+  int64_t  d_lo, d_n;
+  MPI_Comm comm;
 } network;
 
 /* Frees the network and clears n (safe on a zeroed n). */

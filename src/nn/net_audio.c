@@ -165,7 +165,7 @@ void net_audio_init_params(const net_audio *net, float *params, uint64_t seed)
   }
 }
 
-static int64_t dilation(const net_audio_config *c, int i)
+int64_t net_audio_dilation(const net_audio_config *c, int i)
 {
   return (int64_t)1 << (i % c->cycle);
 }
@@ -174,7 +174,7 @@ void net_audio_describe(const net_audio *net, char *buf, size_t len)
 {
   const net_audio_config *c = &net->cfg;
   int64_t                 rf = 1;
-  for (int i = 0; i < c->blocks; i++) rf += (int64_t)(c->kernel - 1) * dilation(c, i);
+  for (int i = 0; i < c->blocks; i++) rf += (int64_t)(c->kernel - 1) * net_audio_dilation(c, i);
   snprintf(buf, len,
            "audio network: %d blocks x %d channels, cycle %d, kernel %d, D %lld, %d inputs -> %d outputs/dim, "
            "receptive field %lld, %zu parameters (%.2f M)",
@@ -241,9 +241,12 @@ void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *
     const net_audio_block_tensors *bp = &P->blk[i];
     float                         *x = net->xs + i * act, *z = net->zs + 2 * i * act;
     float                         *xn = i + 1 < nb ? x + act : net->r; /* the last block's residual output is unused */
-    conv1d_forward(z, x, bp->conv_w, NULL, B, C, 2 * C, D, c->kernel, dilation(c, i)); /* z[B][2C][D] */
-    gate_forward(net->g, z, net->tb + i * 2 * C, nb * 2 * C, B, C, D);                 /* g[B][C][D] */
-    conv1x1_forward(net->o, net->g, bp->out_w, NULL, B, C, 2 * C, D);                  /* o[B][2C][D] */
+    if (net->conv.forward)
+      net->conv.forward(net->conv.ctx, z, x, bp->conv_w, B, i);
+    else
+      conv1d_forward(z, x, bp->conv_w, NULL, B, C, 2 * C, D, c->kernel, net_audio_dilation(c, i)); /* z[B][2C][D] */
+    gate_forward(net->g, z, net->tb + i * 2 * C, nb * 2 * C, B, C, D);                             /* g[B][C][D] */
+    conv1x1_forward(net->o, net->g, bp->out_w, NULL, B, C, 2 * C, D);                              /* o[B][2C][D] */
     resskip_forward(xn, net->skip, x, net->o, bp->out_b, B, C, D, (float)M_SQRT1_2);
   }
   /* tail: r = ReLU(skip / sqrt(B)), h = ReLU(1x1 r), out = 1x1 h */
@@ -318,7 +321,11 @@ void net_audio_backward(net_audio *net, const float *p, float *gr)
     resskip_backward(dx, net->o, bg->out_b, dxn, net->skip, B, C, D, (float)M_SQRT1_2); /* o := d o */
     conv1x1_backward(net->dg, bg->out_w, NULL, net->o, net->g, bp->out_w, B, C, 2 * C, D);
     gate_backward(net->dz, net->dtb + i * 2 * C, nb * 2 * C, net->dg, z, B, C, D);
-    conv1d_backward(dx, bg->conv_w, NULL, net->dz, x, bp->conv_w, B, C, 2 * C, D, c->kernel, dilation(c, i));
+    if (net->conv.backward)
+      net->conv.backward(net->conv.ctx, dx, bg->conv_w, net->dz, x, bp->conv_w, B, i);
+    else
+      conv1d_backward(dx, bg->conv_w, NULL, net->dz, x, bp->conv_w, B, C, 2 * C, D, c->kernel,
+                      net_audio_dilation(c, i));
     tmp = dxn, dxn = dx, dx = tmp;
   }
   /* input projection: x0 = ReLU(W in + b); dxn holds d loss / d x0 */
@@ -390,6 +397,12 @@ PetscErrorCode net_audio_create(MPI_Comm comm, const net_audio_config *cfg, netw
   PetscFunctionBegin;
   PetscCall(PetscNew(&a));
   PetscCall(net_audio_setup(comm, cfg, a));
-  *n = (network){.ops = &net_audio_ops, .impl = a, .output = a->output, .doutput = a->doutput};
+  *n = (network){.ops = &net_audio_ops,
+                 .impl = a,
+                 .output = a->output,
+                 .doutput = a->doutput,
+                 .d_lo = 0,
+                 .d_n = cfg->dim,
+                 .comm = MPI_COMM_SELF};
   PetscFunctionReturn(0);
 }

@@ -60,12 +60,24 @@ typedef struct {
   float                   *fw, *fb;   /* final 1x1: [out_channels][C], [out_channels] */
 } net_audio_tensors;
 
+/* Replaces the dilated convolution of every block (conv1d_forward/backward on the whole D) when
+   set: the model-parallel network (nn/net_audio_mp.h) runs the network on its part of D and
+   does the neighbour exchange there, so this file stays free of MPI. Same contract as the
+   layer: forward writes z[B][2C][D], backward accumulates into dx[B][C][D] and dw. */
 typedef struct {
-  net_audio_config  cfg;
-  int               ntensors;
-  net_tensor       *tensors;
-  size_t            nparams;
-  net_audio_tensors pt, gt; /* the parameters and gradients of the current forward/backward */
+  void *ctx;
+  void (*forward)(void *ctx, float *z, const float *x, const float *w, int64_t batch, int block);
+  void (*backward)(void *ctx, float *dx, float *dw, const float *dz, const float *x, const float *w, int64_t batch,
+                   int block);
+} net_audio_conv_hook;
+
+typedef struct {
+  net_audio_config    cfg;
+  net_audio_conv_hook conv; /* zero: the plain dilated convolution */
+  int                 ntensors;
+  net_tensor         *tensors;
+  size_t              nparams;
+  net_audio_tensors   pt, gt; /* the parameters and gradients of the current forward/backward */
   /* the workspace: one allocation, the pointers below point into it */
   float  *work;
   size_t  work_floats;
@@ -93,6 +105,8 @@ size_t net_audio_output_bias_offset(const net_audio *net);
 /* Points t's fields into the flat buffer base (layout of the tensor table); t->blk must hold
    cfg.blocks entries. base is only read through t when it is the parameter buffer. */
 void net_audio_point(const net_audio *net, float *base, net_audio_tensors *t);
+/* Dilation of block i: 2^(i mod cycle). */
+int64_t net_audio_dilation(const net_audio_config *c, int i);
 /* Deterministic initialisation from (seed, RNG_INIT, tensor number): weights normal with std
    1/sqrt(fan_in), biases zero, the final layer's weights zero (DiffWave), so the initial
    output is the final bias everywhere. */
