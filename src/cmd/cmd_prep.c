@@ -6,6 +6,9 @@
      list order, so the files are identical on any number of ranks.
    -format text: one text file, text8-cleaned (prep_text.h) and cut into chunks of -length
      symbols, K = 27, NC_UBYTE; valid and test are the contiguous tail blocks (text8 style).
+   -format text8: the text8 file itself (one line of a-z and spaces, no cleaning): split by
+     characters, the first 1 - valid_frac - test_frac of them train, then valid, then test (90M /
+     5M / 5M for the 100M-character file at the default 0.05 / 0.05), each cut into chunks.
    -format markov: synthetic sequences from a Markov chain with a known entropy (prep_markov.h),
      for tests and benchmarks: -n train examples, and -valid_frac / -test_frac of that many for
      valid and test, each split from its own seed. */
@@ -23,7 +26,8 @@
 #define MAX_REPORTED 50 /* bad audio files listed by name per rank */
 
 typedef struct {
-  int       text;        /* -format text (else wav) */
+  int       text;        /* -format text or text8 (else wav) */
+  int       text8;       /* -format text8: already clean, split by characters */
   int       markov;      /* -format markov */
   PetscInt  n, classes;  /* markov: train examples, K */
   PetscReal p_stay, tau; /* markov: chain parameters */
@@ -37,7 +41,7 @@ typedef struct {
 
 static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_only)
 {
-  static const char *const formats[] = {"wav", "text", "markov"}, *const on_bad[] = {"error", "skip"};
+  static const char *const formats[] = {"wav", "text", "markov", "text8"}, *const on_bad[] = {"error", "skip"};
   PetscInt  fmt = 0, bad = 0;
   PetscBool wav_only[7] = {PETSC_FALSE}, any_wav_only = PETSC_FALSE, vset = PETSC_FALSE, tset = PETSC_FALSE;
 
@@ -45,10 +49,12 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
   memset(o, 0, sizeof *o);
   PetscOptionsBegin(comm, NULL, "ardm prep: raw data -> NetCDF data sets DIR/train.nc, valid.nc, test.nc", NULL);
   PetscCall(opts_choice(PetscOptionsObject, "-format",
-                        "input kind: wav (audio files), text (one text file) or markov (synthetic "
-                        "Markov-chain sequences with a known entropy)",
-                        formats, 3, &fmt, NULL));
-  o->text = fmt == 1;
+                        "input kind: wav (audio files), text (one text file, cleaned), markov (synthetic "
+                        "Markov-chain sequences with a known entropy) or text8 (the clean 100M-character text8 "
+                        "file: standard 90M/5M/5M split by characters)",
+                        formats, 4, &fmt, NULL));
+  o->text = fmt == 1 || fmt == 3;
+  o->text8 = fmt == 3;
   o->markov = fmt == 2;
   o->n = 512, o->classes = 4, o->p_stay = 0.7, o->tau = 0;
   if (o->markov) {
@@ -76,7 +82,8 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
   o->test_frac = o->text ? 0.05 : 0.1;
   PetscCall(opts_real(PetscOptionsObject, "-valid_frac",
                       "share for valid, 0..1 (wav: of the speakers, hashed, only without split "
-                      "lists, default 0.1; text: the tail block before test, default 0.05)",
+                      "lists, default 0.1; text: the tail block before test, default 0.05, of the chunks "
+                      "(text) or of the characters (text8))",
                       &o->valid_frac, "[0,1)", &vset));
   PetscCall(opts_real(PetscOptionsObject, "-test_frac",
                       "share for test, 0..1, valid_frac + test_frac < 1 (wav default 0.1: hashed "
@@ -284,8 +291,9 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
   PetscFunctionReturn(0);
 }
 
-/* Rank 0: reads and cleans the whole text file into *text (malloc'd). Returns 0 or errno. */
-static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw)
+/* Rank 0: reads and cleans the whole text file into *text (malloc'd); raw (text8) copies it
+   as it is. Returns 0 or errno. */
+static int read_clean(const char *path, int raw, char **text, int64_t *n, int64_t *nraw)
 {
   FILE         *f = fopen(path, "rb");
   unsigned char buf[1 << 16];
@@ -301,13 +309,14 @@ static int read_clean(const char *path, char **text, int64_t *n, int64_t *nraw)
   while (!err && (got = fread(buf, 1, sizeof buf, f)) > 0) {
     if ((size_t)*n + text_clean_bound(got) > cap) {
       char *p;
-      while ((size_t)*n + text_clean_bound(got) > cap) cap *= 2;
+      while ((size_t)*n + text_clean_bound(got) > cap) cap *= 2; /* also bounds a raw copy */
       if (!(p = (char *)realloc(*text, cap)))
         err = ENOMEM;
       else
         *text = p;
     }
-    if (!err) *n += (int64_t)text_clean(&c, buf, got, *text + *n);
+    if (!err && raw) memcpy(*text + *n, buf, got), *n += (int64_t)got;
+    if (!err && !raw) *n += (int64_t)text_clean(&c, buf, got, *text + *n);
     *nraw += (int64_t)got;
   }
   if (!err && ferror(f)) err = EIO;
@@ -319,7 +328,7 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
 {
   PetscMPIInt rank, size;
   char       *text = NULL;
-  int64_t     n = 0, nraw = 0, L = o->length, nchunks, count[NSPLITS], first[NSPLITS], hdr[2];
+  int64_t     n = 0, nraw = 0, L = o->length, nchunks, count[NSPLITS], first[NSPLITS], hdr[3];
   int         err = 0;
   uint8_t    *sym = NULL;
   int64_t    *rows = NULL;
@@ -329,13 +338,24 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  if (rank == 0 && (err = read_clean(o->in, &text, &n, &nraw))) free(text);
+  if (rank == 0 && (err = read_clean(o->in, o->text8, &text, &n, &nraw))) free(text);
   ArdmCheckAll(comm, !err, "-in %s: cannot read the text file: %s", o->in, strerror(err));
+  hdr[2] = -1; /* text8: the first byte outside a-z and space (a final newline is dropped) */
+  if (rank == 0 && o->text8) {
+    if (n > 0 && text[n - 1] == '\n') n--;
+    for (int64_t i = 0; i < n && hdr[2] < 0; i++)
+      if (text[i] != ' ' && (text[i] < 'a' || text[i] > 'z')) hdr[2] = i;
+  }
   hdr[0] = n;
   hdr[1] = nraw;
-  PetscCallMPI(MPI_Bcast(hdr, 2, MPI_INT64_T, 0, comm));
+  PetscCallMPI(MPI_Bcast(hdr, 3, MPI_INT64_T, 0, comm));
   n = hdr[0];
   nraw = hdr[1];
+  if (hdr[2] >= 0) free(text);
+  PetscCheck(hdr[2] < 0, comm, ARDM_ERR_INPUT,
+             "-in %s: byte %lld is not a-z or space; -format text8 takes the clean text8 file (use -format text to "
+             "clean other text)",
+             o->in, (long long)hdr[2]);
   nchunks = n / L;
   PetscCheck(nchunks >= 1, comm, ARDM_ERR_INPUT,
              "-in %s: %lld characters after text8 cleaning (%lld bytes read); -length %lld needs at least that many",
@@ -349,12 +369,27 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
     PetscCallMPI(MPI_Bcast(sym + at, (PetscMPIInt)m, MPI_UINT8_T, 0, comm));
   }
   /* contiguous blocks: train, then valid, then test (the leftover characters are dropped) */
-  count[SPLIT_TEST] = (int64_t)(o->test_frac * (double)nchunks);
-  count[SPLIT_VALID] = (int64_t)(o->valid_frac * (double)nchunks);
-  count[SPLIT_TRAIN] = nchunks - count[SPLIT_VALID] - count[SPLIT_TEST];
-  first[SPLIT_TRAIN] = 0;
-  first[SPLIT_VALID] = count[SPLIT_TRAIN];
-  first[SPLIT_TEST] = count[SPLIT_TRAIN] + count[SPLIT_VALID];
+  if (o->text8) {
+    /* by characters: train [0, a), valid [a, b), test [b, n) with b = n - test_frac n and
+       a = b - valid_frac n; each split takes the whole chunks (at multiples of L) inside its
+       range. For 10^8 characters and L = 250 that is exactly 90M / 5M / 5M. */
+    int64_t e[NSPLITS + 1];
+    e[3] = n;
+    e[2] = n - (int64_t)(o->test_frac * (double)n + 0.5);
+    e[1] = e[2] - (int64_t)(o->valid_frac * (double)n + 0.5);
+    e[0] = 0;
+    for (int s = 0; s < NSPLITS; s++) {
+      first[s] = (e[s] + L - 1) / L;
+      count[s] = e[s + 1] / L > first[s] ? e[s + 1] / L - first[s] : 0;
+    }
+  } else {
+    count[SPLIT_TEST] = (int64_t)(o->test_frac * (double)nchunks);
+    count[SPLIT_VALID] = (int64_t)(o->valid_frac * (double)nchunks);
+    count[SPLIT_TRAIN] = nchunks - count[SPLIT_VALID] - count[SPLIT_TEST];
+    first[SPLIT_TRAIN] = 0;
+    first[SPLIT_VALID] = count[SPLIT_TRAIN];
+    first[SPLIT_TEST] = count[SPLIT_TRAIN] + count[SPLIT_VALID];
+  }
   PetscCall(ardm_alloc((size_t)nchunks * sizeof(int64_t), &rows));
   for (int64_t i = 0; i < nchunks; i++) rows[i] = i;
   memset(part, 0, sizeof part);
@@ -365,10 +400,12 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
   }
   PetscCall(prep_parts_sum(comm, part));
   PetscCall(PetscPrintf(comm,
-                        "ardm prep: %s: %lld bytes -> %lld characters after cleaning -> %lld chunks of %lld: "
+                        "ardm prep: %s: %lld bytes -> %lld characters%s -> %lld chunks of %lld: "
                         "train %lld, valid %lld, test %lld (%lld characters left over)\n",
-                        o->in, (long long)nraw, (long long)n, (long long)nchunks, (long long)L, (long long)count[0],
-                        (long long)count[1], (long long)count[2], (long long)(n - nchunks * L)));
+                        o->in, (long long)nraw, (long long)n, o->text8 ? "" : " after cleaning",
+                        (long long)(count[0] + count[1] + count[2]), (long long)L, (long long)count[0],
+                        (long long)count[1], (long long)count[2],
+                        (long long)(n - (count[0] + count[1] + count[2]) * L)));
   memset(&d, 0, sizeof d);
   d.D = L;
   d.K = TEXT_K;
