@@ -32,7 +32,7 @@ for np in 1 2; do
     ardm_np $np sample -ckpt x.nc -given_mask bogus
   one_error sample-weights-np$np 'ardm sample: error: -weights bogus: expected ema or params$' \
     ardm_np $np sample -ckpt x.nc -weights bogus
-  one_error prep-format-np$np 'ardm prep: error: -format flac: expected wav, text or markov$' \
+  one_error prep-format-np$np 'ardm prep: error: -format flac: expected wav, text, markov or text8$' \
     ardm_np $np prep -format flac -out "$T/p"
   one_error prep-on_bad-np$np 'ardm prep: error: -on_bad bogus: expected error or skip$' \
     ardm_np $np prep -in x -out "$T/p" -on_bad bogus
