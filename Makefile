@@ -65,10 +65,12 @@ $(BUILD)/tests $(BUILD)/bench $(BIN):
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Debian packages: build (MPI, NetCDF, PETSc, ScaLAPACK, OpenBLAS, libsndfile, Random123),
-# data recipes (espeak-ng, sox, flac), numpy reference tests, and a private Slurm for job tests.
+# data recipes (espeak-ng, sox, flac), numpy reference tests, xarray/matplotlib (CF checks and
+# `ardm report`), chromium (renders the report in its test), and a private Slurm for job tests.
 DEB_PKGS := make gcc pkg-config libopenmpi-dev openmpi-bin libscalapack-openmpi-dev libnetcdf-mpi-dev \
   netcdf-bin petsc-dev libopenblas-dev libsndfile1-dev librandom123-dev espeak-ng sox flac \
-  python3-numpy python3-netcdf4 slurm-wlm munge libespeak-ng-dev jargon-text valgrind clang-format
+  python3-numpy python3-netcdf4 python3-xarray python3-matplotlib chromium slurm-wlm munge libespeak-ng-dev \
+  jargon-text valgrind clang-format
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \

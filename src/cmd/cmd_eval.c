@@ -138,26 +138,35 @@ static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
 static PetscErrorCode write_eval(evaluator *ev, const mean_acc *full, const mean_acc *bud)
 {
   ncio_file f;
-  int       vb, vse, vd, dim, vbud = 0, vbb = 0, vbse = 0, vexp = 0, nb = ev->o.plan[0] ? ev->plans.nbudgets : 0;
-  int       d = (int)ev->o.draws;
-  double    mean, se;
+  int vb, vse, vd, dim, vbud = 0, vbb = 0, vbse = 0, vexp = 0, vcoord = 0, nb = ev->o.plan[0] ? ev->plans.nbudgets : 0;
+  int d = (int)ev->o.draws;
+  double mean, se;
   PetscFunctionBegin;
   PetscCall(ncio_create(ev->comm, ev->o.out, "eval", &f));
   PetscCall(ncio_def_var(&f, "bpd", NC_DOUBLE, 0, NULL, &vb));
   PetscCall(ncio_def_var(&f, "bpd_stderr", NC_DOUBLE, 0, NULL, &vse));
   PetscCall(ncio_def_var(&f, "draws", NC_INT, 0, NULL, &vd));
+  PetscCall(ncio_put_cf(&f, vb, "held-out negative ELBO, all D steps", ncio_bpd_units()));
+  PetscCall(ncio_put_cf(&f, vse, "standard error of bpd across examples", ncio_bpd_units()));
+  PetscCall(ncio_put_cf(&f, vd, "(t, order) draws per example", "1"));
   PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "examples", full->n));
   PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "checkpoint", ev->o.ckpt));
   PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "data", ev->o.data));
   if (nb) {
     PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "plan", ev->o.plan));
     PetscCall(ncio_def_dim(&f, "budget", (size_t)nb, &dim));
+    PetscCall(ncio_def_coord(&f, "budget", dim, "budget: network calls", &vcoord));
     PetscCall(ncio_def_var(&f, "budgets", NC_INT, 1, &dim, &vbud));
     PetscCall(ncio_def_var(&f, "budget_bpd", NC_DOUBLE, 1, &dim, &vbb));
     PetscCall(ncio_def_var(&f, "budget_bpd_stderr", NC_DOUBLE, 1, &dim, &vbse));
     PetscCall(ncio_def_var(&f, "planner_expected_bpd", NC_DOUBLE, 1, &dim, &vexp));
+    PetscCall(ncio_put_cf(&f, vbud, "budget: network calls", "1"));
+    PetscCall(ncio_put_cf(&f, vbb, "parallel NLL bound of the plan", ncio_bpd_units()));
+    PetscCall(ncio_put_cf(&f, vbse, "standard error of budget_bpd across examples", ncio_bpd_units()));
+    PetscCall(ncio_put_cf(&f, vexp, "planner's expected cost of the plan", ncio_bpd_units()));
   }
   PetscCall(lossstats_write(&ev->ls, &f)); /* ends define mode and writes the loss components */
+  if (nb) PetscCall(ncio_put_coord(&f, vcoord, (size_t)nb, 0, ev->plans.budgets));
   mean_se(full, &mean, &se);
   NCCall(&f, nc_put_var_double(f.ncid, vb, &mean));
   NCCall(&f, nc_put_var_double(f.ncid, vse, &se));
@@ -188,7 +197,9 @@ static PetscErrorCode evaluator_setup(evaluator *ev)
   PetscCallMPI(MPI_Comm_rank(ev->comm, &rank));
   PetscCallMPI(MPI_Comm_size(ev->comm, &size));
   PetscCheck(B <= 64, ev->comm, ARDM_ERR_INPUT, "-batch %lld: at most 64", (long long)B);
+  PetscCall(ncio_set_parent(ev->comm, ev->o.ckpt));
   PetscCall(ckpt_load_model(ev->comm, ev->o.ckpt, ev->o.weights, B, &ev->mc, &ev->m, &ev->w));
+  ncio_set_modality(ev->mc.modality);
   PetscCall(dataset_open(ev->comm, ev->o.data, &ev->ds));
   PetscCall(dataset_expect(&ev->ds, ev->mc.K, ev->mc.D));
   if (ev->o.plan[0]) {

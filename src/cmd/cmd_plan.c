@@ -129,6 +129,7 @@ PetscErrorCode cmd_plan(int npos, char **pos)
   if (help_only) PetscFunctionReturn(0);
   PetscCheck(npos == 0, comm, ARDM_ERR_INPUT, "unexpected argument '%s' (give the loss file with -loss FILE)",
              npos ? pos[0] : "");
+  PetscCall(ncio_set_parent(comm, o.loss));
   PetscCall(plan_losses_read(comm, o.loss, o.var, o.po.penalty, &ls));
   PetscCall(plan_check_budgets(comm, &o, ls.S, ls.D));
   for (PetscInt i = 0; i < o.nbudgets; i++) budgets[i] = (int)o.budgets[i];

@@ -178,6 +178,7 @@ static PetscErrorCode write_samples(MPI_Comm comm, const sample_options *o, cons
   PetscCall(ncio_def_dim(&f, "sample", (size_t)o->n, &dims[0]));
   PetscCall(ncio_def_dim(&f, "dim", (size_t)sp->mc.D, &dims[1]));
   PetscCall(ncio_def_var(&f, "x", sp->mc.K <= 256 ? NC_UBYTE : NC_USHORT, 2, dims, &vx));
+  PetscCall(ncio_put_cf(&f, vx, "generated values (class index 0..K-1; audio: int16 sample + 32768)", "1"));
   PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "num_classes", sp->mc.K));
   PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "modality", sp->mc.modality));
   if (sp->mc.sample_rate) PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "sample_rate", sp->mc.sample_rate));
@@ -216,7 +217,9 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscMemzero(&sp, sizeof sp));
+  PetscCall(ncio_set_parent(comm, o.ckpt));
   PetscCall(ckpt_load_model(comm, o.ckpt, o.weights, o.batch, &sp.mc, &sp.m, &sp.w));
+  ncio_set_modality(sp.mc.modality);
   upscale_init(&sp.u, sp.mc.K, sp.mc.upscale_b);
   D = sp.mc.D, B = o.batch;
   PetscCall(load_plans(comm, &o, &sp.mc, sp.starts, sp.nsteps));

@@ -126,7 +126,9 @@ static PetscErrorCode trainer_setup(trainer *tr)
 
   PetscFunctionBegin;
   PetscCall(ncio_make_dir(tr->comm, tr->o.out, "-out"));
+  PetscCall(ncio_set_parent(tr->comm, tr->o.data));
   PetscCall(dataset_open(tr->comm, tr->o.data, &tr->ds));
+  ncio_set_modality(tr->ds.attrs.modality);
   D = tr->ds.D;
   tr->o.mc.D = D, tr->o.mc.K = tr->ds.K;
   snprintf(tr->o.mc.modality, sizeof tr->o.mc.modality, "%s", tr->ds.attrs.modality);

@@ -1,32 +1,99 @@
 /* ncio.c: parallel NetCDF-4 file handling shared by every command (see ncio.h). */
 #include "core/ncio.h"
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-static char command_line[4096]; /* set once by main (ncio_set_command_line) */
+static char  command_line[4096]; /* set once by main (ncio_set_command_line) */
+static char *parent_history;     /* the input file's history (ncio_set_parent), appended to ours */
+static char  bpd_unit[16] = "bits/dim";
 
 void ncio_set_command_line(const char *line)
 {
   snprintf(command_line, sizeof command_line, "%s", line);
 }
 
+PetscErrorCode ncio_set_parent(MPI_Comm comm, const char *path)
+{
+  PetscMPIInt rank;
+  long        len = 0;
+  int         ncid;
+  size_t      n;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  free(parent_history);
+  parent_history = NULL;
+  /* rank 0 reads with the serial library, before the command opens the file in parallel; an
+     unreadable file is left to the command's own open, which names the problem */
+  if (rank == 0 && path && path[0] && nc_open(path, NC_NOWRITE, &ncid) == NC_NOERR) {
+    if (nc_inq_attlen(ncid, NC_GLOBAL, "history", &n) == NC_NOERR && n > 0 && n < (1u << 20) &&
+        (parent_history = (char *)calloc(n + 1, 1)) && nc_get_att_text(ncid, NC_GLOBAL, "history", parent_history))
+      parent_history[0] = 0;
+    (void)nc_close(ncid);
+    len = parent_history ? (long)strlen(parent_history) : 0;
+  }
+  PetscCallMPI(MPI_Bcast(&len, 1, MPI_LONG, 0, comm));
+  if (rank && len) parent_history = (char *)calloc((size_t)len + 1, 1);
+  PetscCheck(!len || parent_history, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory for a history attribute");
+  if (len) PetscCallMPI(MPI_Bcast(parent_history, (PetscMPIInt)len, MPI_CHAR, 0, comm));
+  PetscFunctionReturn(0);
+}
+
+void ncio_set_modality(const char *modality)
+{
+  snprintf(bpd_unit, sizeof bpd_unit, "%s", modality && !strcmp(modality, "text") ? "bits/char" : "bits/dim");
+}
+
+const char *ncio_bpd_units(void)
+{
+  return bpd_unit;
+}
+
+/* CF title of each kind (doc/formats.md "Common rules"). */
+static const char *kind_title(const char *kind)
+{
+  static const char *const titles[][2] = {
+      {"dataset", "ardm data set"},
+      {"loss_components", "ardm loss components: per-step loss against t (the number of known dims)"},
+      {"checkpoint", "ardm training checkpoint"},
+      {"plan", "ardm generation plans for budgets of network calls"},
+      {"train_log", "ardm training log"},
+      {"eval", "ardm held-out evaluation"},
+      {"samples", "ardm samples"}};
+  for (size_t i = 0; i < sizeof titles / sizeof titles[0]; i++)
+    if (!strcmp(kind, titles[i][0])) return titles[i][1];
+  return "ardm file";
+}
+
 static PetscErrorCode put_common_atts(ncio_file *f, const char *kind)
 {
-  char      history[sizeof command_line + 64], stamp[32], *options;
+  char      stamp[32], *history, *options;
+  size_t    hlen = sizeof command_line + 64 + (parent_history ? strlen(parent_history) + 1 : 0);
   time_t    now = time(NULL);
   struct tm tmv;
 
   PetscFunctionBegin;
   gmtime_r(&now, &tmv);
   strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-  snprintf(history, sizeof history, "%s: %s", stamp, command_line[0] ? command_line : "(library call)");
+  PetscCall(PetscMalloc1(hlen, &history));
+  /* as NCO does: the newest line first, then the input file's history */
+  snprintf(history, hlen, "%s: %s%s%s", stamp, command_line[0] ? command_line : "(library call)",
+           parent_history && parent_history[0] ? "\n" : "", parent_history ? parent_history : "");
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "Conventions", "CF-1.8"));
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "title", kind_title(kind)));
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "source", "ardm " ARDM_VERSION " (autoregressive diffusion models)"));
+  PetscCall(
+      ncio_put_att_text(f, NC_GLOBAL, "references", "Hoogeboom et al., Autoregressive Diffusion Models, ICLR 2022"));
   PetscCall(ncio_put_att_text(f, NC_GLOBAL, "ardm_kind", kind));
   PetscCall(ncio_put_att_text(f, NC_GLOBAL, "ardm_version", ARDM_VERSION));
   PetscCall(ncio_put_att_text(f, NC_GLOBAL, "history", history));
+  PetscCall(PetscFree(history));
+  PetscCall(ncio_put_att_text(f, NC_GLOBAL, "command_line", command_line[0] ? command_line : "(library call)"));
   PetscCall(PetscOptionsGetAll(NULL, &options));
   PetscCall(ncio_put_att_text(f, NC_GLOBAL, "options", options));
   PetscCall(PetscFree(options));
@@ -154,6 +221,38 @@ PetscErrorCode ncio_put_att_double(ncio_file *f, int varid, const char *name, do
 {
   PetscFunctionBegin;
   NCCall(f, nc_put_att_double(f->ncid, varid, name, NC_DOUBLE, 1, &value));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_put_cf(ncio_file *f, int varid, const char *long_name, const char *units)
+{
+  PetscFunctionBegin;
+  PetscCall(ncio_put_att_text(f, varid, "long_name", long_name));
+  if (units) PetscCall(ncio_put_att_text(f, varid, "units", units));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_def_coord(ncio_file *f, const char *name, int dimid, const char *long_name, int *varid)
+{
+  PetscFunctionBegin;
+  PetscCall(ncio_def_var(f, name, NC_INT64, 1, &dimid, varid));
+  PetscCall(ncio_put_cf(f, *varid, long_name, "1"));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_put_coord(ncio_file *f, int varid, size_t n, int64_t first, const int *values)
+{
+  PetscMPIInt rank;
+  size_t      st = 0, ct;
+  long long  *v = NULL;
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(f->comm, &rank));
+  ct = rank ? 0 : n;
+  PetscCall(PetscMalloc1(ct + 1, &v));
+  for (size_t i = 0; i < ct; i++) v[i] = values ? (long long)values[i] : (long long)(first + (int64_t)i);
+  PetscCall(ncio_collective(f, varid));
+  NCCall(f, nc_put_vara_longlong(f->ncid, varid, &st, &ct, v));
+  PetscCall(PetscFree(v));
   PetscFunctionReturn(0);
 }
 

@@ -28,9 +28,17 @@ typedef struct {
 /* The command line recorded in the history attribute of every file created afterwards
    (main sets it once; library callers that never do get "(library call)"). */
 void ncio_set_command_line(const char *line);
+/* The file this command derives its outputs from (its main input, e.g. the checkpoint for
+   eval): its history is appended below ours in every file created afterwards, as NCO does.
+   Collective; an unreadable or history-less file adds nothing. */
+PetscErrorCode ncio_set_parent(MPI_Comm comm, const char *path);
+/* The data's modality sets the unit of per-dim losses: bits/char for text, else bits/dim. */
+void        ncio_set_modality(const char *modality);
+const char *ncio_bpd_units(void);
 
 /* Creates PATH.tmp.<pid-of-rank-0> for collective writing, in define mode, with the global
-   attributes ardm_kind = kind, ardm_version, history (the command line and date) and options.
+   attributes Conventions (CF-1.8), title, source, references, ardm_kind = kind, ardm_version,
+   history (date and command line, then the parent's history), command_line and options.
    An unwritable directory is an input error naming the path. */
 PetscErrorCode ncio_create(MPI_Comm comm, const char *path, const char *kind, ncio_file *f);
 /* Closes and atomically renames the temporary file to its final name. */
@@ -50,6 +58,13 @@ PetscErrorCode ncio_put_att_text(ncio_file *f, int varid, const char *name, cons
 PetscErrorCode ncio_put_att_int(ncio_file *f, int varid, const char *name, int64_t value);
 PetscErrorCode ncio_put_att_double(ncio_file *f, int varid, const char *name, double value);
 PetscErrorCode ncio_enddef(ncio_file *f);
+/* CF long_name and units (units NULL: none) of a variable. */
+PetscErrorCode ncio_put_cf(ncio_file *f, int varid, const char *long_name, const char *units);
+/* A CF coordinate variable: int64 NAME(NAME) over dimension dimid, with long_name and units 1. */
+PetscErrorCode ncio_def_coord(ncio_file *f, const char *name, int dimid, const char *long_name, int *varid);
+/* Writes a coordinate (data mode, collective, rank 0's values): values[0..n) when values is not
+   NULL, else first, first + 1, ..., first + n - 1. */
+PetscErrorCode ncio_put_coord(ncio_file *f, int varid, size_t n, int64_t first, const int *values);
 
 /* Contract checks (input errors name the file and what was expected). */
 PetscErrorCode ncio_dim(ncio_file *f, const char *name, size_t *len);

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 static const char *const slice_vars[] = {"params", "ema", "adam_m", "adam_v"};
+static const char *const slice_names[] = {"network parameters", "exponential moving average of the parameters",
+                                          "Adam first moment", "Adam second moment"};
 
 static PetscErrorCode put_state(ncio_file *f, const ckpt_state *st, size_t nparam)
 {
@@ -27,14 +29,22 @@ static PetscErrorCode put_state(ncio_file *f, const ckpt_state *st, size_t npara
 /* Raw running sums of the loss statistics, so a resumed run writes bit-identical loss files. */
 static PetscErrorCode def_stats(ncio_file *f, lossstats *ls, int *vid)
 {
-  int dims[2];
+  int  dims[2];
+  char sq[32];
   PetscFunctionBegin;
   PetscCall(ncio_def_dim(f, "stage", (size_t)ls->S, &dims[0]));
   PetscCall(ncio_def_dim(f, "t", (size_t)ls->D, &dims[1]));
+  PetscCall(ncio_def_coord(f, "stage", dims[0], "upscale stage", &vid[4]));
+  PetscCall(ncio_def_coord(f, "t", dims[1], "t: dims already known", &vid[5]));
   PetscCall(ncio_def_var(f, "stats_count", NC_INT64, 2, dims, &vid[0]));
   PetscCall(ncio_def_var(f, "stats_sum", NC_DOUBLE, 2, dims, &vid[1]));
   PetscCall(ncio_def_var(f, "stats_sumsq", NC_DOUBLE, 2, dims, &vid[2]));
   PetscCall(ncio_def_var(f, "stats_ema", NC_DOUBLE, 2, dims, &vid[3]));
+  snprintf(sq, sizeof sq, "(%s)^2", ncio_bpd_units());
+  PetscCall(ncio_put_cf(f, vid[0], "loss observations so far", "1"));
+  PetscCall(ncio_put_cf(f, vid[1], "sum of the observed per-dim losses", ncio_bpd_units()));
+  PetscCall(ncio_put_cf(f, vid[2], "sum of the squared per-dim losses", sq));
+  PetscCall(ncio_put_cf(f, vid[3], "moving average of the per-dim loss (NaN where never observed)", ncio_bpd_units()));
   PetscFunctionReturn(0);
 }
 
@@ -44,6 +54,8 @@ static PetscErrorCode put_stats(ncio_file *f, lossstats *ls, const int *vid, Pet
   double    d0 = 0;
   long long l0 = 0;
   PetscFunctionBegin;
+  PetscCall(ncio_put_coord(f, vid[4], (size_t)ls->S, 0, NULL));
+  PetscCall(ncio_put_coord(f, vid[5], (size_t)ls->D, 0, NULL));
   for (int i = 0; i < 4; i++) PetscCall(ncio_collective(f, vid[i]));
   NCCall(f, nc_put_vara_longlong(f->ncid, vid[0], st, ct, rank ? &l0 : (long long *)ls->count));
   NCCall(f, nc_put_vara_double(f->ncid, vid[1], st, ct, rank ? &d0 : ls->sum));
@@ -82,7 +94,7 @@ PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const c
 {
   ncio_file    f;
   char         path[PATH_MAX], latest[PATH_MAX], tmp[PATH_MAX + 16];
-  int          dim, vid[4], sid[4], err = 0;
+  int          dim, vid[4], sid[6], err = 0;
   size_t       start = sh->lo, count = sh->hi - sh->lo;
   const float *data[4] = {b->params + sh->lo, b->ema, b->adam_m, b->adam_v};
 
@@ -91,7 +103,10 @@ PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const c
   snprintf(latest, sizeof latest, "%s/checkpoint.nc", run_dir);
   PetscCall(ncio_create(sh->comm, path, "checkpoint", &f));
   PetscCall(ncio_def_dim(&f, "nparam", sh->n, &dim));
-  for (int i = 0; i < 4; i++) PetscCall(ncio_def_var(&f, slice_vars[i], NC_FLOAT, 1, &dim, &vid[i]));
+  for (int i = 0; i < 4; i++) {
+    PetscCall(ncio_def_var(&f, slice_vars[i], NC_FLOAT, 1, &dim, &vid[i]));
+    PetscCall(ncio_put_cf(&f, vid[i], slice_names[i], "1"));
+  }
   PetscCall(def_stats(&f, ls, sid));
   PetscCall(put_state(&f, st, sh->n));
   PetscCall(model_config_write(&f, mc));

@@ -199,7 +199,11 @@ PetscErrorCode dataset_create(MPI_Comm comm, const char *path, int64_t n, int64_
   PetscCall(ncio_def_var(&ds->f, "x", K <= 256 ? NC_UBYTE : NC_USHORT, 2, dims, &ds->xid));
   /* one example per chunk: every read the trainer does is whole examples */
   NCCall(&ds->f, nc_def_var_chunking(ds->f.ncid, ds->xid, NC_CHUNKED, chunk));
-  if (has_label) PetscCall(ncio_def_var(&ds->f, "label", NC_INT, 1, dims, &ds->labelid));
+  PetscCall(ncio_put_cf(&ds->f, ds->xid, "data values (class index 0..K-1; audio: int16 sample + 32768)", "1"));
+  if (has_label) {
+    PetscCall(ncio_def_var(&ds->f, "label", NC_INT, 1, dims, &ds->labelid));
+    PetscCall(ncio_put_cf(&ds->f, ds->labelid, "class label (-1: unknown)", "1"));
+  }
   PetscCall(write_attrs(ds, attrs));
   PetscCall(ncio_enddef(&ds->f));
   PetscCall(ncio_collective(&ds->f, ds->xid));

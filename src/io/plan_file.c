@@ -45,6 +45,13 @@ PetscErrorCode plan_losses_read(MPI_Comm comm, const char *path, const char *var
              "%s: dimensions stage = %zu and t = %zu: expected 1..4096 stages and 1..2147483646 steps", path, S, D);
   PetscCall(ncio_var(&f, var, 2, dn, 2, ltypes, &vl, NULL));
   PetscCall(ncio_var(&f, "count", 2, dn, 4, ctypes, &vc, NULL));
+  { /* the plan's costs are in the losses' unit (bits/char for text) */
+    char   units[32] = "";
+    size_t n;
+    if (nc_inq_attlen(f.ncid, vl, "units", &n) == NC_NOERR && n < sizeof units &&
+        nc_get_att_text(f.ncid, vl, "units", units) == NC_NOERR && !strcmp(units, "bits/char"))
+      ncio_set_modality("text");
+  }
   ls->S = (int)S, ls->D = (int64_t)D;
   if (rank == 0) {
     PetscCall(ardm_alloc(sizeof(double) * S * D, &ls->loss));
@@ -127,7 +134,7 @@ PetscErrorCode plan_file_write(MPI_Comm comm, const char *path, const planner_op
                                const char *var, const planner_result *r)
 {
   ncio_file f;
-  int       db, ds, dst, dn, vb, vs, vn, ve, vv, vc, dims[3];
+  int       db, ds, dst, dn, vb, vs, vn, ve, vv, vc, cb, cs, cst, cn, dims[3];
   size_t    len[3];
 
   PetscFunctionBegin;
@@ -136,6 +143,12 @@ PetscErrorCode plan_file_write(MPI_Comm comm, const char *path, const planner_op
   PetscCall(ncio_def_dim(&f, "stage", (size_t)r->S, &ds));
   PetscCall(ncio_def_dim(&f, "step", (size_t)r->nstep, &dst));
   PetscCall(ncio_def_dim(&f, "n", (size_t)r->ncurve, &dn));
+  PetscCall(ncio_def_coord(
+      &f, "budget", db,
+      o->allocate == PLANNER_EQUAL ? "budget: network calls per stage" : "budget: network calls over all stages", &cb));
+  PetscCall(ncio_def_coord(&f, "stage", ds, "upscale stage", &cs));
+  PetscCall(ncio_def_coord(&f, "step", dst, "plan step", &cst));
+  PetscCall(ncio_def_coord(&f, "n", dn, "network calls", &cn));
   PetscCall(ncio_def_var(&f, "budgets", NC_INT, 1, &db, &vb));
   dims[0] = db, dims[1] = ds, dims[2] = dst;
   PetscCall(ncio_def_var(&f, "starts", NC_INT, 3, dims, &vs));
@@ -143,14 +156,13 @@ PetscErrorCode plan_file_write(MPI_Comm comm, const char *path, const planner_op
   PetscCall(ncio_def_var(&f, "expected_bpd", NC_DOUBLE, 1, &db, &ve));
   PetscCall(ncio_def_var(&f, "naive_bpd", NC_DOUBLE, 1, &db, &vv));
   PetscCall(ncio_def_var(&f, "curve_bpd", NC_DOUBLE, 1, &dn, &vc));
-  PetscCall(ncio_put_att_text(
-      &f, vb, "long_name", o->allocate == PLANNER_EQUAL ? "network calls per stage" : "network calls over all stages"));
-  PetscCall(ncio_put_att_text(&f, vs, "long_name",
-                              "first generated step (dims known) of each plan step; -1 after the plan's end"));
-  PetscCall(ncio_put_att_text(&f, vn, "long_name", "steps of each stage's plan"));
-  PetscCall(ncio_put_att_text(&f, ve, "units", "bits/dim (planner's expected value, summed over stages)"));
-  PetscCall(ncio_put_att_text(&f, vv, "units", "bits/dim of evenly spaced plans with the same budget"));
-  PetscCall(ncio_put_att_text(&f, vc, "units", "optimal bits/dim for budget n = 1..N (NaN: no plan)"));
+  PetscCall(ncio_put_cf(
+      &f, vb, o->allocate == PLANNER_EQUAL ? "network calls per stage" : "network calls over all stages", "1"));
+  PetscCall(ncio_put_cf(&f, vs, "first generated step (dims known) of each plan step; -1 after the plan's end", "1"));
+  PetscCall(ncio_put_cf(&f, vn, "steps of each stage's plan", "1"));
+  PetscCall(ncio_put_cf(&f, ve, "planner's expected cost of the plan (summed over stages)", ncio_bpd_units()));
+  PetscCall(ncio_put_cf(&f, vv, "cost of evenly spaced plans with the same budget", ncio_bpd_units()));
+  PetscCall(ncio_put_cf(&f, vc, "optimal cost for n network calls (NaN: no plan)", ncio_bpd_units()));
   PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "D", r->D));
   PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "stages", r->S));
   PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "monotone", planner_monotone_names[o->monotone]));
@@ -161,6 +173,10 @@ PetscErrorCode plan_file_write(MPI_Comm comm, const char *path, const planner_op
   if (isfinite(o->penalty)) PetscCall(ncio_put_att_double(&f, NC_GLOBAL, "penalty", o->penalty));
   PetscCall(ncio_enddef(&f));
   len[0] = (size_t)r->nbudgets, len[1] = (size_t)r->S, len[2] = (size_t)r->nstep;
+  PetscCall(ncio_put_coord(&f, cb, len[0], 0, r->budgets));
+  PetscCall(ncio_put_coord(&f, cs, len[1], 0, NULL));
+  PetscCall(ncio_put_coord(&f, cst, len[2], 0, NULL));
+  PetscCall(ncio_put_coord(&f, cn, (size_t)r->ncurve, 1, NULL));
   PetscCall(put_all(&f, vb, 1, len, NC_INT, r->budgets));
   PetscCall(put_all(&f, vs, 3, len, NC_INT, r->starts));
   PetscCall(put_all(&f, vn, 2, len, NC_INT, r->nsteps));

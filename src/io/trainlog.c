@@ -6,6 +6,16 @@
 
 static const char *const fields[] = {"loss", "bpd", "lr", "grad_norm", "examples_per_s", "wall_s"};
 #define NFIELDS 6
+/* CF long_name and units of each field (the first two in the data's per-dim unit) */
+static const char *const long_names[] = {
+    "training loss", "negative ELBO (batch mean)", "learning rate", "gradient norm", "throughput", "wall-clock time"};
+static const char *const comments[] = {"stochastic ELBO plus the cross-entropy term (doc/method.md section 1)",
+                                       "stochastic estimate on the global batch",
+                                       "used in that step",
+                                       "global, before clipping",
+                                       "examples per second since this invocation started",
+                                       "seconds since this invocation started (0 again after a resume)"};
+static const char *const units[] = {"bits/dim", "bits/dim", "1", "1", "examples/s", "s"};
 
 PetscErrorCode trainlog_append(trainlog *log, const trainlog_record *r)
 {
@@ -41,9 +51,12 @@ PetscErrorCode trainlog_save(trainlog *log, MPI_Comm comm, const char *path)
   count = rank ? 0 : (size_t)log->n;
   PetscCall(ncio_create(comm, path, "train_log", &f));
   PetscCall(ncio_def_dim(&f, "step", NC_UNLIMITED, &dim));
-  PetscCall(ncio_def_var(&f, "step", NC_INT64, 1, &dim, &vstep));
-  for (int i = 0; i < NFIELDS; i++) PetscCall(ncio_def_var(&f, fields[i], NC_DOUBLE, 1, &dim, &vid[i]));
-  PetscCall(ncio_put_att_text(&f, vid[1], "units", "bits per dim (stochastic ELBO, batch mean)"));
+  PetscCall(ncio_def_coord(&f, "step", dim, "optimizer step", &vstep));
+  for (int i = 0; i < NFIELDS; i++) {
+    PetscCall(ncio_def_var(&f, fields[i], NC_DOUBLE, 1, &dim, &vid[i]));
+    PetscCall(ncio_put_cf(&f, vid[i], long_names[i], i < 2 ? ncio_bpd_units() : units[i]));
+    PetscCall(ncio_put_att_text(&f, vid[i], "comment", comments[i]));
+  }
   PetscCall(ncio_enddef(&f));
   PetscCall(ardm_alloc((count + 1) * sizeof(double), &col));
   PetscCall(ardm_alloc((count + 1) * sizeof(long long), &steps));
