@@ -21,7 +21,7 @@ ardm_die() { ardm_log "error: $*" >&2; exit "${2:-1}"; }
 ardm_job_init() {
   ARDM_JOB_NAME=$1
   if [ -z "${SLURM_JOB_ID:-}" ] && [ "${ARDM_FORCE:-0}" != 1 ]; then
-    ardm_die "not inside a Slurm job: submit with sbatch, or set ARDM_FORCE=1 to run it here" 2
+    ardm_die "not inside a Slurm job: submit with sbatch, or set ARDM_FORCE=1 to run it here"
   fi
   if [ -z "${ARDM_BIN:-}" ]; then
     if [ -x "$ARDM_ROOT/bin/ardm" ]; then ARDM_BIN=$ARDM_ROOT/bin/ardm

@@ -1,8 +1,8 @@
 # tests/lib.sh: helpers for the shell tests (sourced). Each check prints one PASS/FAIL line.
 #   ok NAME CMD...              passes when CMD exits 0
-#   fails NAME REGEX CMD...     passes when CMD exits non-zero and its output matches REGEX (old; being replaced)
 #   fails_exit NAME CODE REGEX CMD...  passes when CMD exits with exactly CODE (1 bad input, 3 requeue,
-#                               4 internal) and its output matches REGEX
+#                               4 internal) and its output matches REGEX. There is deliberately no
+#                               "fails with any non-zero code": a wrong exit code must fail a test.
 #   ardm_np N ARGS...           runs bin/ardm on N MPI ranks
 #   tmpdir                      a fresh directory removed at exit (set as $T)
 set -u
@@ -22,14 +22,9 @@ ok() {
   name=$1; shift; o="$T/.out.$$"
   if "$@" >"$o" 2>&1; then _report PASS "$name" "$o"; else _report FAIL "$name" "$o" "exit $? from: $*"; fi
 }
-fails() {
-  name=$1; pat=$2; shift 2; o="$T/.out.$$"
-  if "$@" >"$o" 2>&1; then _report FAIL "$name" "$o" "expected failure, got exit 0 from: $*"
-  elif grep -Eq -- "$pat" "$o"; then _report PASS "$name" "$o"
-  else _report FAIL "$name" "$o" "output does not match /$pat/"; fi
-}
 fails_exit() {
   name=$1; code=$2; pat=$3; shift 3; o="$T/.out.$$"
+  case "$code" in 1 | 3 | 4) ;; *) echo "FAIL $TEST_NAME:$name: fails_exit needs the code 1, 3 or 4, not '$code'"; _fails=$((_fails + 1)); return ;; esac
   "$@" >"$o" 2>&1; rc=$?
   if [ $rc -ne "$code" ]; then _report FAIL "$name" "$o" "expected exit $code, got $rc from: $*"
   elif grep -Eq -- "$pat" "$o"; then _report PASS "$name" "$o"

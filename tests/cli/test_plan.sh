@@ -84,21 +84,21 @@ ok    plan-from-eval "$ARDM" plan -loss "$T/ev.nc" -out "$T/pv.nc" -budgets 2
 
 # bad input: one clear line and a non-zero exit (on 2 ranks: every rank)
 loss_nc ds dataset 1 5 "5, 4, 3, 2.85, 2.8" "1, 1, 1, 1, 1"
-fails wrong-kind "is an ardm 'dataset' file, expected 'loss_components' or 'eval'" ardm_np 2 plan -loss "$T/ds.nc" -out "$T/x.nc"
+fails_exit wrong-kind 1 "is an ardm 'dataset' file, expected 'loss_components' or 'eval'" ardm_np 2 plan -loss "$T/ds.nc" -out "$T/x.nc"
 loss_nc nan loss_components 1 5 "5, 4, NaN, 2.85, 2.8" "1, 1, 1, 1, 1"
-fails nan-loss "loss\(0, 2\) = nan" ardm_np 2 plan -loss "$T/nan.nc" -out "$T/x.nc" -budgets 2
+fails_exit nan-loss 1 "loss\(0, 2\) = nan" ardm_np 2 plan -loss "$T/nan.nc" -out "$T/x.nc" -budgets 2
 loss_nc unseen loss_components 1 5 "5, 4, 3, 2.85, 2.8" "0, 0, 0, 0, 0"
-fails no-observations "no observed step" "$ARDM" plan -loss "$T/unseen.nc" -out "$T/x.nc" -budgets 2
+fails_exit no-observations 1 "no observed step" "$ARDM" plan -loss "$T/unseen.nc" -out "$T/x.nc" -budgets 2
 ok    no-observations-penalty "$ARDM" plan -loss "$T/unseen.nc" -out "$T/x.nc" -budgets 2 -penalty 8
-fails budget-zero "-budgets: 0 is out of range: expected 1..5" ardm_np 2 plan -loss "$T/ref.nc" -out "$T/x.nc" -budgets 0
-fails budget-above-D "-budgets: 6 is out of range: expected 1..5" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -budgets 3,6
-fails budget-twice "-budgets: 3 is given twice" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -budgets 3,3
-fails optimal-below-stages "-budgets: 1 is out of range: expected 2..400" "$ARDM" plan -loss "$T/up.nc" -out "$T/x.nc" -budgets 1 -allocate optimal
-fails curve-above-D "-curve_max 9: expected 1..5" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -curve_max 9
+fails_exit budget-zero 1 "-budgets: 0 is out of range: expected 1..5" ardm_np 2 plan -loss "$T/ref.nc" -out "$T/x.nc" -budgets 0
+fails_exit budget-above-D 1 "-budgets: 6 is out of range: expected 1..5" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -budgets 3,6
+fails_exit budget-twice 1 "-budgets: 3 is given twice" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -budgets 3,3
+fails_exit optimal-below-stages 1 "-budgets: 1 is out of range: expected 2..400" "$ARDM" plan -loss "$T/up.nc" -out "$T/x.nc" -budgets 1 -allocate optimal
+fails_exit curve-above-D 1 "-curve_max 9: expected 1..5" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -curve_max 9
 fails_exit negative-penalty 1 "-penalty -3: expected a finite number in \\[-1,inf\\)$" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -penalty -3
 fails_exit fractional-negative-penalty 1 "-penalty -0.5: expected a finite value >= 0 \\(bits\\), or -1" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -penalty -0.5
-fails missing-loss-option "-loss FILE is required" "$ARDM" plan
-fails missing-file "none.nc: cannot read the file" ardm_np 2 plan -loss "$T/none.nc"
-fails missing-variable "missing variable 'loss_ema'" "$ARDM" plan -loss "$T/ref.nc" -loss_variable loss_ema -out "$T/x.nc"
-fails bad-monotone "monotone" "$ARDM" plan -loss "$T/ref.nc" -monotone sideways -out "$T/x.nc"
+fails_exit missing-loss-option 1 "-loss FILE is required" "$ARDM" plan
+fails_exit missing-file 1 "none.nc: cannot read the file" ardm_np 2 plan -loss "$T/none.nc"
+fails_exit missing-variable 1 "missing variable 'loss_ema'" "$ARDM" plan -loss "$T/ref.nc" -loss_variable loss_ema -out "$T/x.nc"
+fails_exit bad-monotone 1 "monotone" "$ARDM" plan -loss "$T/ref.nc" -monotone sideways -out "$T/x.nc"
 finish

@@ -67,8 +67,8 @@ head -c 4000 /dev/urandom >"$E/misc/noise_bytes.wav"
 : >"$E/misc/empty.wav"
 printf 'not audio\n' >"$E/misc/readme.txt" # not an audio name: not listed
 NBAD=8 # stereo u8 s24 float rate8k trunc_header noise_bytes empty
-fails edge-error-names-file 'bad audio file .*misc/empty.wav' "$ARDM" prep -in "$E" -out "$T/e0"
-fails edge-error-exit "$NBAD of 13 audio files are malformed" "$ARDM" prep -in "$E" -out "$T/e0"
+fails_exit edge-error-names-file 1 'bad audio file .*misc/empty.wav' "$ARDM" prep -in "$E" -out "$T/e0"
+fails_exit edge-error-exit 1 "$NBAD of 13 audio files are malformed" "$ARDM" prep -in "$E" -out "$T/e0"
 check edge-error-writes-nothing sh -c "[ -z \"\$(ls -A '$T/e0' 2>/dev/null)\" ]"
 "$ARDM" prep -in "$E" -out "$T/e0" >"$T/edge.log" 2>&1
 for name in stereo.wav u8.wav s24.wav float.wav rate8k.wav trunc_header.wav noise_bytes.wav empty.wav; do
@@ -115,7 +115,7 @@ printf 'three/good_nohash_0.wav\n\n# a comment\n%s\n' "$E/misc/long.wav" >"$E/fi
 ok    list-file "$ARDM" prep -in "$E/files.txt" -out "$T/l1" -valid_frac 0 -test_frac 0
 check list-file-count test "$(ncount "$T/l1/train.nc")" -eq 2
 printf 'three/missing.wav\n' >"$E/missing.txt"
-fails list-file-missing-entry 'bad audio file .*three/missing.wav' "$ARDM" prep -in "$E/missing.txt" -out "$T/l2"
+fails_exit list-file-missing-entry 1 'bad audio file .*three/missing.wav' "$ARDM" prep -in "$E/missing.txt" -out "$T/l2"
 
 # ---- hashed split without lists keeps speakers together ----
 mkdir -p "$T/h/zero" "$T/h/one"
@@ -139,22 +139,22 @@ ok    text-default-split ardm_np 2 prep -format text -in "$T/t.txt" -out "$T/tx2
 check text-default-split-exact $CHECK_PREP text "$T/t.txt" "$T/tx2" 250 0.05 0.05
 ok    text8-recipe input/text8/make.sh -out "$T/t8" -in "$T/t.txt" -length 30
 printf 'tiny' >"$T/tiny.txt"
-fails text-too-short 'needs at least' "$ARDM" prep -format text -in "$T/tiny.txt" -out "$T/tx3"
-fails text-wav-option 'apply to -format wav only' "$ARDM" prep -format text -in "$T/t.txt" -out "$T/tx3" -sample_rate 8000
+fails_exit text-too-short 1 'needs at least' "$ARDM" prep -format text -in "$T/tiny.txt" -out "$T/tx3"
+fails_exit text-wav-option 1 'apply to -format wav only' "$ARDM" prep -format text -in "$T/t.txt" -out "$T/tx3" -sample_rate 8000
 
 # ---- bad options and inputs: one clear line, non-zero exit ----
-fails missing-in 'missing -in' "$ARDM" prep -out "$T/x"
-fails missing-out 'missing -out' "$ARDM" prep -in "$SC"
-fails in-not-found "$T/nope: No such file" "$ARDM" prep -in "$T/nope" -out "$T/x"
+fails_exit missing-in 1 'missing -in' "$ARDM" prep -out "$T/x"
+fails_exit missing-out 1 'missing -out' "$ARDM" prep -in "$SC"
+fails_exit in-not-found 1 "$T/nope: No such file" "$ARDM" prep -in "$T/nope" -out "$T/x"
 mkdir -p "$T/empty_dir"
-fails no-audio-files 'no audio files found' "$ARDM" prep -in "$T/empty_dir" -out "$T/x"
-fails bad-format "-format mp3: expected wav, text" "$ARDM" prep -format mp3 -in "$SC" -out "$T/x"
-fails unknown-option 'unknown option -lenght' "$ARDM" prep -in "$SC" -out "$T/x" -lenght 10
-fails bad-length '-length 0' "$ARDM" prep -in "$SC" -out "$T/x" -length 0
-fails bad-fracs 'sum below 1' "$ARDM" prep -in "$SC" -out "$T/x" -valid_frac 0.5 -test_frac 0.5
+fails_exit no-audio-files 1 'no audio files found' "$ARDM" prep -in "$T/empty_dir" -out "$T/x"
+fails_exit bad-format 1 "-format mp3: expected wav, text" "$ARDM" prep -format mp3 -in "$SC" -out "$T/x"
+fails_exit unknown-option 1 'unknown option -lenght' "$ARDM" prep -in "$SC" -out "$T/x" -lenght 10
+fails_exit bad-length 1 '-length 0' "$ARDM" prep -in "$SC" -out "$T/x" -length 0
+fails_exit bad-fracs 1 'sum below 1' "$ARDM" prep -in "$SC" -out "$T/x" -valid_frac 0.5 -test_frac 0.5
 : >"$T/a_file"
-fails out-not-dir "-out $T/a_file: not a writable directory" ardm_np 2 prep -in "$SC" -out "$T/a_file"
-fails bad-on-bad '-on_bad ignore: expected error or skip' "$ARDM" prep -in "$SC" -out "$T/x" -on_bad ignore
-fails bad-valid-list '-valid_list .*cannot read' "$ARDM" prep -in "$SC" -out "$T/x" -valid_list "$T/none.txt"
+fails_exit out-not-dir 1 "-out $T/a_file: not a writable directory" ardm_np 2 prep -in "$SC" -out "$T/a_file"
+fails_exit bad-on-bad 1 '-on_bad ignore: expected error or skip' "$ARDM" prep -in "$SC" -out "$T/x" -on_bad ignore
+fails_exit bad-valid-list 1 '-valid_list .*cannot read' "$ARDM" prep -in "$SC" -out "$T/x" -valid_list "$T/none.txt"
 check no-tmp-files-left sh -c "! find '$T' -name '*.tmp*' | grep -q ."
 finish

@@ -66,7 +66,7 @@ sys.exit(0 if b[0] > b[-1] and abs(b[-1] - full) < 0.1 and np.all(np.abs(b - e) 
 # export
 ok export-wav ardm_np 2 export -format wav -in "$T/s8.nc" -out "$T/wav"
 check export-wav-files sh -c "ls '$T/wav' | grep -c '\.wav$' | grep -qx 6"
-fails export-txt-needs-alphabet 'needs an alphabet' ardm_np 1 export -format txt -in "$T/s8.nc" -out "$T/txt"
+fails_exit export-txt-needs-alphabet 1 'needs an alphabet' ardm_np 1 export -format txt -in "$T/s8.nc" -out "$T/txt"
 
 # text: a model trained on text8-cleaned chunks samples text that exports through the alphabet
 printf 'The quick brown fox jumps over 12 lazy dogs. %.0s' $(seq 1 60) >"$T/t.txt"
@@ -77,13 +77,13 @@ ok export-txt ardm_np 2 export -format txt -in "$T/ts.nc" -out "$T/tx"
 check export-txt-lines sh -c "test \$(wc -l <'$T/tx/sample.txt') -eq 3 && grep -qvx '[a-z ]\{40\}' '$T/tx/sample.txt' && exit 1 || exit 0"
 
 # bad input
-fails sample-budget-not-in-plan 'has no plan for -budget 5' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" \
+fails_exit sample-budget-not-in-plan 1 'has no plan for -budget 5' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" \
   -plan "$T/r/plan.nc" -budget 5
-fails sample-budget-too-large 'expected 1..D = 64' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" -budget 65
+fails_exit sample-budget-too-large 1 'expected 1..D = 64' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" -budget 65
 ok make-markov-32 ardm_np 1 prep -format markov -out "$T/m32" -n 64 -length 32 -classes 4
 ok train-32 ardm_np 1 train -data "$T/m32/train.nc" -out "$T/r32" -steps 2 -batch 4 -model_blocks 1 -model_channels 4
 ok plan-32 ardm_np 1 plan -loss "$T/r32/loss_t.nc" -out "$T/p32.nc" -budgets 4
-fails sample-plan-wrong-D 'D = 32, but the checkpoint' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" -plan "$T/p32.nc"
-fails eval-plan-wrong-D 'D = 32, but the checkpoint' ardm_np 2 eval -ckpt "$T/r/checkpoint.nc" -data "$T/m/test.nc" \
+fails_exit sample-plan-wrong-D 1 'D = 32, but the checkpoint' ardm_np 2 sample -ckpt "$T/r/checkpoint.nc" -plan "$T/p32.nc"
+fails_exit eval-plan-wrong-D 1 'D = 32, but the checkpoint' ardm_np 2 eval -ckpt "$T/r/checkpoint.nc" -data "$T/m/test.nc" \
   -plan "$T/p32.nc"
 finish

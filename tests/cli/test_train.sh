@@ -79,18 +79,18 @@ check learns-within-5pct /usr/bin/python3 -c "import sys; h=$H; b=$B; print(b/h)
 check eval-has-loss-components sh -c "'$ARDM' info '$T/learn/eval.nc' | grep -q 'loss '"
 
 # bad input: clear one-line errors, non-zero exit on all ranks, nothing damaged
-fails train-missing-data 'cannot read the file' ardm_np 2 train -data "$T/none.nc" -out "$T/bad"
-fails train-no-data '-data FILE is required' ardm_np 2 train -out "$T/bad"
+fails_exit train-missing-data 1 'cannot read the file' ardm_np 2 train -data "$T/none.nc" -out "$T/bad"
+fails_exit train-no-data 1 '-data FILE is required' ardm_np 2 train -out "$T/bad"
 mkdir -p "$T/ro" && chmod 500 "$T/ro"
 if [ "$(id -u)" = 0 ]; then RO=/proc/ardm-run; else RO="$T/ro/run"; fi
-fails train-unwritable-out 'not a writable directory' ardm_np 2 train $SMALL -steps 2 -out "$RO"
+fails_exit train-unwritable-out 1 'not a writable directory' ardm_np 2 train $SMALL -steps 2 -out "$RO"
 cp "$T/r2/checkpoint.nc" "$T/good.nc"
 ok eval-runs ardm_np 2 eval -ckpt "$T/r2/checkpoint.nc" -data "$T/mk/test.nc" -out "$T/e.nc" -draws 2
-fails eval-wrong-D 'dim = 64, but the model expects D = 32' ardm_np 2 eval -ckpt "$T/r2/checkpoint.nc" -data "$T/m64/test.nc" -out "$T/e2.nc"
+fails_exit eval-wrong-D 1 'dim = 64, but the model expects D = 32' ardm_np 2 eval -ckpt "$T/r2/checkpoint.nc" -data "$T/m64/test.nc" -out "$T/e2.nc"
 check eval-wrong-D-no-output test ! -e "$T/e2.nc"
-fails eval-missing-ckpt 'cannot read the file' ardm_np 2 eval -ckpt "$T/nockpt.nc" -data "$T/mk/test.nc"
+fails_exit eval-missing-ckpt 1 'cannot read the file' ardm_np 2 eval -ckpt "$T/nockpt.nc" -data "$T/mk/test.nc"
 head -c 5000 "$T/good.nc" >"$T/trunc.nc"
-fails eval-corrupt-ckpt 'not a readable NetCDF-4 file' ardm_np 2 eval -ckpt "$T/trunc.nc" -data "$T/mk/test.nc"
-fails train-resume-other-model 'differs from the options' ardm_np 2 train $SMALL -model_channels 8 -steps 30 -out "$T/r2" -resume
+fails_exit eval-corrupt-ckpt 1 'not a readable NetCDF-4 file' ardm_np 2 eval -ckpt "$T/trunc.nc" -data "$T/mk/test.nc"
+fails_exit train-resume-other-model 1 'differs from the options' ardm_np 2 train $SMALL -model_channels 8 -steps 30 -out "$T/r2" -resume
 check resume-refusal-kept-checkpoint cmp "$T/r2/checkpoint.nc" "$T/good.nc"
 finish

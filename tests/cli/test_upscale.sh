@@ -55,6 +55,6 @@ check b-equals-K-params $NC same "$T/oa/checkpoint.nc" "$T/bK/checkpoint.nc" par
 # the data parametrization trains, evaluates and samples through the CLI
 ok train-data-param ardm_np 2 train $SMALL -upscale_b 16 -head stage_data -out "$T/dp"
 ok sample-data-param ardm_np 1 sample -ckpt "$T/dp/checkpoint.nc" -budget 3 -n 2 -out "$T/dp/s.nc"
-fails upscale-needs-stage-head 'needs -head stage_categorical' ardm_np 1 train $SMALL -upscale_b 4 -head categorical \
+fails_exit upscale-needs-stage-head 1 'needs -head stage_categorical' ardm_np 1 train $SMALL -upscale_b 4 -head categorical \
   -out "$T/bad"
 finish

@@ -22,7 +22,7 @@ echo raw >"$T/raw/clip.wav"
 echo data >"$T/direct/data/train.nc"
 
 # 0. Outside Slurm the scripts refuse to run unless forced (no Slurm needed for this).
-fails refuses_outside_slurm "not inside a Slurm job" env -u SLURM_JOB_ID RUN_DIR="$T/direct" bash jobs/train.sbatch
+fails_exit refuses_outside_slurm 1 "not inside a Slurm job" env -u SLURM_JOB_ID RUN_DIR="$T/direct" bash jobs/train.sbatch
 ok forced_outside_slurm env -u SLURM_JOB_ID ARDM_FORCE=1 ARDM_LAUNCHER=mpirun ARDM_NP=1 RUN_DIR="$T/direct" \
   ARDM_STEPS=3 bash jobs/train.sbatch
 check forced_run_trained grep -qx "step 3" "$T/direct/checkpoint.nc"
