@@ -9,6 +9,7 @@
 #include "core/opts.h"
 #include "io/trainlog.h"
 #include "io/lossfile.h"
+#include "cmd/train_plan.h"
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ typedef struct {
   PetscReal    ce_coef, max_hours;
   optim_config opt;
   model_config mc;
+  train_plan   plan;
 } train_options;
 
 static volatile sig_atomic_t stop_requested;
@@ -89,6 +91,7 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
   PetscCall(opts_int(PetscOptionsObject, "-max_bad_steps", "consecutive non-finite steps tolerated before stopping",
                      &o->max_bad, 0, PETSC_MAX_INT, NULL));
   PetscCall(model_config_options(PetscOptionsObject, &o->mc));
+  PetscCall(train_plan_options(PetscOptionsObject, &o->plan));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "train", help));
   o->opt.schedule = (lr_schedule)sched;
@@ -173,7 +176,9 @@ static PetscErrorCode trainer_setup(trainer *tr)
   tr->logp = tr->w + nb, tr->bits = tr->logp + nb;
   PetscCall(lossstats_init(tr->o.mc.S, D, tr->rank, &tr->ls));
   PetscCall(data_order_init((uint64_t)tr->o.seed, tr->ds.n, &tr->order));
-  tr->st = (ckpt_state){.seed = (uint64_t)tr->o.seed};
+  tr->st = (ckpt_state){.seed = (uint64_t)tr->o.seed, .nplan = (int)tr->o.plan.n};
+  PetscCall(train_plan_check(tr->comm, &tr->o.plan, D));
+  for (PetscInt i = 0; i < tr->o.plan.n; i++) tr->st.plan_budgets[i] = (int)tr->o.plan.budgets[i];
   if (have_ckpt) {
     PetscCall(ckpt_load(tr->comm, path, &tr->sh, tr->params, tr->ema, tr->adam_m, tr->adam_v, &tr->st, &tr->ls));
     PetscCheck(tr->st.seed == (uint64_t)tr->o.seed, tr->comm, ARDM_ERR_INPUT,
@@ -285,6 +290,7 @@ static PetscErrorCode trainer_checkpoint(trainer *tr)
   PetscFunctionBegin;
   PetscCall(PetscLogEventBegin(tr->ev_io, 0, 0, 0, 0));
   PetscCall(ckpt_save(tr->o.out, (int)tr->o.keep, &tr->sh, &b, &tr->st, &tr->o.mc, &tr->ls));
+  PetscCall(train_plan_write(tr->comm, tr->o.out, &tr->o.plan, &tr->ls, tr->st.step));
   PetscCall(PetscLogEventEnd(tr->ev_io, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }

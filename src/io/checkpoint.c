@@ -23,6 +23,8 @@ static PetscErrorCode put_state(ncio_file *f, const ckpt_state *st, size_t npara
   PetscCall(ncio_put_att_int(f, NC_GLOBAL, "skipped_steps", st->skipped));
   PetscCall(ncio_put_att_int(f, NC_GLOBAL, "bad_streak", st->bad_streak));
   PetscCall(ncio_put_att_int(f, NC_GLOBAL, "nparam", (int64_t)nparam));
+  if (st->nplan > 0)
+    NCCall(f, nc_put_att_int(f->ncid, NC_GLOBAL, "plan_budgets", NC_INT, (size_t)st->nplan, st->plan_budgets));
   PetscFunctionReturn(0);
 }
 

@@ -13,9 +13,11 @@
 typedef struct {
   int64_t  step; /* optimizer steps completed */
   uint64_t seed;
-  int64_t  examples;   /* data position: global examples consumed (epoch = examples / n) */
-  int64_t  skipped;    /* steps skipped for non-finite loss/gradient, in all */
-  int64_t  bad_streak; /* consecutive skipped steps at the time of the checkpoint */
+  int64_t  examples;         /* data position: global examples consumed (epoch = examples / n) */
+  int64_t  skipped;          /* steps skipped for non-finite loss/gradient, in all */
+  int64_t  bad_streak;       /* consecutive skipped steps at the time of the checkpoint */
+  int      nplan;            /* budgets the training job plans for (train -plan_budgets), recorded */
+  int      plan_budgets[64]; /* in the attribute plan_budgets; 0 of them: none */
 } ckpt_state;
 
 typedef struct {
