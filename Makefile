@@ -107,6 +107,7 @@ benches: $(BIN)/ardm $(BENCHES)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin && install -m 755 $(BIN)/ardm $(DESTDIR)$(PREFIX)/bin/ardm
+	install -d $(DESTDIR)$(PREFIX)/share/ardm/tools && install -m 644 tools/*.py $(DESTDIR)$(PREFIX)/share/ardm/tools/
 PREFIX ?= /usr/local
 
 format:

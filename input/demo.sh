@@ -1,8 +1,8 @@
 #!/bin/sh
 # input/demo.sh (run by `make demo`): the main job end to end on the small default SC09-style
 # set, on 2 MPI ranks: make the data, train an OA-ARDM, evaluate held-out bits/dim (with the
-# loss components), plan for budgets of network calls, sample with a plan, export WAVs, and
-# compare with FLAC's bits/sample on the same test clips.
+# loss components), plan for budgets of network calls, sample with a plan, export WAVs,
+# compare with FLAC's bits/sample on the same test clips, and write the run's report.
 set -eu
 cd "$(dirname "$0")/.."
 NP=${ARDM_NP:-2}
@@ -42,3 +42,5 @@ flac = fb * 8 / (n * 16000)
 print(f"held-out bits/dim (ARDM, {n} test clips): {bpd:.3f} +- {se:.3f}")
 print(f"FLAC -8 bits/sample on the same clips:     {flac:.3f}   (16 = raw PCM)")
 PY
+bin/ardm report "$RUN" >"$RUN/report.log" 2>&1 || { cat "$RUN/report.log"; exit 1; }
+echo "report: $(cd "$RUN/report" && pwd)/index.html"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # jobs/pipeline.sh: submits the whole ardm workflow as a chain of Slurm jobs,
-#   prep -> train -> eval -> plan -> sample (+ export),
+#   prep -> train -> eval -> plan -> sample (+ export) -> report,
 # each step starting only when the previous one succeeded (--dependency=afterok). When a step
 # fails, Slurm cancels every step after it (--kill-on-invalid-dep=yes; without it they would
 # wait forever with DependencyNeverSatisfied). Run it where sbatch works (a login node).
@@ -13,7 +13,7 @@
 # scripts jobs/*.sbatch, e.g. ARDM_OPTIONS, ARDM_STEPS, ARDM_BUDGETS, apply as documented there):
 #   ARDM_ROOT      ardm checkout or installation (default: the directory above this script)
 #   RUN_DIR        the run's directory (default $ARDM_ROOT/output/run; made absolute)
-#   ARDM_STEPS_RUN which steps to submit, in order (default "prep train eval plan sample";
+#   ARDM_STEPS_RUN which steps to submit, in order (default "prep train eval plan sample report";
 #                  leave out prep when $RUN_DIR/data already holds the data sets)
 #   ARDM_AFTER     job id the first step waits for (afterok), e.g. to chain pipelines (default none)
 #   ARDM_NTASKS_<STEP>, ARDM_TIME_<STEP>  ranks and time limit per step, STEP in upper case
@@ -42,7 +42,7 @@ abort() {
 
 prev=${ARDM_AFTER:-}
 [ $dry = 1 ] || : >"$RUN_DIR/jobs.txt"
-for step in ${ARDM_STEPS_RUN:-prep train eval plan sample}; do
+for step in ${ARDM_STEPS_RUN:-prep train eval plan sample report}; do
   script="$ARDM_ROOT/jobs/$step.sbatch"
   [ -f "$script" ] || abort "no job script $script for step '$step'"
   up=$(echo "$step" | tr a-z A-Z)

@@ -13,5 +13,6 @@ PetscErrorCode cmd_train(int npos, char **pos);
 PetscErrorCode cmd_eval(int npos, char **pos);
 PetscErrorCode cmd_sample(int npos, char **pos);
 PetscErrorCode cmd_export(int npos, char **pos);
+PetscErrorCode cmd_report(int npos, char **pos);
 
 #endif

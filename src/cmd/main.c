@@ -24,6 +24,7 @@ static const command commands[] = {
     {"sample", cmd_sample, "sample with a plan (or all D steps), optionally conditioned on given dims"},
     {"export", cmd_export, "samples or data sets -> WAV / text files"},
     {"info", cmd_info, "one-screen summary of any file ardm writes"},
+    {"report", cmd_report, "a run's report: RUN_DIR/report/index.html with figures, samples and audio"},
 };
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

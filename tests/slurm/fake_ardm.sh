@@ -20,7 +20,8 @@ log "np $np cmd $cmd $* restart ${SLURM_RESTART_COUNT:-0}"
 err() { [ "$rank" = 0 ] && echo "ardm $cmd: error: $*" >&2; exit 1; }
 
 declare -A opt=()
-resume=0 help=0
+resume=0 help=0 pos=""
+if [ "$cmd" = report ] && [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then pos=$1; shift; fi # ardm report RUN_DIR
 while [ $# -gt 0 ]; do
   case "$1" in
     -resume) resume=1; shift ;;
@@ -76,6 +77,10 @@ case "$cmd" in
   plan) need loss; w0 "${opt[out]}" "fake plan ${opt[budgets]:-}" ;;
   sample) need ckpt; [ -n "${opt[plan]:-}" ] && need plan; w0 "${opt[out]}" "fake samples ${opt[n]:-}" ;;
   export) need in; w0 "${opt[out]}/sample_000.${opt[format]:-wav}" "fake export" ;;
+  report)
+    [ -d "$pos" ] || err "$pos: not a run directory"
+    [ "$rank" = 0 ] && mkdir -p "${opt[out]:-$pos/report}"
+    w0 "${opt[out]:-$pos/report}/index.html" "fake report" ;;
   *) err "unknown command" ;;
 esac
 exit 0

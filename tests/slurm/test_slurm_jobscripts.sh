@@ -31,19 +31,19 @@ ok slurm_up slurm_start
 cat "$T/slurm_up.err" 2>/dev/null
 [ -n "${SLURM_CONF:-}" ] || finish
 
-# 1. The pipeline, all five steps; train checkpoints and exits 3 at step 4 (as at -max_hours),
+# 1. The pipeline, all six steps; train checkpoints and exits 3 at step 4 (as at -max_hours),
 #    requeues itself and resumes; eval must only start once the resumed training finished.
 t0=$(date +%s)
 rm -f "$FAKE_ARDM_LOG"
 RUN_DIR="$T/run" ARDM_PREP_ARGS="-in $T/raw" ARDM_STEPS=10 FAKE_STOP_AT=4 ARDM_NTASKS_TRAIN=2 \
   ARDM_NTASKS_PREP=1 ARDM_NTASKS_EVAL=1 ARDM_NTASKS_SAMPLE=1 ARDM_BUDGETS=5,10 \
   bash jobs/pipeline.sh >"$T/pipeline.txt" 2>"$T/pipeline.err"
-check pipeline_submitted_5 test "$(grep -cE '^(prep|train|eval|plan|sample) [0-9]+$' "$T/pipeline.txt")" = 5
+check pipeline_submitted_6 test "$(grep -cE '^(prep|train|eval|plan|sample|report) [0-9]+$' "$T/pipeline.txt")" = 6
 ids=$(sed -n 's/^[a-z]* \([0-9]*\)$/\1/p' "$T/pipeline.txt" | tr '\n' ' ')
 # shellcheck disable=SC2086
 wait_jobs 90 $ids
 echo "pipeline with one requeue: $(($(date +%s) - t0)) s"
-for step in prep train eval plan sample; do
+for step in prep train eval plan sample report; do
   id=$(sed -n "s/^$step //p" "$T/pipeline.txt")
   check "pipeline_${step}_completed" test "$(job_state "$id")" = COMPLETED
 done
@@ -52,14 +52,15 @@ check train_requeued_once test "$(job_field "$train" Restarts)" = 1
 check train_log_restart grep -q "train: job $train restart 1 " "$T/run/logs/train-$train.out"
 check train_resumed grep -q -- "-resume$" "$T/run/logs/train-$train.out"
 check train_finished_all_steps grep -qx "step 10" "$T/run/checkpoint.nc"
-for f in data/train.nc data/valid.nc data/test.nc checkpoint.nc eval.nc plan.nc samples.nc samples/sample_000.wav; do
+for f in data/train.nc data/valid.nc data/test.nc checkpoint.nc eval.nc plan.nc samples.nc samples/sample_000.wav \
+  report/index.html; do
   check "output_$f" test -s "$T/run/$f"
 done
 check eval_on_valid_split grep -q "rank 0 np 1 cmd eval -ckpt $T/run/checkpoint.nc -data $T/run/data/valid.nc -out $T/run/eval.nc" "$FAKE_ARDM_LOG"
 check plan_budgets grep -q "cmd plan -loss $T/run/eval.nc -out $T/run/plan.nc -budgets 5,10 " "$FAKE_ARDM_LOG"
 check sample_last_budget grep -q "cmd sample .* -plan $T/run/plan.nc -budget 10 " "$FAKE_ARDM_LOG"
 order=$(sed -n 's/^rank 0 \(np [0-9]* cmd \([a-z]*\).*\|\(finished\) .*\)$/\2\3/p' "$FAKE_ARDM_LOG" | tr '\n' ' ')
-check steps_in_order test "$order" = "prep train train finished eval plan sample export "
+check steps_in_order test "$order" = "prep train train finished eval plan sample export report "
 
 # 2. Failing steps cancel the steps after them: a missing data file (the job script's own check)
 #    and ardm failing with a bad input (prep's -in does not exist).
@@ -81,7 +82,7 @@ for step in eval plan sample; do
   id=$(sed -n "s/^$step //p" "$T/nodata.txt")
   check "after_missing_data_${step}_cancelled" test "$(job_state "$id")" = CANCELLED
 done
-for step in train eval plan sample; do
+for step in train eval plan sample report; do
   id=$(sed -n "s/^$step //p" "$T/badprep.txt")
   check "after_bad_prep_${step}_cancelled" test "$(job_state "$id")" = CANCELLED
 done

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/slurm/test_slurm_pipeline.sh: the job scripts with the real bin/ardm on the private Slurm
 # (POSIX sh). Issue 7's acceptance tests:
-# - the whole pipeline prep -> train -> eval -> plan -> sample (+ export) on a tiny text
+# - the whole pipeline prep -> train -> eval -> plan -> sample (+ export) -> report on a tiny text
 #   configuration completes, and every output file exists and passes `ardm info` as its kind;
 # - preemption: USR1 during training (what #SBATCH --signal=B:USR1@T delivers) -> checkpoint ->
 #   exit 3 -> the job requeues itself -> resumes -> the final parameters equal those of an
@@ -49,14 +49,15 @@ RUN_DIR="$T/run" ARDM_PREP_ARGS="-format text -in $TEXT -length 32" ARDM_OPTIONS
   bash jobs/pipeline.sh >"$T/pipeline.txt" 2>&1
 cat "$T/pipeline.txt"
 ids=$(sed -n 's/^[a-z]* \([0-9]*\)$/\1/p' "$T/pipeline.txt" | tr '\n' ' ')
-check pipeline_submitted_5 test "$(echo $ids | wc -w)" = 5
+check pipeline_submitted_6 test "$(echo $ids | wc -w)" = 6
 # shellcheck disable=SC2086
 wait_jobs 300 $ids
 echo "pipeline: $(($(date +%s) - t0)) s"
-for step in prep train eval plan sample; do
+for step in prep train eval plan sample report; do
   id=$(sed -n "s/^$step //p" "$T/pipeline.txt")
   check "pipeline_${step}_completed" test "$(job_state "$id")" = COMPLETED
 done
+check report_written grep -q '<img src="train_loss.png"' "$T/run/report/index.html"
 is_kind() { "$ARDM" info "$2" >"$T/info.txt" 2>&1 && head -n 1 "$T/info.txt" | grep -q ": $1\$"; }
 for f in dataset:data/train.nc dataset:data/valid.nc dataset:data/test.nc checkpoint:checkpoint.nc \
   train_log:train_log.nc loss_components:loss_t.nc eval:eval.nc plan:plan.nc samples:samples.nc; do
