@@ -6,6 +6,7 @@
      list order, so the files are identical on any number of ranks.
    -format text: one text file, text8-cleaned (prep_text.h) and cut into chunks of -length
      symbols, K = 27, NC_UBYTE; valid and test are the contiguous tail blocks (text8 style).
+     Several files (-in A,B,...) are each cut and split that way, and the splits concatenated.
    -format text8: the text8 file itself (one line of a-z and spaces, no cleaning): split by
      characters, the first 1 - valid_frac - test_frac of them train, then valid, then test (90M /
      5M / 5M for the 100M-character file at the default 0.05 / 0.05), each cut into chunks.
@@ -30,6 +31,7 @@ typedef struct {
   int       text8;       /* -format text8: already clean, split by characters */
   int       markov;      /* -format markov */
   PetscInt  n, classes;  /* markov: train examples, K */
+  PetscInt  order;       /* markov: dim i depends on dim i - order */
   PetscReal p_stay, tau; /* markov: chain parameters */
   char      in[PATH_MAX], out[PATH_MAX];
   char      valid_list[PATH_MAX], test_list[PATH_MAX];
@@ -56,19 +58,25 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
   o->text = fmt == 1 || fmt == 3;
   o->text8 = fmt == 3;
   o->markov = fmt == 2;
-  o->n = 512, o->classes = 4, o->p_stay = 0.7, o->tau = 0;
+  o->n = 512, o->classes = 4, o->p_stay = 0.7, o->tau = 0, o->order = 1;
   if (o->markov) {
     PetscCall(opts_int(PetscOptionsObject, "-n", "markov: training examples", &o->n, 1, 1 << 30, NULL));
     PetscCall(opts_int(PetscOptionsObject, "-classes", "markov: symbols K", &o->classes, 2, 65536, NULL));
-    PetscCall(opts_real(PetscOptionsObject, "-p_stay", "markov: probability of repeating the previous symbol, 0..1",
-                        &o->p_stay, "[0,1]", NULL));
+    PetscCall(opts_real(PetscOptionsObject, "-p_stay",
+                        "markov: probability of repeating the symbol -order dims back, 0..1", &o->p_stay, "[0,1]",
+                        NULL));
+    PetscCall(opts_int(PetscOptionsObject, "-order",
+                       "markov: dim i depends on dim i - order (R interleaved first-order chains; 1 = the plain chain)",
+                       &o->order, 1, 1 << 20, NULL));
     PetscCall(opts_real(PetscOptionsObject, "-tau",
                         "markov: jumps go to w ~ exp(-w/tau) (0: uniformly to another symbol)", &o->tau, "[0,inf)",
                         NULL));
   }
   PetscCall(PetscOptionsString("-in",
                                "wav: a directory tree of audio files or a list file (one path per line, "
-                               "relative to the list's folder); text: a text file (required)",
+                               "relative to the list's folder); text: a text file, or several as A,B,... (each source "
+                               "is split 90/5/5 alike, so every split has the same mix); text8: the text8 file "
+                               "(required)",
                                NULL, o->in, o->in, sizeof o->in, NULL));
   PetscCall(PetscOptionsString("-out",
                                "output directory for train.nc, valid.nc, test.nc; created if missing (required)", NULL,
@@ -324,12 +332,52 @@ static int read_clean(const char *path, int raw, char **text, int64_t *n, int64_
   return err;
 }
 
+#define MAX_SOURCES 64
+
+/* Rank 0, -format text with -in A,B,...: reads and cleans every source, each cut to a whole
+   number of chunks of L and appended to *text; nch[j] = chunks of source j. Returns 0 or errno
+   (bad = the source that failed). A single source is read as a whole (its tail is left over). */
+static int read_sources(const char *in, int raw, int64_t L, char **text, int64_t *n, int64_t *nraw, int64_t *nch,
+                        int *nsrc, char *bad, size_t badlen)
+{
+  char  list[PATH_MAX], *save = NULL, *path;
+  int   err = 0;
+  char *all = NULL;
+  *n = *nraw = 0;
+  *nsrc = 0;
+  snprintf(list, sizeof list, "%s", in);
+  if (raw || !strchr(in, ',')) {
+    snprintf(bad, badlen, "%s", in);
+    err = read_clean(in, raw, text, n, nraw);
+    nch[0] = *n / L;
+    *nsrc = 1;
+    return err;
+  }
+  for (path = strtok_r(list, ",", &save); path && !err; path = strtok_r(NULL, ",", &save)) {
+    char   *t = NULL, *grown;
+    int64_t m, mraw;
+    snprintf(bad, badlen, "%s", path);
+    if (*nsrc == MAX_SOURCES) return E2BIG;
+    if ((err = read_clean(path, 0, &t, &m, &mraw))) break;
+    nch[*nsrc] = m / L;
+    m = nch[*nsrc] * L;
+    if (!(grown = (char *)realloc(all, (size_t)(*n + m + 1)))) err = ENOMEM;
+    if (!err) memcpy(grown + *n, t, (size_t)m), all = grown, *n += m, *nraw += mraw, (*nsrc)++;
+    free(t);
+  }
+  if (err) free(all), all = NULL;
+  *text = all;
+  return err;
+}
+
 static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
 {
   PetscMPIInt rank, size;
   char       *text = NULL;
-  int64_t     n = 0, nraw = 0, L = o->length, nchunks, count[NSPLITS], first[NSPLITS], hdr[3];
-  int         err = 0;
+  int64_t     n = 0, nraw = 0, L = o->length, nchunks, count[NSPLITS], first[NSPLITS], hdr[4];
+  int64_t     nch[MAX_SOURCES], scount[MAX_SOURCES][NSPLITS], sfirst[MAX_SOURCES][NSPLITS], at = 0;
+  int         err = 0, nsrc = 1;
+  char        bad[PATH_MAX];
   uint8_t    *sym = NULL;
   int64_t    *rows = NULL;
   prep_part   part[NSPLITS];
@@ -338,8 +386,9 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  if (rank == 0 && (err = read_clean(o->in, o->text8, &text, &n, &nraw))) free(text);
-  ArdmCheckAll(comm, !err, "-in %s: cannot read the text file: %s", o->in, strerror(err));
+  if (rank == 0 && (err = read_sources(o->in, o->text8, L, &text, &n, &nraw, nch, &nsrc, bad, sizeof bad))) free(text);
+  ArdmCheckAll(comm, !err, "-in %s: cannot read the text file: %s", bad,
+               err == E2BIG ? "more than 64 comma-separated sources" : strerror(err));
   hdr[2] = -1; /* text8: the first byte outside a-z and space (a final newline is dropped) */
   if (rank == 0 && o->text8) {
     if (n > 0 && text[n - 1] == '\n') n--;
@@ -348,9 +397,12 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
   }
   hdr[0] = n;
   hdr[1] = nraw;
-  PetscCallMPI(MPI_Bcast(hdr, 3, MPI_INT64_T, 0, comm));
+  hdr[3] = nsrc;
+  PetscCallMPI(MPI_Bcast(hdr, 4, MPI_INT64_T, 0, comm));
   n = hdr[0];
   nraw = hdr[1];
+  nsrc = (int)hdr[3];
+  PetscCallMPI(MPI_Bcast(nch, nsrc, MPI_INT64_T, 0, comm));
   if (hdr[2] >= 0) free(text);
   PetscCheck(hdr[2] < 0, comm, ARDM_ERR_INPUT,
              "-in %s: byte %lld is not a-z or space; -format text8 takes the clean text8 file (use -format text to "
@@ -364,9 +416,9 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
   PetscCall(ardm_alloc((size_t)n, &sym));
   if (rank == 0) text_encode(text, (size_t)n, sym);
   free(text);
-  for (int64_t at = 0; at < n; at += 1 << 30) {
-    int64_t m = n - at < (1 << 30) ? n - at : (1 << 30);
-    PetscCallMPI(MPI_Bcast(sym + at, (PetscMPIInt)m, MPI_UINT8_T, 0, comm));
+  for (int64_t pos = 0; pos < n; pos += 1 << 30) {
+    int64_t m = n - pos < (1 << 30) ? n - pos : (1 << 30);
+    PetscCallMPI(MPI_Bcast(sym + pos, (PetscMPIInt)m, MPI_UINT8_T, 0, comm));
   }
   /* contiguous blocks: train, then valid, then test (the leftover characters are dropped) */
   if (o->text8) {
@@ -382,29 +434,43 @@ static PetscErrorCode prep_text(MPI_Comm comm, const prep_opts *o)
       first[s] = (e[s] + L - 1) / L;
       count[s] = e[s + 1] / L > first[s] ? e[s + 1] / L - first[s] : 0;
     }
+    for (int s = 0; s < NSPLITS; s++) scount[0][s] = count[s], sfirst[0][s] = first[s];
   } else {
-    count[SPLIT_TEST] = (int64_t)(o->test_frac * (double)nchunks);
-    count[SPLIT_VALID] = (int64_t)(o->valid_frac * (double)nchunks);
-    count[SPLIT_TRAIN] = nchunks - count[SPLIT_VALID] - count[SPLIT_TEST];
-    first[SPLIT_TRAIN] = 0;
-    first[SPLIT_VALID] = count[SPLIT_TRAIN];
-    first[SPLIT_TEST] = count[SPLIT_TRAIN] + count[SPLIT_VALID];
+    /* every source is split the same way (train, valid, test: contiguous blocks of its own
+       chunks), so every split has the same mix of sources */
+    int64_t src0 = 0; /* the source's first chunk */
+    for (int j = 0; j < nsrc; j++) {
+      scount[j][SPLIT_TEST] = (int64_t)(o->test_frac * (double)nch[j]);
+      scount[j][SPLIT_VALID] = (int64_t)(o->valid_frac * (double)nch[j]);
+      scount[j][SPLIT_TRAIN] = nch[j] - scount[j][SPLIT_VALID] - scount[j][SPLIT_TEST];
+      sfirst[j][SPLIT_TRAIN] = src0;
+      sfirst[j][SPLIT_VALID] = src0 + scount[j][SPLIT_TRAIN];
+      sfirst[j][SPLIT_TEST] = sfirst[j][SPLIT_VALID] + scount[j][SPLIT_VALID];
+      src0 += nch[j];
+    }
   }
-  PetscCall(ardm_alloc((size_t)nchunks * sizeof(int64_t), &rows));
-  for (int64_t i = 0; i < nchunks; i++) rows[i] = i;
+  /* rows in split order: split s lists source 0's block s, then source 1's, ... */
+  PetscCall(ardm_alloc((size_t)(nchunks + 1) * sizeof(int64_t), &rows));
+  for (int s = 0; s < NSPLITS; s++) {
+    first[s] = at;
+    count[s] = 0;
+    for (int j = 0; j < nsrc; j++)
+      for (int64_t k = 0; k < scount[j][s]; k++) rows[at++] = sfirst[j][s] + k, count[s]++;
+  }
   memset(part, 0, sizeof part);
-  for (int s = 0; s < NSPLITS; s++) { /* this rank's contiguous share of each block */
+  for (int s = 0; s < NSPLITS; s++) { /* this rank's contiguous share of each split */
     int64_t a = count[s] * rank / size, b = count[s] * (rank + 1) / size;
     part[s].count = b - a;
     part[s].rows = rows + first[s] + a;
   }
   PetscCall(prep_parts_sum(comm, part));
   PetscCall(PetscPrintf(comm,
-                        "ardm prep: %s: %lld bytes -> %lld characters%s -> %lld chunks of %lld: "
+                        "ardm prep: %s: %lld bytes -> %lld characters%s -> %lld chunks of %lld (%d source%s, each "
+                        "split alike): "
                         "train %lld, valid %lld, test %lld (%lld characters left over)\n",
                         o->in, (long long)nraw, (long long)n, o->text8 ? "" : " after cleaning",
-                        (long long)(count[0] + count[1] + count[2]), (long long)L, (long long)count[0],
-                        (long long)count[1], (long long)count[2],
+                        (long long)(count[0] + count[1] + count[2]), (long long)L, nsrc, nsrc > 1 ? "s" : "",
+                        (long long)count[0], (long long)count[1], (long long)count[2],
                         (long long)(n - (count[0] + count[1] + count[2]) * L)));
   memset(&d, 0, sizeof d);
   d.D = L;
@@ -432,11 +498,11 @@ static PetscErrorCode prep_markov(MPI_Comm comm, const prep_opts *o)
     char path[PATH_MAX + 16];
     if (!n[s]) continue;
     snprintf(path, sizeof path, "%s/%s.nc", o->out, splits[s]);
-    PetscCall(markov_write(comm, path, splits[s], n[s], o->length, (int)o->classes, o->p_stay, o->tau,
+    PetscCall(markov_write(comm, path, splits[s], n[s], o->length, (int)o->classes, o->p_stay, o->tau, (int)o->order,
                            (uint64_t)o->seed + (uint64_t)s));
     PetscCall(PetscPrintf(comm, "ardm prep: wrote %s: %lld sequences x %lld dims, K = %d, entropy %.6f bits/dim\n",
                           path, (long long)n[s], (long long)o->length, (int)o->classes,
-                          markov_entropy_bpd((int)o->classes, o->length, o->p_stay, o->tau)));
+                          markov_entropy_bpd((int)o->classes, o->length, o->p_stay, o->tau, (int)o->order)));
   }
   PetscFunctionReturn(0);
 }

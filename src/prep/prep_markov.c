@@ -17,12 +17,13 @@ static void jump_distribution(int K, double tau, double *q)
   for (int w = 0; w < K; w++) q[w] /= z;
 }
 
-double markov_entropy_bpd(int K, int64_t D, double p, double tau)
+double markov_entropy_bpd(int K, int64_t D, double p, double tau, int order)
 {
-  double h0 = 0, h = 0, *q;
-  if (tau <= 0) { /* uniform stationary distribution, jumps to the other K - 1 symbols */
+  double  h0 = 0, h = 0, *q;
+  int64_t r = order < D ? order : D; /* dims drawn from the stationary distribution */
+  if (tau <= 0) {                    /* uniform stationary distribution, jumps to the other K - 1 symbols */
     h = -plog2p(p) - (K > 1 ? (1 - p) * log2((1 - p) / (K - 1)) * (p < 1) : 0);
-    return (log2((double)K) + (double)(D - 1) * h) / (double)D;
+    return ((double)r * log2((double)K) + (double)(D - r) * h) / (double)D;
   }
   q = (double *)malloc(sizeof(double) * (size_t)K);
   jump_distribution(K, tau, q);
@@ -34,11 +35,11 @@ double markov_entropy_bpd(int K, int64_t D, double p, double tau)
     h += q[v] * hv;
   }
   free(q);
-  return (h0 + (double)(D - 1) * h) / (double)D;
+  return ((double)r * h0 + (double)(D - r) * h) / (double)D;
 }
 
 PetscErrorCode markov_write(MPI_Comm comm, const char *path, const char *split, int64_t n, int64_t D, int K,
-                            double p_stay, double tau, uint64_t seed)
+                            double p_stay, double tau, int order, uint64_t seed)
 {
   PetscMPIInt   rank, size;
   dataset       ds;
@@ -63,25 +64,26 @@ PetscErrorCode markov_write(MPI_Comm comm, const char *path, const char *split, 
     int32_t   *xe = x + (e - lo) * D;
     rng_init(&s, seed, 0, (uint64_t)e, RNG_DATA);
     for (int64_t i = 0; i < D; i++) {
-      if (i > 0 && rng_uniform(&s) < p_stay)
-        xe[i] = xe[i - 1];
+      if (i >= order && rng_uniform(&s) < p_stay)
+        xe[i] = xe[i - order];
       else if (cdf) { /* from q, which is also the stationary start */
         double  u = rng_uniform(&s);
         int32_t w = 0;
         while (w < K - 1 && cdf[w] <= u) w++;
         xe[i] = w;
-      } else if (i == 0)
+      } else if (i < order)
         xe[i] = (int32_t)rng_below(&s, (uint64_t)K); /* uniform is stationary */
       else {
         int32_t j = (int32_t)rng_below(&s, (uint64_t)(K - 1));
-        xe[i] = j >= xe[i - 1] ? j + 1 : j;
+        xe[i] = j >= xe[i - order] ? j + 1 : j;
       }
     }
   }
   PetscCall(dataset_create(comm, path, n, D, K, PETSC_FALSE, &a, &ds));
-  PetscCall(ncio_put_att_double(&ds.f, NC_GLOBAL, "entropy_bpd", markov_entropy_bpd(K, D, p_stay, tau)));
+  PetscCall(ncio_put_att_double(&ds.f, NC_GLOBAL, "entropy_bpd", markov_entropy_bpd(K, D, p_stay, tau, order)));
   PetscCall(ncio_put_att_double(&ds.f, NC_GLOBAL, "markov_p_stay", p_stay));
   PetscCall(ncio_put_att_double(&ds.f, NC_GLOBAL, "markov_tau", tau));
+  PetscCall(ncio_put_att_int(&ds.f, NC_GLOBAL, "markov_order", order));
   PetscCall(dataset_write(&ds, lo, hi - lo, x, NULL));
   PetscCall(dataset_commit(&ds));
   ardm_free(&x);

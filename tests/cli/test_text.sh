@@ -4,7 +4,7 @@
 # eval (bits/char below uniform), plan a 20-step budget, sample with that budget (exactly 20
 # network calls), export -format txt, -given with a prefix and with every other character;
 # prep -format text8 on a small file of text8's shape (exact character ranges per split) and
-# its bad input.
+# its bad input; the order-R Markov source of benchmarks/markov_text.sh.
 . "$(dirname "$0")/../lib.sh"
 NC="/usr/bin/python3 tests/ncvar.py"
 
@@ -66,6 +66,23 @@ b = np.asarray(Dataset('$T/g_every_other.nc').variables['x'][:]).astype(int)
 sys.exit(0 if (a[:, :16] == g[:, :16]).all() and (b[:, ::2] == g[:, ::2]).all() and not (a == g).all() else 1)"
 ok export-given "$ARDM" export -format txt -in "$T/g_first_half.nc" -out "$T/ex" -name g
 
+# several sources (-in A,B): each is split 90/5/5 on its own, so valid and test hold both
+printf 'alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi\n%.0s' $(seq 1 25) >"$T/s1"
+printf 'the quick brown fox jumps over the lazy dog\n%.0s' $(seq 1 40) >"$T/s2"
+ok prep-two-sources ardm_np 2 prep -format text -in "$T/s1,$T/s2" -out "$T/ms" -length 20
+check two-sources-mixed /usr/bin/python3 -c "
+import numpy as np, sys
+from netCDF4 import Dataset
+al = ' abcdefghijklmnopqrstuvwxyz'
+txt = lambda n: ''.join(al[v] for v in np.asarray(Dataset('$T/ms/%s.nc' % n).variables['x'][:]).astype(int).ravel())
+n1, n2 = 2100 // 20, 1760 // 20   # chunks of each cleaned source (2100 and 1760 characters)
+want = {'train': n1 - 2 * (n1 // 20) + n2 - 2 * (n2 // 20), 'valid': n1 // 20 + n2 // 20, 'test': n1 // 20 + n2 // 20}
+ok = all(len(txt(k)) == 20 * v for k, v in want.items())
+ok = ok and all('lambda' in txt(k) or 'omicron' in txt(k) for k in want) and all('lazy' in txt(k) for k in want)
+print({k: len(txt(k)) // 20 for k in want}, want); sys.exit(0 if ok else 1)"
+fails_exit missing-source 1 "-in $T/nope: cannot read the text file" \
+  "$ARDM" prep -format text -in "$T/s1,$T/nope" -out "$T/ms2"
+
 # text8: a single line of a-z and spaces, 100,000 characters (text8 scaled by 1/1000): split by
 # characters, 90,000 / 5,000 / 5,000, chunks of 250 (360 / 20 / 20)
 /usr/bin/python3 -c "
@@ -91,4 +108,18 @@ printf ' one two Three' >"$T/bad8"
 fails_exit text8-not-clean 1 'byte 9 is not a-z or space; -format text8 takes the clean text8 file' \
   "$ARDM" prep -format text8 -in "$T/bad8" -out "$T/b8"
 check text8-nothing-written test ! -e "$T/b8/train.nc"
+
+# the order-R Markov source of the learning benchmark (benchmarks/markov_text.sh): dim i repeats
+# dim i - 3 with probability 0.8 (and the dim 1 back only by chance), the entropy attribute is
+# the exact (3 log2 27 + 29 h) / 32 with h the per-dim entropy of the stay-or-jump draw
+ok prep-markov-order3 ardm_np 2 prep -format markov -classes 27 -order 3 -p_stay 0.8 -length 32 -n 2000 \
+  -out "$T/mk3"
+check markov-order3 /usr/bin/python3 -c "
+import numpy as np, sys
+from netCDF4 import Dataset
+f = Dataset('$T/mk3/train.nc'); x = np.asarray(f.variables['x'][:]).astype(int)
+s3 = (x[:, 3:] == x[:, :-3]).mean(); s1 = (x[:, 1:] == x[:, :-1]).mean()
+h = -0.8 * np.log2(0.8) - 0.2 * np.log2(0.2 / 26); want = (3 * np.log2(27) + 29 * h) / 32
+print('lag-3 repeats', s3, 'lag-1', s1, 'entropy', f.getncattr('entropy_bpd'), want, f.getncattr('markov_order'))
+sys.exit(0 if abs(s3 - 0.8) < 0.02 and s1 < 0.1 and abs(f.getncattr('entropy_bpd') - want) < 1e-9 else 1)"
 finish
