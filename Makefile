@@ -13,7 +13,7 @@
 MPICC     ?= mpicc
 PETSC_DIR ?= /usr/lib/petsc
 export PKG_CONFIG_PATH := $(PETSC_DIR)/lib/pkgconfig:$(PKG_CONFIG_PATH)
-PKGS      := netcdf-mpi PETSc scalapack-openmpi openblas sndfile
+PKGS      := netcdf-mpi PETSc scalapack-openmpi openblas sndfile libpng
 
 BUILD ?= build
 BIN   ?= bin
@@ -70,7 +70,7 @@ $(BUILD)/tests $(BUILD)/bench $(BIN):
 DEB_PKGS := make gcc pkg-config libopenmpi-dev openmpi-bin libscalapack-openmpi-dev libnetcdf-mpi-dev \
   netcdf-bin petsc-dev libopenblas-dev libsndfile1-dev librandom123-dev espeak-ng sox flac \
   python3-numpy python3-netcdf4 python3-xarray python3-matplotlib chromium slurm-wlm munge libespeak-ng-dev \
-  jargon-text valgrind clang-format
+  jargon-text valgrind clang-format libpng-dev
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \

@@ -10,11 +10,13 @@
    -format text8: the text8 file itself (one line of a-z and spaces, no cleaning): split by
      characters, the first 1 - valid_frac - test_frac of them train, then valid, then test (90M /
      5M / 5M for the 100M-character file at the default 0.05 / 0.05), each cut into chunks.
+   -format png / cifar10: image data sets (prep_image.h), channel-planar, K = 256.
    -format markov: synthetic sequences from a Markov chain with a known entropy (prep_markov.h),
      for tests and benchmarks: -n train examples, and -valid_frac / -test_frac of that many for
      valid and test, each split from its own seed. */
 #include "cmd/commands.h"
 #include "core/opts.h"
+#include "prep/prep_image.h"
 #include "prep/prep_markov.h"
 #include "prep/prep_text.h"
 #include "prep/prep_wav.h"
@@ -27,12 +29,14 @@
 #define MAX_REPORTED 50 /* bad audio files listed by name per rank */
 
 typedef struct {
-  int       text;        /* -format text or text8 (else wav) */
-  int       text8;       /* -format text8: already clean, split by characters */
-  int       markov;      /* -format markov */
-  PetscInt  n, classes;  /* markov: train examples, K */
-  PetscInt  order;       /* markov: dim i depends on dim i - order */
-  PetscReal p_stay, tau; /* markov: chain parameters */
+  int       text;          /* -format text or text8 (else wav) */
+  int       text8;         /* -format text8: already clean, split by characters */
+  int       markov;        /* -format markov */
+  int       png, cifar;    /* -format png, -format cifar10 */
+  PetscInt  height, width; /* png: image size */
+  PetscInt  n, classes;    /* markov: train examples, K */
+  PetscInt  order;         /* markov: dim i depends on dim i - order */
+  PetscReal p_stay, tau;   /* markov: chain parameters */
   char      in[PATH_MAX], out[PATH_MAX];
   char      valid_list[PATH_MAX], test_list[PATH_MAX];
   PetscInt  length, sample_rate, seed;
@@ -43,7 +47,8 @@ typedef struct {
 
 static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_only)
 {
-  static const char *const formats[] = {"wav", "text", "markov", "text8"}, *const on_bad[] = {"error", "skip"};
+  static const char *const formats[] = {"wav", "text", "markov", "text8", "png", "cifar10"}, *const on_bad[] = {"error",
+                                                                                                                "skip"};
   PetscInt  fmt = 0, bad = 0;
   PetscBool wav_only[7] = {PETSC_FALSE}, any_wav_only = PETSC_FALSE, vset = PETSC_FALSE, tset = PETSC_FALSE;
 
@@ -53,11 +58,21 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
   PetscCall(opts_choice(PetscOptionsObject, "-format",
                         "input kind: wav (audio files), text (one text file, cleaned), markov (synthetic "
                         "Markov-chain sequences with a known entropy) or text8 (the clean 100M-character text8 "
-                        "file: standard 90M/5M/5M split by characters)",
-                        formats, 4, &fmt, NULL));
+                        "file: standard 90M/5M/5M split by characters), png (a directory of PNG images) or "
+                        "cifar10 (the CIFAR-10 binary batches)",
+                        formats, 6, &fmt, NULL));
   o->text = fmt == 1 || fmt == 3;
   o->text8 = fmt == 3;
   o->markov = fmt == 2;
+  o->png = fmt == 4;
+  o->cifar = fmt == 5;
+  o->height = o->width = 32;
+  if (o->png) {
+    PetscCall(opts_int(PetscOptionsObject, "-height", "png: image height in pixels (every image must have it)",
+                       &o->height, 1, 4096, NULL));
+    PetscCall(opts_int(PetscOptionsObject, "-width", "png: image width in pixels (every image must have it)", &o->width,
+                       1, 4096, NULL));
+  }
   o->n = 512, o->classes = 4, o->p_stay = 0.7, o->tau = 0, o->order = 1;
   if (o->markov) {
     PetscCall(opts_int(PetscOptionsObject, "-n", "markov: training examples", &o->n, 1, 1 << 30, NULL));
@@ -86,8 +101,8 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
                      "dims per example: samples (wav, default 16000) or characters (text, default "
                      "250); 1..1073741824",
                      &o->length, 1, 1 << 30, NULL));
-  o->valid_frac = o->text ? 0.05 : 0.1;
-  o->test_frac = o->text ? 0.05 : 0.1;
+  o->valid_frac = o->text || o->png ? 0.05 : 0.1;
+  o->test_frac = o->text || o->png ? 0.05 : 0.1;
   PetscCall(opts_real(PetscOptionsObject, "-valid_frac",
                       "share for valid, 0..1 (wav: of the speakers, hashed, only without split "
                       "lists, default 0.1; text: the tail block before test, default 0.05, of the chunks "
@@ -137,11 +152,17 @@ static PetscErrorCode prep_options(MPI_Comm comm, prep_opts *o, PetscBool *help_
   PetscCheck(!o->text || !any_wav_only, comm, ARDM_ERR_INPUT,
              "-sample_rate, -resample, -convert, -on_bad, -valid_list, -test_list and -digits_only apply to -format "
              "wav only");
+  PetscCheck(!(o->png || o->cifar) || !any_wav_only, comm, ARDM_ERR_INPUT,
+             "-sample_rate, -resample, -convert, -on_bad, -valid_list, -test_list and -digits_only apply to -format "
+             "wav only");
   PetscCheck(!o->markov || !any_wav_only, comm, ARDM_ERR_INPUT,
              "-sample_rate, -resample, -convert, -on_bad, -valid_list, -test_list and -digits_only apply to -format "
              "wav only");
   PetscCheck(o->markov || o->in[0], comm, ARDM_ERR_INPUT, "missing -in: give the %s",
-             o->text ? "text file" : "directory of audio files or a list file");
+             o->text    ? "text file"
+             : o->png   ? "directory of PNG images"
+             : o->cifar ? "directory with the CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin)"
+                        : "directory of audio files or a list file");
   PetscCheck(o->valid_frac >= 0 && o->test_frac >= 0 && o->valid_frac + o->test_frac < 1, comm, ARDM_ERR_INPUT,
              "-valid_frac %g, -test_frac %g: expected shares >= 0 with a sum below 1", (double)o->valid_frac,
              (double)o->test_frac);
@@ -519,7 +540,19 @@ PetscErrorCode cmd_prep(int npos, char **pos)
   PetscCall(prep_options(comm, &o, &help_only));
   if (help_only) PetscFunctionReturn(0);
   PetscCall(prep_out_dir(comm, o.out));
-  if (o.markov)
+  if (o.png || o.cifar) {
+    prep_image_opts io = {.in = o.in,
+                          .out = o.out,
+                          .height = (int)o.height,
+                          .width = (int)o.width,
+                          .valid_frac = o.valid_frac,
+                          .test_frac = o.test_frac,
+                          .seed = (uint64_t)o.seed};
+    if (o.png)
+      PetscCall(prep_png(comm, &io));
+    else
+      PetscCall(prep_cifar10(comm, &io));
+  } else if (o.markov)
     PetscCall(prep_markov(comm, &o));
   else if (o.text)
     PetscCall(prep_text(comm, &o));

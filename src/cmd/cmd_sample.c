@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef enum { GIVEN_NONE, GIVEN_FIRST_HALF, GIVEN_EVERY_OTHER } given_mask;
+/* Which dims of -given are known; top_half and centre are image masks (inpainting): the upper
+   half of the rows, or the central square of half the height and width, in every channel. */
+typedef enum { GIVEN_NONE, GIVEN_FIRST_HALF, GIVEN_EVERY_OTHER, GIVEN_TOP_HALF, GIVEN_CENTRE } given_mask;
 
 typedef struct {
   char       ckpt[PATH_MAX], plan[PATH_MAX], out[PATH_MAX], given[PATH_MAX], weights[16];
@@ -25,7 +27,8 @@ typedef struct {
 
 static PetscErrorCode process_options(MPI_Comm comm, sample_options *o, PetscBool *help)
 {
-  static const char *const which[] = {"ema", "params"}, *const masks[] = {"first_half", "every_other"};
+  static const char *const which[] = {"ema", "params"}, *const masks[] = {"first_half", "every_other", "top_half",
+                                                                          "centre"};
   PetscInt w = 0, gm = 0;
   PetscFunctionBegin;
   PetscCall(PetscMemzero(o, sizeof *o));
@@ -48,12 +51,15 @@ static PetscErrorCode process_options(MPI_Comm comm, sample_options *o, PetscBoo
                                "data set whose known dims condition the samples (sample j uses example j "
                                "mod n)",
                                "", o->given, o->given, sizeof o->given, NULL));
-  PetscCall(opts_choice(PetscOptionsObject, "-given_mask", "which dims of -given are known", masks, 2, &gm, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-given_mask",
+                        "which dims of -given are known: first_half, every_other, or for images top_half (the upper "
+                        "rows) and centre (the central square of half the height and width)",
+                        masks, 4, &gm, NULL));
   PetscCall(opts_choice(PetscOptionsObject, "-weights", "which weights of the checkpoint", which, 2, &w, NULL));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "sample", help));
   snprintf(o->weights, sizeof o->weights, "%s", which[w]);
-  o->mask = o->given[0] ? (gm == 0 ? GIVEN_FIRST_HALF : GIVEN_EVERY_OTHER) : GIVEN_NONE;
+  o->mask = o->given[0] ? (given_mask)(GIVEN_FIRST_HALF + gm) : GIVEN_NONE;
   PetscCheck(*help || o->ckpt[0], comm, ARDM_ERR_INPUT, "-ckpt FILE is required");
   PetscFunctionReturn(0);
 }
@@ -105,10 +111,17 @@ static int stretch_plan(const int *p, int n, int64_t D, int64_t G, int *q)
   return m - 1; /* q[m-1] = D closes the last step */
 }
 
-static void given_known(given_mask mask, int64_t D, uint8_t *given)
+/* The known dims of a given example; image masks use the channel-planar layout [C][H][W]. */
+static void given_known(given_mask mask, int64_t D, int64_t H, int64_t W, uint8_t *given)
 {
-  for (int64_t i = 0; i < D; i++)
-    given[i] = mask == GIVEN_FIRST_HALF ? i < D / 2 : mask == GIVEN_EVERY_OTHER ? i % 2 == 0 : 0;
+  for (int64_t i = 0; i < D; i++) {
+    int64_t y = H > 0 ? i % (H * W) / W : 0, xx = H > 0 ? i % W : 0;
+    given[i] = mask == GIVEN_FIRST_HALF    ? i < D / 2
+               : mask == GIVEN_EVERY_OTHER ? i % 2 == 0
+               : mask == GIVEN_TOP_HALF    ? y < H / 2
+               : mask == GIVEN_CENTRE      ? y >= H / 4 && y < H / 4 + H / 2 && xx >= W / 4 && xx < W / 4 + W / 2
+                                           : 0;
+  }
 }
 
 typedef struct {
@@ -183,6 +196,11 @@ static PetscErrorCode write_samples(MPI_Comm comm, const sample_options *o, cons
   PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "modality", sp->mc.modality));
   if (sp->mc.sample_rate) PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "sample_rate", sp->mc.sample_rate));
   if (sp->mc.alphabet[0]) PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "alphabet", sp->mc.alphabet));
+  if (sp->mc.img_height > 0) {
+    PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "height", sp->mc.img_height));
+    PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "width", sp->mc.img_width));
+    PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "channels", sp->mc.img_channels));
+  }
   PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "budget", o->budget));
   PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "plan", o->plan[0] ? o->plan : "evenly spaced"));
   PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "stages", sp->mc.S));
@@ -244,7 +262,9 @@ PetscErrorCode cmd_sample(int npos, char **pos)
     PetscCall(dataset_read_list(&ds, idx, hi - lo, xg, NULL));
     ardm_free(&idx);
     PetscCall(dataset_close(&ds));
-    given_known(o.mask, D, sp.given);
+    PetscCheck(o.mask < GIVEN_TOP_HALF || sp.mc.img_height > 0, comm, ARDM_ERR_INPUT,
+               "-given_mask top_half and centre need an image model (this checkpoint's data is %s)", sp.mc.modality);
+    given_known(o.mask, D, sp.mc.img_height, sp.mc.img_width, sp.given);
   }
   t0 = MPI_Wtime(); /* the sampling loop only: setup and output are not part of the budget's cost */
   for (int64_t j = lo; j < hi; j += B)

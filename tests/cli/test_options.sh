@@ -22,17 +22,17 @@ for np in 1 2; do
     ardm_np $np train -data x.nc -head bogus
   one_error eval-weights-np$np 'ardm eval: error: -weights bogus: expected ema or params$' \
     ardm_np $np eval -ckpt x.nc -data x.nc -weights bogus
-  one_error export-format-np$np 'ardm export: error: -format mp3: expected txt or wav$' \
+  one_error export-format-np$np 'ardm export: error: -format mp3: expected txt, wav or png$' \
     ardm_np $np export -in x.nc -format mp3
   one_error plan-monotone-np$np 'ardm plan: error: -monotone up: expected sort, isotonic or none$' \
     ardm_np $np plan -loss x.nc -monotone up
   one_error plan-allocate-np$np 'ardm plan: error: -allocate bogus: expected equal or optimal$' \
     ardm_np $np plan -loss x.nc -allocate bogus
-  one_error sample-given_mask-np$np 'ardm sample: error: -given_mask bogus: expected first_half or every_other$' \
+  one_error sample-given_mask-np$np 'ardm sample: error: -given_mask bogus: expected first_half, every_other, top_half or centre$' \
     ardm_np $np sample -ckpt x.nc -given_mask bogus
   one_error sample-weights-np$np 'ardm sample: error: -weights bogus: expected ema or params$' \
     ardm_np $np sample -ckpt x.nc -weights bogus
-  one_error prep-format-np$np 'ardm prep: error: -format flac: expected wav, text, markov or text8$' \
+  one_error prep-format-np$np 'ardm prep: error: -format flac: expected wav, text, markov, text8, png or cifar10$' \
     ardm_np $np prep -format flac -out "$T/p"
   one_error prep-on_bad-np$np 'ardm prep: error: -on_bad bogus: expected error or skip$' \
     ardm_np $np prep -in x -out "$T/p" -on_bad bogus
