@@ -149,11 +149,33 @@ static double model_held_bytes(model m)
          D * (sizeof(float) + sizeof(int32_t)) + B * sizeof(double);
 }
 
-PetscErrorCode model_bytes(const model_config *c, int64_t max_batch, double *bytes)
+PetscErrorCode model_bytes(const model_config *c, int64_t max_batch, int Q, double *bytes)
 {
   model  m;
   double b1, b2;
   PetscFunctionBegin;
+  if (c->net == NET_DIFFWAVE) {
+    upscale u;
+    head    h;
+    int64_t dn = (c->D + Q - 1) / Q, B = max_batch, D = c->D;
+    PetscCheck(upscale_init(&u, c->K, c->upscale_b) == 0, PETSC_COMM_WORLD, ARDM_ERR_INPUT,
+               "upscale b = %d is not valid for K = %d", c->upscale_b, c->K);
+    PetscCall(head_setup(PETSC_COMM_WORLD, c->head, c->K, c->mixtures, u.S, u.b, &h));
+    net_audio_config nc = {.blocks = c->blocks,
+                           .channels = c->channels,
+                           .cycle = c->cycle,
+                           .kernel = c->kernel ? c->kernel : 3,
+                           .dim = dn,
+                           .in_channels = 2 + (u.S > 1 ? u.S : 0),
+                           .out_channels = (int)head_outputs(&h),
+                           .max_batch = (int)max_batch,
+                           .max_time = 1};
+    /* with Q > 1 also the halo buffers: input and gradient with halos (each at most 3 parts long) */
+    *bytes = (double)net_audio_config_bytes(&nc) + (Q > 1 ? 2.0 * (double)(B * c->channels * 3 * dn) * 4 : 0) +
+             (double)(B * D) * (2 + 2 * sizeof(int32_t)) + (double)D * (2 * sizeof(float) + sizeof(int32_t)) +
+             (double)B * sizeof(double);
+    PetscFunctionReturn(0);
+  }
   PetscCall(model_create(c, 1, &m));
   b1 = model_held_bytes(m);
   PetscCall(model_destroy(&m));

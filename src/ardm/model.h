@@ -64,8 +64,9 @@ PetscErrorCode model_create_parallel(const model_config *c, int64_t max_batch, M
 PetscErrorCode model_destroy(model *m);
 /* Bytes model_create(c, max_batch) would allocate, estimated from builds of batch 1 and 2
    (every buffer grows linearly with the batch): a too-large batch is refused with an input
-   error naming the option before it is attempted. */
-PetscErrorCode model_bytes(const model_config *c, int64_t max_batch, double *bytes);
+   error naming the option before it is attempted. The audio network is sized without being
+   built (a trial build would itself raise the peak memory), for one of Q parts of D. */
+PetscErrorCode model_bytes(const model_config *c, int64_t max_batch, int Q, double *bytes);
 size_t         model_nparam(model m);
 /* Network forward calls made so far (each call runs the network once on a batch). */
 int64_t model_calls(model m);

@@ -8,6 +8,7 @@
 #include "io/dataset.h"
 #include "ardm/objective.h"
 #include "core/opts.h"
+#include "core/grid.h"
 #include "io/plan_file.h"
 #include "io/lossfile.h"
 #include <math.h>
@@ -16,7 +17,7 @@
 
 typedef struct {
   char     ckpt[PATH_MAX], data[PATH_MAX], out[PATH_MAX], plan[PATH_MAX], weights[16];
-  PetscInt draws, batch, seed, max_examples;
+  PetscInt draws, batch, seed, max_examples, model_parallel;
 } eval_options;
 
 static PetscErrorCode process_options(MPI_Comm comm, eval_options *o, PetscBool *help)
@@ -26,6 +27,7 @@ static PetscErrorCode process_options(MPI_Comm comm, eval_options *o, PetscBool 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(o, sizeof *o));
   snprintf(o->out, sizeof o->out, "eval.nc");
+  o->model_parallel = 1;
   o->draws = 32, o->batch = 8, o->seed = 1234, o->max_examples = 0;
   PetscOptionsBegin(comm, NULL, "ardm eval: held-out bits/dim and loss components", "eval");
   PetscCall(PetscOptionsString("-ckpt", "checkpoint to evaluate", "", o->ckpt, o->ckpt, sizeof o->ckpt, NULL));
@@ -41,6 +43,7 @@ static PetscErrorCode process_options(MPI_Comm comm, eval_options *o, PetscBool 
   PetscCall(opts_choice(PetscOptionsObject, "-weights", "which weights of the checkpoint", which, 2, &w, NULL));
   PetscCall(PetscOptionsString("-plan", "plan file: also the parallel NLL bound of every budget in it", "", o->plan,
                                o->plan, sizeof o->plan, NULL));
+  PetscCall(grid_options(PetscOptionsObject, &o->model_parallel));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "eval", help));
   snprintf(o->weights, sizeof o->weights, "%s", which[w]);
@@ -65,6 +68,7 @@ static void mean_se(const mean_acc *a, double *mean, double *se)
 typedef struct {
   MPI_Comm       comm;
   eval_options   o;
+  grid           g; /* replicas of -model_parallel ranks (core/grid.h) */
   model_config   mc;
   dataset        ds;
   model          m;
@@ -124,11 +128,12 @@ static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
     PetscCall(model_loss(ev->m, ev->w, NULL, nb, ev->x, ev->tg, ev->sigma, ev->wt, ev->logp));
     for (int64_t b = 0; b < nb; b++) {
       double bpd = -ev->logp[b] * wb[b];
+      if (ev->g.part) continue; /* the replica's ranks have the same logp: part 0 counts it */
       ev->ex_sum[idx[b] - ev->lo] += bpd / (double)R;
       if (bi < 0) lossstats_add(&ev->ls, ev->tg[b] / D, ev->tg[b] % D, bpd / (double)ev->mc.S);
     }
   }
-  *acc = (mean_acc){0, 0, ev->hi - ev->lo};
+  *acc = (mean_acc){0, 0, ev->g.part ? 0 : ev->hi - ev->lo};
   for (int64_t e = 0; e < ev->hi - ev->lo; e++) acc->sum += ev->ex_sum[e], acc->sumsq += ev->ex_sum[e] * ev->ex_sum[e];
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &acc->sum, 2, MPI_DOUBLE, MPI_SUM, ev->comm));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &acc->n, 1, MPI_INT64_T, MPI_SUM, ev->comm));
@@ -198,7 +203,8 @@ static PetscErrorCode evaluator_setup(evaluator *ev)
   PetscCallMPI(MPI_Comm_size(ev->comm, &size));
   PetscCheck(B <= 64, ev->comm, ARDM_ERR_INPUT, "-batch %lld: at most 64", (long long)B);
   PetscCall(ncio_set_parent(ev->comm, ev->o.ckpt));
-  PetscCall(ckpt_load_model(ev->comm, ev->o.ckpt, ev->o.weights, B, &ev->mc, &ev->m, &ev->w));
+  PetscCall(grid_init(ev->comm, ev->o.model_parallel, &ev->g));
+  PetscCall(ckpt_load_model(ev->comm, ev->o.ckpt, ev->o.weights, B, ev->g.replica_comm, &ev->mc, &ev->m, &ev->w));
   ncio_set_modality(ev->mc.modality);
   PetscCall(dataset_open(ev->comm, ev->o.data, &ev->ds));
   PetscCall(dataset_expect(&ev->ds, ev->mc.K, ev->mc.D));
@@ -210,7 +216,9 @@ static PetscErrorCode evaluator_setup(evaluator *ev)
   }
   D = ev->mc.D;
   n = ev->o.max_examples ? PetscMin(ev->o.max_examples, ev->ds.n) : ev->ds.n;
-  ev->lo = n * rank / size, ev->hi = n * (rank + 1) / size;
+  /* the replicas split the examples; the ranks of one replica evaluate the same ones */
+  ev->lo = n * ev->g.replica / ev->g.R, ev->hi = n * (ev->g.replica + 1) / ev->g.R;
+  (void)size;
   PetscCall(lossstats_init(ev->mc.S, D, rank, &ev->ls));
   PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(B * D), &ev->x));
   PetscCall(ardm_alloc(sizeof(int64_t) * (size_t)(B * (D + 1)), &ev->tg));
@@ -245,5 +253,6 @@ PetscErrorCode cmd_eval(int npos, char **pos)
   PetscCall(lossstats_free(&ev.ls));
   PetscCall(model_destroy(&ev.m));
   PetscCall(dataset_close(&ev.ds));
+  PetscCall(grid_free(&ev.g));
   PetscFunctionReturn(0);
 }

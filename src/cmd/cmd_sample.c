@@ -9,6 +9,7 @@
 #include "cmd/commands.h"
 #include "io/dataset.h"
 #include "core/opts.h"
+#include "core/grid.h"
 #include "io/plan_file.h"
 #include "ardm/upscale.h"
 #include <stdio.h>
@@ -20,7 +21,7 @@ typedef enum { GIVEN_NONE, GIVEN_FIRST_HALF, GIVEN_EVERY_OTHER, GIVEN_TOP_HALF, 
 
 typedef struct {
   char       ckpt[PATH_MAX], plan[PATH_MAX], out[PATH_MAX], given[PATH_MAX], weights[16];
-  PetscInt   budget, n, batch, seed;
+  PetscInt   budget, n, batch, seed, model_parallel;
   PetscReal  temperature;
   given_mask mask;
 } sample_options;
@@ -33,7 +34,7 @@ static PetscErrorCode process_options(MPI_Comm comm, sample_options *o, PetscBoo
   PetscFunctionBegin;
   PetscCall(PetscMemzero(o, sizeof *o));
   snprintf(o->out, sizeof o->out, "samples.nc");
-  o->budget = 0, o->n = 4, o->batch = 4, o->seed = 1, o->temperature = 1.0;
+  o->budget = 0, o->n = 4, o->batch = 4, o->seed = 1, o->temperature = 1.0, o->model_parallel = 1;
   PetscOptionsBegin(comm, NULL, "ardm sample: sampling with a plan", "sample");
   PetscCall(PetscOptionsString("-ckpt", "checkpoint", "", o->ckpt, o->ckpt, sizeof o->ckpt, NULL));
   PetscCall(PetscOptionsString("-plan", "plan file from ardm plan (default: evenly spaced steps)", "", o->plan, o->plan,
@@ -56,6 +57,7 @@ static PetscErrorCode process_options(MPI_Comm comm, sample_options *o, PetscBoo
                         "rows) and centre (the central square of half the height and width)",
                         masks, 4, &gm, NULL));
   PetscCall(opts_choice(PetscOptionsObject, "-weights", "which weights of the checkpoint", which, 2, &w, NULL));
+  PetscCall(grid_options(PetscOptionsObject, &o->model_parallel));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "sample", help));
   snprintf(o->weights, sizeof o->weights, "%s", which[w]);
@@ -223,6 +225,7 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   sample_options o;
   PetscBool      help;
   sampler        sp;
+  grid           g;
   int64_t        lo, hi, D, B, calls;
   int32_t       *x, *xg = NULL;
   double         t0;
@@ -236,12 +239,15 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscMemzero(&sp, sizeof sp));
   PetscCall(ncio_set_parent(comm, o.ckpt));
-  PetscCall(ckpt_load_model(comm, o.ckpt, o.weights, o.batch, &sp.mc, &sp.m, &sp.w));
+  PetscCall(grid_init(comm, o.model_parallel, &g));
+  PetscCall(ckpt_load_model(comm, o.ckpt, o.weights, o.batch, g.replica_comm, &sp.mc, &sp.m, &sp.w));
   ncio_set_modality(sp.mc.modality);
   upscale_init(&sp.u, sp.mc.K, sp.mc.upscale_b);
   D = sp.mc.D, B = o.batch;
   PetscCall(load_plans(comm, &o, &sp.mc, sp.starts, sp.nsteps));
-  lo = o.n * rank / size, hi = o.n * (rank + 1) / size;
+  /* the replicas split the samples; the ranks of one replica draw the same ones (model.h) */
+  lo = o.n * g.replica / g.R, hi = o.n * (g.replica + 1) / g.R;
+  (void)rank, (void)size;
   PetscCall(opts_check_memory(comm, "-n", (long long)o.n,
                               (double)(hi - lo) * (double)D * sizeof(int32_t) * (o.given[0] ? 2 : 1)));
   PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)((hi - lo) * D + 1), &x));
@@ -274,7 +280,7 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   {
     /* sampling time against the time of its network calls alone (rank 0's share) */
     double total = MPI_Wtime() - t0, fwd = model_forward_seconds(sp.m);
-    PetscCall(write_samples(comm, &o, &sp, lo, hi, x, calls));
+    PetscCall(write_samples(comm, &o, &sp, lo, g.part ? lo : hi, x, calls)); /* part 0 writes the replica's */
     PetscCall(
         PetscPrintf(comm,
                     "ardm sample: %lld samples, %d stage(s) x budget %lld: %lld network calls per stage per batch; "
@@ -286,5 +292,6 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   ardm_free(&x), ardm_free(&xg), ardm_free(&sp.given), ardm_free(&sp.sigma), ardm_free(&sp.q);
   ardm_free(&sp.streams), ardm_free(&sp.w);
   PetscCall(model_destroy(&sp.m));
+  PetscCall(grid_free(&g));
   PetscFunctionReturn(0);
 }

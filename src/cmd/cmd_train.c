@@ -7,6 +7,7 @@
 #include "ardm/objective.h"
 #include "nn/optim.h"
 #include "core/opts.h"
+#include "core/grid.h"
 #include "io/trainlog.h"
 #include "io/lossfile.h"
 #include "cmd/train_plan.h"
@@ -18,6 +19,7 @@
 
 typedef struct {
   char         data[PATH_MAX], out[PATH_MAX];
+  PetscInt     model_parallel; /* Q: ranks per replica (core/grid.h) */
   PetscInt     steps, batch, warmup, log_every, ckpt_every, keep, max_bad, seed;
   PetscBool    resume, antithetic;
   PetscReal    ce_coef, max_hours;
@@ -39,6 +41,7 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
   PetscFunctionBegin;
   PetscCall(PetscMemzero(o, sizeof *o));
   snprintf(o->out, sizeof o->out, "output/run");
+  o->model_parallel = 1;
   o->steps = 1000, o->batch = 16, o->warmup = 0, o->log_every = 10, o->ckpt_every = 500, o->keep = 3;
   o->max_bad = 20, o->seed = 1, o->ce_coef = 1e-4, o->max_hours = 0;
   o->opt = (optim_config){.lr = 1e-4, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .clip = 1000, .ema = 0.995};
@@ -92,6 +95,7 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
                      &o->max_bad, 0, PETSC_MAX_INT, NULL));
   PetscCall(model_config_options(PetscOptionsObject, &o->mc));
   PetscCall(train_plan_options(PetscOptionsObject, &o->plan));
+  PetscCall(grid_options(PetscOptionsObject, &o->model_parallel));
   PetscOptionsEnd();
   PetscCall(opts_finish(comm, "train", help));
   o->opt.schedule = (lr_schedule)sched;
@@ -104,6 +108,7 @@ typedef struct {
   MPI_Comm      comm;
   PetscMPIInt   rank, size;
   train_options o;
+  grid          g; /* replicas of Q ranks: rank g.part of replica g.replica */
   dataset       ds;
   model         m;
   shard         sh;
@@ -153,15 +158,18 @@ static PetscErrorCode trainer_setup(trainer *tr)
                tr->o.mc.blocks, tr->o.mc.channels, tr->o.mc.K, (long long)tr->o.mc.D, (int)tr->o.mc.head,
                tr->o.mc.upscale_b);
   }
-  tr->lo = tr->o.batch * tr->rank / tr->size, tr->hi = tr->o.batch * (tr->rank + 1) / tr->size;
-  nb = (tr->o.batch + tr->size - 1) / tr->size;
+  /* the replicas split the global batch; the Q ranks of a replica take the same examples */
+  if (tr->o.mc.net == NET_DIFFWAVE)
+    PetscCall(grid_check_dims(&tr->g, D, tr->o.mc.cycle, tr->o.mc.blocks, tr->o.mc.kernel ? tr->o.mc.kernel : 3));
+  tr->lo = tr->o.batch * tr->g.replica / tr->g.R, tr->hi = tr->o.batch * (tr->g.replica + 1) / tr->g.R;
+  nb = (tr->o.batch + tr->g.R - 1) / tr->g.R;
   { /* a -batch that cannot fit is the user's mistake (exit 1), not an out-of-memory abort */
     double bytes;
-    PetscCall(model_bytes(&tr->o.mc, nb, &bytes));
+    PetscCall(model_bytes(&tr->o.mc, nb, tr->g.Q, &bytes));
     bytes += (double)nb * (double)D * (sizeof(int32_t) + sizeof(int64_t));
     PetscCall(opts_check_memory(tr->comm, "-batch", (long long)tr->o.batch, bytes));
   }
-  PetscCall(model_create(&tr->o.mc, nb, &tr->m));
+  PetscCall(model_create_parallel(&tr->o.mc, nb, tr->g.replica_comm, &tr->m));
   tr->nparam = model_nparam(tr->m);
   PetscCall(shard_init(tr->comm, tr->nparam, &tr->sh));
   PetscCall(ardm_alloc(tr->nparam * sizeof(float), &tr->params));
@@ -194,9 +202,9 @@ static PetscErrorCode trainer_setup(trainer *tr)
   PetscCall(PetscPrintf(tr->comm, "ardm train: %s\n", desc));
   PetscCall(
       PetscPrintf(tr->comm,
-                  "ardm train: %s: %lld examples; global batch %lld on %d ranks; optimizer state %.2f MB per rank "
-                  "(sharded 1/%d); %s at step %lld\n",
-                  tr->o.data, (long long)tr->ds.n, (long long)tr->o.batch, tr->size,
+                  "ardm train: %s: %lld examples; global batch %lld on %d ranks (%d replicas x %d ranks per example); "
+                  "optimizer state %.2f MB per rank (sharded 1/%d); %s at step %lld\n",
+                  tr->o.data, (long long)tr->ds.n, (long long)tr->o.batch, tr->size, tr->g.R, tr->g.Q,
                   3.0 * (double)(tr->sh.hi - tr->sh.lo) * 4 / 1e6, tr->size, have_ckpt ? "resuming" : "starting",
                   (long long)tr->st.step));
   PetscFunctionReturn(0);
@@ -207,6 +215,7 @@ static PetscErrorCode trainer_free(trainer *tr)
   PetscFunctionBegin;
   PetscCall(model_destroy(&tr->m));
   PetscCall(shard_free(&tr->sh));
+  PetscCall(grid_free(&tr->g));
   PetscCall(lossstats_free(&tr->ls));
   PetscCall(trainlog_free(&tr->log));
   PetscCall(data_order_free(&tr->order));
@@ -256,7 +265,9 @@ static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], Pet
   PetscCall(model_loss(tr->m, tr->params, tr->grads, nb, tr->x, tr->tg, tr->sigma, tr->w, tr->logp));
   PetscCall(PetscLogEventEnd(tr->ev_step, 0, 0, 0, 0));
   red[1] = red[2] = 0;
-  for (int64_t b = 0; b < nb; b++) {
+  /* every rank of a replica has the same logp: only part 0 counts them. The gradient parts,
+     in contrast, are summed over all ranks by the reduce-scatter (nn/net_audio_mp.h). */
+  for (int64_t b = 0; b < (tr->g.part == 0 ? nb : 0); b++) {
     double wb = objective_bpd_weight(tr->o.mc.S, D, tr->tg[b] % D);
     tr->bits[b] = -tr->logp[b] * wb / (double)tr->o.mc.S; /* bits per generated dim */
     red[1] += -tr->w[b] * tr->logp[b];
@@ -271,7 +282,8 @@ static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], Pet
   PetscCall(PetscLogEventEnd(tr->ev_reduce, 0, 0, 0, 0));
   *finite = isfinite(red[0]) && isfinite(red[1]) ? PETSC_TRUE : PETSC_FALSE;
   if (!*finite) PetscFunctionReturn(0); /* skipped: parameters, moments and statistics untouched */
-  for (int64_t b = 0; b < nb; b++) lossstats_add(&tr->ls, tr->tg[b] / D, tr->tg[b] % D, tr->bits[b]);
+  for (int64_t b = 0; b < (tr->g.part == 0 ? nb : 0); b++)
+    lossstats_add(&tr->ls, tr->tg[b] / D, tr->tg[b] % D, tr->bits[b]);
   PetscCall(PetscLogEventBegin(tr->ev_update, 0, 0, 0, 0));
   {
     double norm = sqrt(red[0]), scale = tr->o.opt.clip > 0 && norm > tr->o.opt.clip ? tr->o.opt.clip / norm : 1.0;
@@ -374,6 +386,7 @@ PetscErrorCode cmd_train(int npos, char **pos)
   PetscCallMPI(MPI_Comm_size(tr.comm, &tr.size));
   PetscCall(process_options(tr.comm, &tr.o, &help));
   if (help) PetscFunctionReturn(0);
+  PetscCall(grid_init(tr.comm, tr.o.model_parallel, &tr.g));
   PetscCheck(npos == 0, tr.comm, ARDM_ERR_INPUT, "unexpected argument '%s' (options start with -)", pos[0]);
   PetscCall(PetscClassIdRegister("ardm", &cls));
   PetscCall(PetscLogEventRegister("ArdmFwdBwd", cls, &tr.ev_step));

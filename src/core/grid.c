@@ -1,12 +1,23 @@
 /* grid.c: replica and data-parallel communicators and the BLACS grid of -model_parallel
    (core/grid.h). */
 #include "core/grid.h"
+#include "core/opts.h"
 
 /* BLACS C interface (ScaLAPACK ships no header for it) */
 extern int  Csys2blacs_handle(MPI_Comm comm);
 extern void Cfree_blacs_system_handle(int handle);
 extern void Cblacs_gridinit(int *ctx, const char *order, int nprow, int npcol);
 extern void Cblacs_gridexit(int ctx);
+
+PetscErrorCode grid_options(PetscOptionItems *PetscOptionsObject, PetscInt *Q)
+{
+  PetscFunctionBegin;
+  PetscCall(opts_int(PetscOptionsObject, "-model_parallel",
+                     "ranks sharing one example (-model diffwave): the ranks form replicas of Q that split D; Q must "
+                     "divide the ranks and D/Q be at least the widest dilation halo, 2^(min(cycle,blocks)-1)",
+                     Q, 1, 1 << 20, NULL));
+  PetscFunctionReturn(0);
+}
 
 PetscErrorCode grid_init(MPI_Comm world, PetscInt Q, grid *g)
 {

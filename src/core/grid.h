@@ -17,6 +17,8 @@ typedef struct {
   int         blacs_handle; /* BLACS system handle of replica_comm */
 } grid;
 
+/* Reads -model_parallel Q (default 1) inside an open PetscOptionsBegin block, with its -help text. */
+PetscErrorCode grid_options(PetscOptionItems *PetscOptionsObject, PetscInt *Q);
 /* Builds the grid; an input error (exit 1 on every rank) when Q < 1 or Q does not divide P. */
 PetscErrorCode grid_init(MPI_Comm world, PetscInt Q, grid *g);
 PetscErrorCode grid_free(grid *g);

@@ -223,13 +223,13 @@ PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode ckpt_load_model(MPI_Comm comm, const char *path, const char *which, int64_t max_batch, model_config *mc,
-                               model *m, float **w)
+PetscErrorCode ckpt_load_model(MPI_Comm comm, const char *path, const char *which, int64_t max_batch, MPI_Comm replica,
+                               model_config *mc, model *m, float **w)
 {
   size_t nparam;
   PetscFunctionBegin;
   PetscCall(ckpt_read_config(comm, path, mc, &nparam));
-  PetscCall(model_create(mc, max_batch, m));
+  PetscCall(model_create_parallel(mc, max_batch, replica, m));
   PetscCheck(model_nparam(*m) == nparam, comm, ARDM_ERR_INPUT, "%s: holds %zu parameters, its model needs %zu", path,
              nparam, model_nparam(*m));
   PetscCall(ardm_alloc(nparam * sizeof(float), w));

@@ -37,9 +37,10 @@ PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float
 PetscErrorCode ckpt_read_config(MPI_Comm comm, const char *path, model_config *mc, size_t *nparam);
 /* For eval and sample: reads the checkpoint's configuration into mc, builds its model for
    batches up to max_batch, checks the parameter counts agree, and reads the weights "ema" or
-   "params" into a new buffer *w (free with ardm_free). Collective. */
-PetscErrorCode ckpt_load_model(MPI_Comm comm, const char *path, const char *which, int64_t max_batch, model_config *mc,
-                               model *m, float **w);
+   "params" into a new buffer *w (free with ardm_free). Collective. The model is split along D
+   over the ranks of replica (MPI_COMM_SELF: not split; ardm/model.h model_create_parallel). */
+PetscErrorCode ckpt_load_model(MPI_Comm comm, const char *path, const char *which, int64_t max_batch, MPI_Comm replica,
+                               model_config *mc, model *m, float **w);
 /* Reads the full weights "ema" or "params" into w[nparam] on every rank. */
 PetscErrorCode ckpt_read_weights(MPI_Comm comm, const char *path, const char *which, size_t nparam, float *w);
 #endif

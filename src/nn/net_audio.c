@@ -154,6 +154,14 @@ size_t net_audio_workspace_bytes(const net_audio *net)
   return net->work_floats * sizeof(float);
 }
 
+size_t net_audio_config_bytes(const net_audio_config *cfg)
+{
+  net_audio tmp;
+  memset(&tmp, 0, sizeof tmp);
+  tmp.cfg = *cfg;
+  return carve(&tmp, NULL) * sizeof(float); /* base NULL: counts only */
+}
+
 void net_audio_init_params(const net_audio *net, float *params, uint64_t seed)
 {
   for (int i = 0; i < net->ntensors; i++) {

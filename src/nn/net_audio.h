@@ -115,6 +115,8 @@ void net_audio_init_params(const net_audio *net, float *params, uint64_t seed);
 void net_audio_describe(const net_audio *net, char *buf, size_t len);
 /* Bytes of the workspace (activations) allocated at setup. */
 size_t net_audio_workspace_bytes(const net_audio *net);
+/* The same for a configuration, without allocating anything (memory estimates). */
+size_t net_audio_config_bytes(const net_audio_config *cfg);
 /* Model FLOPs of one forward + backward for `batch` examples (GEMMs only, nominal shapes). */
 double net_audio_flops(const net_audio *net, int64_t batch);
 
