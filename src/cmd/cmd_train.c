@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 typedef struct {
@@ -397,6 +398,15 @@ PetscErrorCode cmd_train(int npos, char **pos)
   signal(SIGTERM, on_signal);
   PetscCall(trainer_setup(&tr));
   PetscCall(trainer_run(&tr));
+  { /* peak resident memory per rank (the -model_parallel benchmarks read this line) */
+    struct rusage ru;
+    double        mb[2];
+    getrusage(RUSAGE_SELF, &ru);
+    mb[0] = (double)ru.ru_maxrss / 1024.0, mb[1] = -mb[0];
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, mb, 2, MPI_DOUBLE, MPI_MAX, tr.comm));
+    PetscCall(PetscPrintf(tr.comm, "ardm train: peak memory per rank %.1f MB (largest), %.1f MB (smallest)\n", mb[0],
+                          -mb[1]));
+  }
   PetscCall(trainer_free(&tr));
   PetscFunctionReturn(0);
 }

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+static PetscLogEvent ev_halo = -1; /* "ArdmMPHalo": the neighbour exchanges, for -log_view */
+
 static int64_t block_halo(const net_audio_mp *mp, int block)
 {
   return net_audio_dilation(&mp->loc.cfg, block) * ((mp->loc.cfg.kernel - 1) / 2);
@@ -19,6 +21,7 @@ static void exchange(net_audio_mp *mp, int64_t rows, int64_t h)
   MPI_Request req[4];
   int         cnt = (int)(rows * h); /* fits: checked at setup against INT_MAX */
   double      t0 = MPI_Wtime();
+  (void)PetscLogEventBegin(ev_halo, 0, 0, 0, 0);
   memset(mp->rl, 0, (size_t)cnt * sizeof(float));
   memset(mp->rr, 0, (size_t)cnt * sizeof(float));
   (void)MPI_Irecv(mp->rl, cnt, MPI_FLOAT, mp->left, 1, mp->comm, &req[0]);
@@ -26,6 +29,7 @@ static void exchange(net_audio_mp *mp, int64_t rows, int64_t h)
   (void)MPI_Isend(mp->sl, cnt, MPI_FLOAT, mp->left, 0, mp->comm, &req[2]);
   (void)MPI_Isend(mp->sr, cnt, MPI_FLOAT, mp->right, 1, mp->comm, &req[3]);
   (void)MPI_Waitall(4, req, MPI_STATUSES_IGNORE);
+  (void)PetscLogEventEnd(ev_halo, 0, 0, 0, 0);
   mp->halo_s += MPI_Wtime() - t0;
 }
 
@@ -86,6 +90,7 @@ PetscErrorCode net_audio_mp_setup(MPI_Comm comm, const net_audio_config *cfg, ne
   int64_t          rows, a;
   PetscFunctionBegin;
   PetscCall(PetscMemzero(mp, sizeof *mp));
+  if (ev_halo < 0) PetscCall(PetscLogEventRegister("ArdmMPHalo", PETSC_SMALLEST_CLASSID, &ev_halo));
   mp->comm = comm, mp->D = cfg->dim;
   PetscCallMPI(MPI_Comm_size(comm, &mp->Q));
   PetscCallMPI(MPI_Comm_rank(comm, &mp->part));
