@@ -7,6 +7,13 @@
    here too (forward + backward of the small network on D = 16000; the reference network is
    scaled by its FLOP ratio), so efficiency = compute / (compute + communication), without
    overlap, for a per-rank batch of 1 and 4.
+   Model parallelism (-model_parallel Q, doc/design.md "Model parallelism"): P ranks = P/Q
+   replicas of Q; a rank computes 1/Q of an example (its part of D), exchanges per block and
+   example three halos of C * 2^(i mod cycle) floats with each neighbour (forward, the
+   recomputation in backward, and the halo gradients back), and joins the same reduce-scatter
+   + all-gather over all P ranks as data parallelism. The projection compares the reference
+   run's global batch of 256 as 256 ranks x Q = 1 against 2048 ranks = 256 replicas x Q = 8
+   (and other (P, Q)): seconds per step and the speed-up over pure data parallelism.
    Usage: mpirun -n P build/bench/comm_model */
 #include "ardm/model.h"
 #include "core/shard.h"
@@ -81,6 +88,16 @@ static double time_example(double *flops)
   return t;
 }
 
+/* Seconds of the halo exchanges of one example on one rank of a replica of Q (0 for Q = 1):
+   per block 3 exchanges, each two messages (one per neighbour) of C * 2^(i mod cycle) floats. */
+static double halo_seconds(int Q, int blocks, int channels, int cycle, double alpha, double beta)
+{
+  double t = 0;
+  if (Q == 1) return 0;
+  for (int i = 0; i < blocks; i++) t += 3 * 2 * (alpha + 4.0 * channels * (double)(1 << (i % cycle)) / beta);
+  return t;
+}
+
 int main(int argc, char **argv)
 {
   const size_t sizes[] = {1 << 10, 1 << 14, 1 << 18, 1 << 21, 1 << 23};
@@ -127,6 +144,22 @@ int main(int argc, char **argv)
     }
     printf("nparam: B=12 C=64 %zu, B=36 C=256 %zu; message per step per rank 2 x %.1f MB\n", n_small, n_ref,
            4.0 * n_ref / 1e6);
+    { /* (P, Q): the reference network, global batch 256, one example per replica and step */
+      const int PQ[][2] = {{256, 1}, {512, 2}, {1024, 4}, {2048, 8}, {16, 1}, {16, 2}, {16, 4}, {8, 2}};
+      double    comp = t_ex * f_ref / f_ex, base = 0;
+      printf("(P, Q) projection, B=36 C=256 D=16000, global batch 256 (P/Q replicas share it):\n");
+      printf("%6s %4s %9s %10s %10s %10s %10s %10s %9s\n", "P", "Q", "ex/rank", "comp s", "halo s", "grad s", "s/step",
+             "eff", "speed-up");
+      for (int j = 0; j < 8; j++) {
+        int    p = PQ[j][0], q = PQ[j][1], R = p / q;
+        double ex = 256.0 / R; /* examples per replica per step */
+        double c = ex * comp / q, h = ex * halo_seconds(q, 36, 256, 12, alpha, beta);
+        double g = 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * 4.0 * (double)n_ref / beta, step = c + h + g;
+        if (q == 1) base = step; /* speed-up against pure data parallelism on the same global batch */
+        printf("%6d %4d %9.1f %10.3f %10.4f %10.4f %10.3f %10.3f %9.2f\n", p, q, ex, c, h, g, step, c / step,
+               base / step);
+      }
+    }
   }
   ardm_free(&buf), ardm_free(&out);
   PetscFinalize();

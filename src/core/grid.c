@@ -58,7 +58,7 @@ PetscErrorCode grid_blacs(grid *g, int *ctx)
   if (g->blacs_ctx < 0) {
     g->blacs_handle = Csys2blacs_handle(g->replica_comm);
     g->blacs_ctx = g->blacs_handle;
-    Cblacs_gridinit(&g->blacs_ctx, "Row", 1, g->Q);
+    Cblacs_gridinit(&g->blacs_ctx, "Col", g->Q, 1);
   }
   *ctx = g->blacs_ctx;
   PetscFunctionReturn(0);

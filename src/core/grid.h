@@ -13,7 +13,7 @@ typedef struct {
   PetscMPIInt part;         /* 0..Q-1: which part of D */
   MPI_Comm    replica_comm; /* the Q ranks of this replica, ranked by part (MPI_COMM_SELF when Q = 1) */
   MPI_Comm    dp_comm;      /* the R ranks with this part, ranked by replica (data-parallel direction) */
-  int         blacs_ctx;    /* BLACS 1 x Q process grid over replica_comm, -1 until grid_blacs() */
+  int         blacs_ctx;    /* BLACS Q x 1 process grid over replica_comm, -1 until grid_blacs() */
   int         blacs_handle; /* BLACS system handle of replica_comm */
 } grid;
 
@@ -22,9 +22,11 @@ PetscErrorCode grid_options(PetscOptionItems *PetscOptionsObject, PetscInt *Q);
 /* Builds the grid; an input error (exit 1 on every rank) when Q < 1 or Q does not divide P. */
 PetscErrorCode grid_init(MPI_Comm world, PetscInt Q, grid *g);
 PetscErrorCode grid_free(grid *g);
-/* The BLACS 1 x Q grid of this replica (created on first use; collective over the replica):
-   process column = part, so a block-column distribution of a [rows][D] matrix with block
-   size ceil(D/Q) gives each rank exactly its part of D. */
+/* The BLACS grid of this replica (created on first use; collective over the replica): Q x 1,
+   process row = part. An activation x[C][D] (row-major, time contiguous) is, to column-major
+   PBLAS, the D x C matrix x^T; distributing its rows in blocks of ceil(D/Q) gives each rank its
+   part of D with the local array in our own layout. (The issue's "1 x Q grid" is this grid for
+   the transposed matrix.) */
 PetscErrorCode grid_blacs(grid *g, int *ctx);
 /* The dims [lo, lo + n) of D that part q of Q holds (as equal as possible, in order). */
 void grid_part_range(int64_t D, int Q, int q, int64_t *lo, int64_t *n);
