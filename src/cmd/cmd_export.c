@@ -14,6 +14,7 @@
 #include <sndfile.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
   char     in[PATH_MAX], out[PATH_MAX], name[64];
@@ -43,24 +44,63 @@ static PetscErrorCode process_options(MPI_Comm comm, export_options *o, PetscBoo
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode write_wav(const char *path, const int32_t *x, int64_t D, int K, int rate)
+/* Writes one WAV file to a temporary name and renames it when complete; returns 0 or an errno
+   (ENOSPC on a full disk) so that the caller can agree on the outcome with the other ranks. */
+static int write_wav(const char *path, const int32_t *x, int64_t D, int K, int rate)
 {
   SF_INFO  info = {.samplerate = rate, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
   SNDFILE *sf;
   short    buf[4096];
-  PetscFunctionBegin;
-  sf = sf_open(path, SFM_WRITE, &info);
-  PetscCheck(sf, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot write (%s)", path, sf_strerror(NULL));
-  for (int64_t i0 = 0; i0 < D; i0 += 4096) {
+  char     tmp[PATH_MAX + 128];
+  int      err = 0;
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  sf = sf_open(tmp, SFM_WRITE, &info);
+  if (!sf) {
+    err = errno ? errno : EIO;
+    (void)unlink(tmp); /* libsndfile may have created it */
+    return err;
+  }
+  for (int64_t i0 = 0; i0 < D && !err; i0 += 4096) {
     int64_t n = PetscMin(4096, D - i0);
     for (int64_t i = 0; i < n; i++) {
       int32_t v = x[i0 + i];
       buf[i] = (short)(K == 65536 ? v - 32768 : (int32_t)((double)v / (K - 1) * 65535.0) - 32768);
     }
-    sf_writef_short(sf, buf, n);
+    errno = 0;
+    if (sf_writef_short(sf, buf, n) != n) err = errno ? errno : EIO;
   }
-  sf_close(sf);
-  PetscFunctionReturn(0);
+  if (sf_close(sf) && !err) err = errno ? errno : EIO;
+  if (!err && rename(tmp, path)) err = errno;
+  if (err) (void)unlink(tmp);
+  return err;
+}
+
+/* The text of every example, one a line, through the alphabet (rank 0); as write_wav. */
+static int write_txt(const char *path, const int32_t *x, int64_t n, int64_t D, const char *alphabet)
+{
+  char  tmp[PATH_MAX + 128];
+  FILE *fp;
+  int   err = 0;
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  if (!(fp = fopen(tmp, "w"))) {
+    err = errno;
+    (void)unlink(tmp);
+    return err;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    for (int64_t d = 0; d < D; d++) fputc(alphabet[x[i * D + d]], fp);
+    fputc('\n', fp);
+  }
+  if (fflush(fp) || ferror(fp)) err = errno ? errno : EIO;
+  if (fclose(fp) && !err) err = errno ? errno : EIO;
+  if (!err && rename(tmp, path)) err = errno;
+  if (err) (void)unlink(tmp);
+  return err;
+}
+
+static const char *write_error(int err)
+{
+  return err == ENOSPC || err == EDQUOT ? "no space left on the device" : strerror(err);
 }
 
 /* Example x[C][H][W] as bytes (scaled from K levels to 256). */
@@ -158,38 +198,32 @@ PetscErrorCode cmd_export(int npos, char **pos)
     NCCall(&f, nc_get_vara_int(f.ncid, vx, st, ct, xgrid));
   }
   PetscCall(ncio_close(&f));
-  if (o.png) {
-    uint8_t *buf;
-    PetscCall(PetscMalloc1(D, &buf));
-    for (int64_t i = lo; i < hi; i++) {
-      char path[PATH_MAX + 96];
-      snprintf(path, sizeof path, "%s/%s_%04lld.png", o.out, o.name, (long long)i);
-      PetscCall(write_png(path, x + (i - lo) * D, K, (int)H, (int)W, (int)C, buf));
+  {
+    char path[PATH_MAX + 96] = "";
+    int  err = 0;
+    if (o.png) {
+      uint8_t *buf;
+      PetscCall(PetscMalloc1(D, &buf));
+      for (int64_t i = lo; i < hi; i++) {
+        snprintf(path, sizeof path, "%s/%s_%04lld.png", o.out, o.name, (long long)i);
+        PetscCall(write_png(path, x + (i - lo) * D, K, (int)H, (int)W, (int)C, buf));
+      }
+      PetscCall(PetscFree(buf));
+      if (rank == 0) {
+        snprintf(path, sizeof path, "%s/%s_grid.png", o.out, o.name);
+        PetscCall(write_grid(path, xgrid, PetscMin(n, 64), K, (int)H, (int)W, (int)C));
+      }
+      ardm_free(&xgrid);
+    } else if (o.wav) {
+      for (int64_t i = lo; i < hi && !err; i++) {
+        snprintf(path, sizeof path, "%s/%s_%04lld.wav", o.out, o.name, (long long)i);
+        err = write_wav(path, x + (i - lo) * D, D, (int)K, (int)rate);
+      }
+    } else if (rank == 0) {
+      snprintf(path, sizeof path, "%s/%s.txt", o.out, o.name);
+      err = write_txt(path, x, n, D, alphabet);
     }
-    PetscCall(PetscFree(buf));
-    if (rank == 0) {
-      char path[PATH_MAX + 96];
-      snprintf(path, sizeof path, "%s/%s_grid.png", o.out, o.name);
-      PetscCall(write_grid(path, xgrid, PetscMin(n, 64), K, (int)H, (int)W, (int)C));
-    }
-    ardm_free(&xgrid);
-  } else if (o.wav) {
-    for (int64_t i = lo; i < hi; i++) {
-      char path[PATH_MAX + 96];
-      snprintf(path, sizeof path, "%s/%s_%04lld.wav", o.out, o.name, (long long)i);
-      PetscCall(write_wav(path, x + (i - lo) * D, D, (int)K, (int)rate));
-    }
-  } else if (rank == 0) {
-    char  path[PATH_MAX + 96];
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/%s.txt", o.out, o.name);
-    fp = fopen(path, "w");
-    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "%s: cannot write (%s)", path, strerror(errno));
-    for (int64_t i = 0; i < n; i++) {
-      for (int64_t d = 0; d < D; d++) fputc(alphabet[x[i * D + d]], fp);
-      fputc('\n', fp);
-    }
-    fclose(fp);
+    ArdmCheckAll(comm, !err, "%s: cannot write (%s)", path, write_error(err));
   }
   ardm_free(&x);
   PetscCall(PetscPrintf(comm, "ardm export: %lld examples of %s -> %s/ (%s)\n", (long long)n, o.in, o.out,

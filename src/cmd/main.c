@@ -95,6 +95,11 @@ int main(int argc, char **argv)
   snprintf(name, sizeof name, "ardm %s", cmd->name);
   /* MPI first, so that options files are checked (one line from rank 0, exit 1 on every rank)
      before PETSc's reader can crash on a cycle or print a traceback */
+  /* Open MPI's MPI-IO loads a shared-file-pointer component at every MPI_File_open; its "sm"
+     one overflows a fixed buffer on paths of about 235 characters or more (every command then
+     crashes). ardm never uses shared file pointers: choose the component that keeps nothing
+     but the path, unless the user chose one. Read by MPI_Init. */
+  setenv("OMPI_MCA_sharedfp", "individual", 0);
   if (MPI_Init(&argc, &argv) != MPI_SUCCESS) return ARDM_EXIT_ABORT;
   if (opts_check_files(pargc, pargv, msg, sizeof msg)) {
     int rank = 0;
@@ -114,6 +119,7 @@ int main(int argc, char **argv)
   signal(SIGPIPE, SIG_DFL); /* `ardm info F | head` ends quietly, like any Unix tool */
   ierr = ardm_errors_init(name);
   if (!ierr) ierr = cmd->fn(npos, argv + 2);
+  if (ierr) ncio_abandon_all(ardm_error_is_input(ierr)); /* no temporary file outlives a failure */
   code = ardm_errors_finish(ierr);
   PetscFinalize();
   MPI_Finalize(); /* PETSc leaves MPI to whoever started it */

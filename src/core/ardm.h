@@ -35,6 +35,8 @@ PetscErrorCode ardm_check_all_impl(MPI_Comm comm, PetscBool ok, int line, const 
 
 /* Installs the one-line error printer; name is the subcommand for messages ("ardm train"). */
 PetscErrorCode ardm_errors_init(const char *name);
+/* Whether an error code returned to main is a user-input error (raised on every rank together). */
+int ardm_error_is_input(PetscErrorCode ierr);
 /* Maps an error code returned to main to the process exit status (aborting if internal). */
 int ardm_errors_finish(PetscErrorCode ierr);
 

@@ -49,6 +49,11 @@ PetscErrorCode ardm_errors_init(const char *name)
   PetscFunctionReturn(0);
 }
 
+int ardm_error_is_input(PetscErrorCode ierr)
+{
+  return ierr == ARDM_ERR_INPUT || option_error;
+}
+
 int ardm_errors_finish(PetscErrorCode ierr)
 {
   if (!ierr) return ardm_exit_code;

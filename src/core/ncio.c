@@ -2,15 +2,83 @@
 #include "core/ncio.h"
 #include <errno.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 static char  command_line[4096]; /* set once by main (ncio_set_command_line) */
 static char *parent_history;     /* the input file's history (ncio_set_parent), appended to ours */
 static char  bpd_unit[16] = "bits/dim";
+/* Files being written (created, not yet committed or discarded): their temporary names are
+   removed by ncio_abandon_all when a command fails, so no *.tmp.* file outlives a failed run. */
+#define MAX_PENDING 16
+static struct {
+  int  ncid;
+  char tmp[PATH_MAX + 32];
+} pending[MAX_PENDING];
+static int npending;
+
+static void pending_add(const ncio_file *f)
+{
+  if (npending == MAX_PENDING) return;
+  pending[npending].ncid = f->ncid;
+  snprintf(pending[npending].tmp, sizeof pending[npending].tmp, "%s", f->tmp);
+  npending++;
+}
+
+static void pending_closed(const ncio_file *f)
+{
+  for (int i = 0; i < npending; i++)
+    if (!strcmp(pending[i].tmp, f->tmp)) pending[i].ncid = -1;
+}
+
+static void pending_remove(const ncio_file *f)
+{
+  for (int i = 0; i < npending; i++)
+    if (!strcmp(pending[i].tmp, f->tmp)) {
+      pending[i] = pending[--npending];
+      return;
+    }
+}
+
+void ncio_abandon_all(int collective)
+{
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  for (int i = 0; i < npending; i++) {
+    /* after a collective (input) error every rank is here together, so the parallel close is
+       safe; after an internal error some rank may be inside a collective call: only unlink */
+    if (collective && pending[i].ncid >= 0) (void)nc_abort(pending[i].ncid);
+    if (rank == 0) (void)unlink(pending[i].tmp);
+  }
+  npending = 0;
+}
+
+/* Bytes free for an unprivileged writer on the file system holding path (SIZE_MAX if unknown). */
+static size_t free_bytes(const char *path)
+{
+  struct statvfs sv;
+  if (statvfs(path, &sv)) return SIZE_MAX;
+  return (size_t)sv.f_bavail * (size_t)sv.f_frsize;
+}
+
+/* The directory part of path (for statvfs before the file exists). */
+static void dir_of(const char *path, char *dir, size_t len)
+{
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    snprintf(dir, len, ".");
+  else if (slash == path)
+    snprintf(dir, len, "/");
+  else
+    snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+static char command_line[4096]; /* set once by main (ncio_set_command_line) */
 
 void ncio_set_command_line(const char *line)
 {
@@ -115,27 +183,76 @@ PetscErrorCode ncio_create(MPI_Comm comm, const char *path, const char *kind, nc
   PetscCheck(strlen(path) < sizeof f->path, comm, ARDM_ERR_INPUT, "%s: path too long", path);
   snprintf(f->path, sizeof f->path, "%s", path);
   snprintf(f->tmp, sizeof f->tmp, "%s.tmp.%ld", path, stamp);
+  {
+    /* A full disk is found here or in ncio_enddef, before HDF5 starts writing: a write error
+       inside HDF5's collective flush leaves the ranks in different collective calls. */
+    char   dir[PATH_MAX];
+    size_t avail = 0;
+    if (rank == 0) {
+      dir_of(path, dir, sizeof dir);
+      avail = free_bytes(dir);
+    }
+    PetscCallMPI(MPI_Bcast(&avail, sizeof avail, MPI_BYTE, 0, comm));
+    PetscCheck(avail >= NCIO_MIN_FREE, comm, ARDM_ERR_INPUT, "%s: no space left on the device (%zu bytes free)", path,
+               avail);
+  }
   s = nc_create_par(f->tmp, NC_NETCDF4 | NC_CLOBBER, comm, MPI_INFO_NULL, &f->ncid);
+  if (s != NC_NOERR && rank == 0) (void)unlink(f->tmp);
   ArdmCheckAll(comm, s == NC_NOERR, "%s: cannot create the output file (%s)", path,
                s == NC_EPERM || s == EACCES ? "permission denied" : nc_strerror(s));
+  pending_add(f);
   PetscCall(put_common_atts(f, kind));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode ncio_commit(ncio_file *f)
+/* Gives back the part of the reservation HDF5 did not use (blocks past the end of the file). */
+static void release_reserve(const ncio_file *f)
+{
+  struct stat st;
+  int         fd;
+  if (!f->reserved || stat(f->tmp, &st)) return;
+  if ((size_t)st.st_size >= f->reserved) return;
+  fd = open(f->tmp, O_WRONLY);
+  if (fd < 0) return;
+  (void)fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, st.st_size, (off_t)f->reserved - st.st_size);
+  close(fd);
+}
+
+PetscErrorCode ncio_finish(ncio_file *f)
+{
+  PetscMPIInt rank;
+  PetscFunctionBegin;
+  NCCall(f, nc_close(f->ncid));
+  f->ncid = 0;
+  pending_closed(f);
+  PetscCallMPI(MPI_Comm_rank(f->comm, &rank));
+  PetscCallMPI(MPI_Barrier(f->comm));
+  if (rank == 0) release_reserve(f);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_publish(ncio_file *f)
 {
   PetscMPIInt rank;
   int         err = 0;
 
   PetscFunctionBegin;
-  NCCall(f, nc_close(f->ncid));
   PetscCallMPI(MPI_Comm_rank(f->comm, &rank));
-  PetscCallMPI(MPI_Barrier(f->comm));
   if (rank == 0 && rename(f->tmp, f->path)) err = errno;
   PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, f->comm));
+  if (err && rank == 0) (void)unlink(f->tmp);
   PetscCheck(!err, f->comm, ARDM_ERR_INPUT, "%s: cannot move the finished file into place (%s)", f->path,
              strerror(err));
+  pending_remove(f);
   f->writing = 0;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_commit(ncio_file *f)
+{
+  PetscFunctionBegin;
+  PetscCall(ncio_finish(f));
+  PetscCall(ncio_publish(f));
   PetscFunctionReturn(0);
 }
 
@@ -144,9 +261,11 @@ PetscErrorCode ncio_discard(ncio_file *f)
   PetscMPIInt rank;
   PetscFunctionBegin;
   if (!f->writing) PetscFunctionReturn(0);
-  (void)nc_close(f->ncid);
+  if (f->ncid) (void)nc_abort(f->ncid);
+  f->ncid = 0;
   PetscCallMPI(MPI_Comm_rank(f->comm, &rank));
   if (rank == 0) (void)unlink(f->tmp);
+  pending_remove(f);
   f->writing = 0;
   PetscFunctionReturn(0);
 }
@@ -256,9 +375,84 @@ PetscErrorCode ncio_put_coord(ncio_file *f, int varid, size_t n, int64_t first, 
   PetscFunctionReturn(0);
 }
 
+/* An upper bound of the bytes HDF5 will write for the variables and attributes defined so far:
+   chunked variables count whole chunks plus an index entry each (unlimited dimensions count
+   their current length), attributes their values, and a fixed allowance for the superblock
+   and object headers. */
+static size_t estimate_bytes(ncio_file *f)
+{
+  int    nvars = 0, natts = 0;
+  size_t total = NCIO_MIN_FREE;
+  (void)nc_inq(f->ncid, NULL, &nvars, &natts, NULL);
+  for (int v = -1; v < nvars; v++) { /* v = -1: the global attributes */
+    if (v >= 0) {
+      nc_type t;
+      int     nd, dims[NC_MAX_VAR_DIMS], storage = NC_CONTIGUOUS;
+      size_t  tsz = 0, chunk[NC_MAX_VAR_DIMS], elems = 1, nchunks = 1;
+      (void)nc_inq_var(f->ncid, v, NULL, &t, &nd, dims, &natts);
+      (void)nc_inq_type(f->ncid, t, NULL, &tsz);
+      (void)nc_inq_var_chunking(f->ncid, v, &storage, chunk);
+      for (int d = 0; d < nd; d++) {
+        size_t len = 0;
+        (void)nc_inq_dimlen(f->ncid, dims[d], &len);
+        if (storage == NC_CHUNKED && chunk[d] > 0) {
+          nchunks *= (len + chunk[d] - 1) / chunk[d];
+          elems *= chunk[d];
+        } else
+          elems *= len;
+      }
+      total += 1024 + (storage == NC_CHUNKED ? nchunks * (elems * tsz + 96) : elems * tsz);
+    } else
+      (void)nc_inq_varnatts(f->ncid, NC_GLOBAL, &natts);
+    for (int a = 0; a < natts; a++) {
+      char    name[NC_MAX_NAME + 1];
+      size_t  len = 0, tsz = 1;
+      nc_type t;
+      if (nc_inq_attname(f->ncid, v, a, name) || nc_inq_att(f->ncid, v, name, &t, &len)) continue;
+      (void)nc_inq_type(f->ncid, t, NULL, &tsz);
+      total += 2 * len * tsz + 256;
+    }
+  }
+  return total + total / 8 + (192 << 10);
+}
+
+/* Reserves need bytes for the temporary file (rank 0; the file system is shared): returns 0 or
+   ENOSPC. fallocate past the end of the file holds the blocks for HDF5's writes; where the file
+   system cannot do that, the free space is compared instead. */
+static int reserve(ncio_file *f, size_t need)
+{
+  int fd = open(f->tmp, O_WRONLY), err = 0;
+  if (fd < 0) return errno;
+  if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)need)) {
+    err = errno;
+    if (err == EOPNOTSUPP || err == ENOSYS || err == EINVAL) err = free_bytes(f->tmp) >= need ? 0 : ENOSPC;
+  } else
+    f->reserved = need;
+  close(fd);
+  return err;
+}
+
 PetscErrorCode ncio_enddef(ncio_file *f)
 {
+  PetscMPIInt rank;
+  size_t      need = 0;
+  int         err = 0;
   PetscFunctionBegin;
+  /* HDF5 allocates and fills the variables in nc_enddef (collectively): the space is reserved
+     first, and a full disk is refused on every rank together, naming the file */
+  PetscCallMPI(MPI_Comm_rank(f->comm, &rank));
+  if (rank == 0) {
+    need = estimate_bytes(f);
+    err = reserve(f, need);
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, f->comm));
+  if (err) {
+    PetscCallMPI(MPI_Bcast(&need, sizeof need, MPI_BYTE, 0, f->comm));
+    PetscCall(ncio_discard(f));
+    PetscCheck(err != ENOSPC && err != EDQUOT, f->comm, ARDM_ERR_INPUT,
+               "%s: no space left on the device (the file needs about %zu bytes)", f->path, need);
+    PetscCheck(0, f->comm, ARDM_ERR_INPUT, "%s: cannot write the output file (%s)", f->path, strerror(err));
+  }
   NCCall(f, nc_enddef(f->ncid));
   PetscFunctionReturn(0);
 }

@@ -15,7 +15,11 @@ typedef struct {
   int      writing;        /* created by ncio_create: commit renames tmp -> path */
   char     path[PATH_MAX]; /* the final name */
   char     tmp[PATH_MAX + 32];
+  size_t   reserved; /* bytes reserved for tmp by ncio_enddef (rank 0), released by ncio_finish */
 } ncio_file;
+
+/* Free space below which no output file is started (bytes): a NetCDF-4 file's header. */
+#define NCIO_MIN_FREE (64 << 10)
 
 /* Internal NetCDF failure (not the user's fault): aborts with the NetCDF message. */
 #define NCCall(f, call)                                                                                                \
@@ -41,8 +45,14 @@ const char *ncio_bpd_units(void);
    history (date and command line, then the parent's history), command_line and options.
    An unwritable directory is an input error naming the path. */
 PetscErrorCode ncio_create(MPI_Comm comm, const char *path, const char *kind, ncio_file *f);
-/* Closes and atomically renames the temporary file to its final name. */
+/* Closes and atomically renames the temporary file to its final name (ncio_finish, then
+   ncio_publish: callers writing several files that belong together finish all first). */
 PetscErrorCode ncio_commit(ncio_file *f);
+PetscErrorCode ncio_finish(ncio_file *f);
+PetscErrorCode ncio_publish(ncio_file *f);
+/* On a failed command: forgets every file still being written and removes its temporary
+   name; collective = 1 only when every rank stopped at the same point (an input error). */
+void ncio_abandon_all(int collective);
 /* Closes and deletes the temporary file (on error paths; never touches f->path). */
 PetscErrorCode ncio_discard(ncio_file *f);
 
@@ -51,7 +61,9 @@ PetscErrorCode ncio_discard(ncio_file *f);
 PetscErrorCode ncio_open(MPI_Comm comm, const char *path, const char *kind, ncio_file *f);
 PetscErrorCode ncio_close(ncio_file *f);
 
-/* Define mode helpers. */
+/* Define mode helpers. ncio_enddef reserves the file's space first (an upper bound from the
+   definitions) so that a full disk is an input error on every rank, "no space left", before
+   HDF5 writes anything collectively. */
 PetscErrorCode ncio_def_dim(ncio_file *f, const char *name, size_t len, int *dimid);
 PetscErrorCode ncio_def_var(ncio_file *f, const char *name, nc_type type, int ndims, const int *dimids, int *varid);
 PetscErrorCode ncio_put_att_text(ncio_file *f, int varid, const char *name, const char *value);

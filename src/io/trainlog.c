@@ -43,6 +43,7 @@ PetscErrorCode trainlog_save(trainlog *log, MPI_Comm comm, const char *path)
   int         dim, vstep, vid[NFIELDS];
   PetscMPIInt rank;
   size_t      start = 0, count;
+  int64_t     nrec;
   double     *col = NULL;
   long long  *steps = NULL;
 
@@ -50,7 +51,11 @@ PetscErrorCode trainlog_save(trainlog *log, MPI_Comm comm, const char *path)
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   count = rank ? 0 : (size_t)log->n;
   PetscCall(ncio_create(comm, path, "train_log", &f));
-  PetscCall(ncio_def_dim(&f, "step", NC_UNLIMITED, &dim));
+  /* a fixed length (all records are rewritten each time), so ncio_enddef can reserve the space;
+     an empty log keeps an unlimited dimension, as NetCDF has no fixed dimensions of length 0 */
+  nrec = log->n;
+  PetscCallMPI(MPI_Bcast(&nrec, 1, MPI_INT64_T, 0, comm));
+  PetscCall(ncio_def_dim(&f, "step", nrec ? (size_t)nrec : NC_UNLIMITED, &dim));
   PetscCall(ncio_def_coord(&f, "step", dim, "optimizer step", &vstep));
   for (int i = 0; i < NFIELDS; i++) {
     PetscCall(ncio_def_var(&f, fields[i], NC_DOUBLE, 1, &dim, &vid[i]));

@@ -100,10 +100,14 @@ PetscErrorCode prep_write_sets(MPI_Comm comm, const char *dir, const prep_data *
       if (open[s]) (void)dataset_discard(&ds[s]);
     PetscFunctionReturn(ierr);
   }
+  /* every split is closed under its temporary name before any is renamed, so a failure (a full
+     disk at close) never leaves new splits next to an old one */
+  for (int s = 0; s < NSPLITS; s++)
+    if (open[s]) PetscCall(ncio_finish(&ds[s].f));
   for (int s = 0; s < NSPLITS; s++) {
     snprintf(path, sizeof path, "%s/%s.nc", dir, split_names[s]);
     if (open[s]) {
-      PetscCall(dataset_commit(&ds[s]));
+      PetscCall(ncio_publish(&ds[s].f));
       PetscCall(PetscPrintf(comm, "ardm prep: wrote %s: %lld examples x %lld dims\n", path, (long long)part[s].total,
                             (long long)d->D));
     } else if (rank == 0 && !access(path, F_OK) && !unlink(path)) {
