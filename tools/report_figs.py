@@ -79,38 +79,58 @@ def training(r, log, unit):
     return "".join(parts)
 
 
+def _loss_curve(ax, t, loss, sq, count, color, label):
+    n = count.astype(float)
+    seen = n > 0
+    mean = np.where(seen, loss, np.nan)
+    se = np.sqrt(np.where(n > 1, np.maximum(sq - loss ** 2, 0.0), np.nan) / np.maximum(n, 1))
+    sparse = seen.mean() < 0.5  # few observations: points, a line would hide the gaps
+    if sparse:
+        ax.plot(t, mean, ".", color=color, ms=3, label=label)
+    else:
+        ax.plot(t, mean, color=color, lw=1.2, label=label)
+    ax.fill_between(t, mean - 2 * se, mean + 2 * se, color=color, alpha=0.2, lw=0)
+
+
 def loss_components(r, sets, unit):
     """The per-step loss against t (paper's figure), per stage, with its standard error and count.
-    sets: list of (label, loss[S][D], loss_sq[S][D], count[S][D])."""
+    sets: list of (label, loss[S][D], loss_sq[S][D], count[S][D]). One stage: the curves and the
+    counts below them; upscale models: one panel per stage (at most 16)."""
     S = max(s[1].shape[0] for s in sets)
-    fig, axes = r.plt.subplots(2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     colors = r.plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    k = 0
-    for label, loss, sq, count in sets:
-        for s in range(loss.shape[0]):
-            c = colors[k % len(colors)]
-            k += 1
+    caption = ("The loss of generating the remaining dims when t are known (doc/method.md section 2), "
+               "+-2 standard errors shaded. The planner turns this curve into generation plans.")
+    if S == 1:
+        fig, axes = r.plt.subplots(2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+        for k, (label, loss, sq, count) in enumerate(sets):
             t = np.arange(loss.shape[1])
-            n = count[s].astype(float)
-            seen = n > 0
-            mean = np.where(seen, loss[s], np.nan)
-            var = np.where(n > 1, np.maximum(sq[s] - loss[s] ** 2, 0.0), np.nan)
-            se = np.sqrt(var / np.maximum(n, 1))
-            name = label + (f", stage {s}" if S > 1 else "")
-            axes[0].plot(t, mean, color=c, lw=1.2, label=name)
-            axes[0].fill_between(t, mean - 2 * se, mean + 2 * se, color=c, alpha=0.2, lw=0)
-            axes[1].plot(t, n, color=c, lw=1)
-    axes[0].set(ylabel=f"loss per generated dim [{unit}]", title="loss components: per-step loss against t "
-                "(band: +-2 standard errors)")
-    axes[0].legend(fontsize=8)
-    axes[0].grid(alpha=0.3)
-    axes[1].set(xlabel="t: dims already known", ylabel="observations")
-    axes[1].grid(alpha=0.3)
-    axes[0].tick_params(labelbottom=True)
-    axes[0].set_xlabel("t: dims already known")
-    return r.save(fig, "loss_t.png", "losses", "The loss of generating the remaining dims when t are known "
-                  "(doc/method.md section 2), with the number of observations behind each value. The "
-                  "planner turns this curve into generation plans.")
+            _loss_curve(axes[0], t, loss[0], sq[0], count[0], colors[k % len(colors)], label)
+            axes[1].plot(t, count[0], color=colors[k % len(colors)], lw=1)
+        axes[0].set(ylabel=f"loss per generated dim [{unit}]", title="loss components: per-step loss against t")
+        axes[0].legend(fontsize=8)
+        axes[1].set(xlabel="t: dims already known", ylabel="observations")
+        axes[0].tick_params(labelbottom=True)
+        axes[0].set_xlabel("t: dims already known")
+        for ax in axes:
+            ax.grid(alpha=0.3)
+        return r.save(fig, "loss_t.png", "losses", caption + " Below: observations behind each value.")
+    shown = min(S, 16)
+    cols = min(shown, 4)
+    rows = (shown + cols - 1) // cols
+    fig, axes = r.plt.subplots(rows, cols, figsize=(3.4 * cols, 2.8 * rows + 0.6), squeeze=False)
+    for s in range(shown):
+        ax = axes.flat[s]
+        for k, (label, loss, sq, count) in enumerate(sets):
+            if s < loss.shape[0]:
+                t = np.arange(loss.shape[1])
+                _loss_curve(ax, t, loss[s], sq[s], count[s], colors[k % len(colors)], label)
+        ax.set(xlabel="t: dims already known", ylabel=f"loss [{unit}]", title=f"stage {s}")
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=7)
+    for ax in list(axes.flat)[shown:]:
+        ax.axis("off")
+    fig.suptitle("loss components per upscale stage" + (f" (first 16 of {S})" if S > 16 else ""))
+    return r.save(fig, "loss_t.png", "losses", caption + " One panel per upscale stage.")
 
 
 def plan_steps(plan):

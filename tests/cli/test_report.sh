@@ -78,6 +78,26 @@ render "$T/ra/report" audio
 check chromium-audio-not-blank $RC notblank "$T/audio.png"
 check chromium-audio-players-loaded loaded audio 8 2
 
+# ---- an upscale model: the loss components one panel per stage
+ok train-upscale ardm_np 2 train -data "$T/m/train.nc" -out "$T/ru" -steps 4 -batch 8 $small -upscale_b 2 \
+  -log_every 2
+ok report-upscale ardm_np 1 report "$T/ru"
+check upscale-stage-panels sh -c "grep -q '\"title\": \"stage 0\"' '$T/ru/report/manifest.json' &&
+  grep -q '\"title\": \"stage 1\"' '$T/ru/report/manifest.json'"
+check upscale-axes-labelled $RC axes "$T/ru/report"
+
+# ---- a run that is training while the report reads it (files are replaced as it goes)
+ardm_np 2 train -data "$T/m/train.nc" -out "$T/rb" -steps 1000000 -batch 8 $small -log_every 2 -ckpt_every 4 \
+  -plan_budgets 4 >"$T/bg.log" 2>&1 &
+bg=$!
+i=0
+while [ $i -lt 120 ] && ! { [ -f "$T/rb/plan.nc" ] && [ -f "$T/rb/train_log.nc" ]; }; do sleep 0.5; i=$((i + 1)); done
+ok report-while-training ardm_np 1 report "$T/rb"
+kill -TERM $bg 2>/dev/null
+wait $bg
+check running-sections $RC sections "$T/rb/report" summary training losses planning
+check running-axes-labelled $RC axes "$T/rb/report"
+
 # ---- a run still training (only the first files), with a corrupt eval file
 mkdir -p "$T/part"
 cp "$T/r/train_log.nc" "$T/r/checkpoint.nc" "$T/part/"
