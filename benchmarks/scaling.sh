@@ -1,8 +1,9 @@
 #!/bin/sh
 # benchmarks/scaling.sh: weak and strong scaling of `ardm train`, 1 -> 2 ranks (or the rank
-# counts in RANKS), with the time split into compute (ArdmFwdBwd), gradient communication
-# (ArdmGradComm: reduce-scatter + the small allreduce), update (ArdmUpdate: Adam on the shard
-# + all-gather) and I/O (ArdmIO) from PETSc's -log_view, then the communication model
+# counts in RANKS), with the time split into compute (ArdmNetFwd + ArdmNetBwd + ArdmHead),
+# communication (ArdmGradComm: reduce-scatter + the small allreduce + the parameter
+# all-gather), update (ArdmOptimizer: Adam + EMA on the shard) and I/O (ArdmIORead +
+# ArdmIOWrite) from PETSc's -log_view, then the communication model
 # (benchmarks/comm_model.c) projected to 64, 256 and 1024 ranks.
 # Each configuration runs REPEATS times (default 3) and the fastest run counts: these VMs share
 # their host, and single runs of the same configuration varied by up to 35%.
@@ -32,7 +33,8 @@ run() {
   mpirun -n "$p" bin/ardm train -data "$DATA" -out "$dir" -steps "$STEPS" -batch "$gb" $MODEL -log_every "$STEPS" \
     -ckpt_every 1000000 -log_view ":$dir.log" >"$dir.out" 2>&1
   awk -v k="$kind" -v p="$p" -v gb="$gb" -v s="$STEPS" '
-    $1 == "ArdmFwdBwd" {c = $4} $1 == "ArdmGradComm" {g = $4} $1 == "ArdmUpdate" {u = $4} $1 == "ArdmIO" {i = $4}
+    $1 == "ArdmNetFwd" || $1 == "ArdmNetBwd" || $1 == "ArdmHead" {c += $4} $1 == "ArdmGradComm" {g += $4}
+    $1 == "ArdmOptimizer" {u += $4} $1 == "ArdmIORead" || $1 == "ArdmIOWrite" {i += $4}
     END {t = c + g + u + i; printf "%-6s %3d %5d %9.3f %9.3f %9.3f %9.3f %9.3f\n", k, p, gb, t / s, c / s, g / s, u / s, i / s}' "$dir.log"
 }
 

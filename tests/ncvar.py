@@ -3,6 +3,8 @@
   ncvar.py same A B VAR [RTOL]   exit 0 when VAR is equal in both files (bitwise when RTOL = 0)
   ncvar.py get F VAR             print VAR's values, one per line
   ncvar.py att F NAME            print a global attribute
+  ncvar.py setatt F NAME VALUE   overwrite a global attribute, keeping its type (corrupt-file tests)
+  ncvar.py setval F VAR I VALUE  overwrite element I of VAR (flat index), in place
 """
 import sys
 import numpy as np
@@ -30,6 +32,22 @@ def main():
     if cmd == "att":
         f, name = sys.argv[2:4]
         print(getattr(Dataset(f), name))
+        return 0
+    if cmd == "setatt":
+        f, name, value = sys.argv[2:5]
+        d = Dataset(f, "a")
+        old = np.asarray(d.getncattr(name))
+        d.setncattr(name, np.array(value, dtype=np.float64).astype(old.dtype))
+        d.close()
+        return 0
+    if cmd == "setval":
+        f, var, i, value = sys.argv[2:6]
+        d = Dataset(f, "a")
+        v = d.variables[var]
+        a = np.array(v[:])
+        a.flat[int(i)] = float(value)
+        v[:] = a
+        d.close()
         return 0
     print(__doc__)
     return 2

@@ -42,12 +42,11 @@ void lossstats_add(lossstats *ls, int64_t s, int64_t t, double bits)
 PetscErrorCode lossstats_reduce(lossstats *ls, MPI_Comm comm)
 {
   size_t      n = (size_t)(ls->S * ls->D);
-  PetscMPIInt rank;
+  PetscMPIInt rank, n3;
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCheck(3 * n < (size_t)INT32_MAX, comm, PETSC_ERR_SUP, "loss statistics too large for one reduction");
-  PetscCallMPI(
-      MPI_Reduce(rank ? ls->local : MPI_IN_PLACE, ls->local, (PetscMPIInt)(3 * n), MPI_DOUBLE, MPI_SUM, 0, comm));
+  PetscCall(PetscMPIIntCast((PetscInt64)(3 * n), &n3));
+  PetscCallMPI(MPI_Reduce(rank ? ls->local : MPI_IN_PLACE, ls->local, n3, MPI_DOUBLE, MPI_SUM, 0, comm));
   if (rank == 0) {
     for (size_t i = 0; i < n; i++) {
       double c = ls->local[i];

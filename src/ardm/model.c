@@ -8,6 +8,7 @@
 #include "nn/net_image.h"
 #include "nn/net_audio_mp.h"
 #include "ardm/upscale.h"
+#include "core/prof.h"
 
 struct model_impl {
   model_config c;
@@ -23,7 +24,6 @@ struct model_impl {
   int32_t     *value;       /* [D] network input values of the current example */
   double      *t;           /* [max_batch] time input: global t (stage * D + t_in) */
   int64_t      calls;       /* network forward calls so far (sampling budgets are checked on it) */
-  double       forward_s;   /* wall seconds spent in those forward calls */
   /* model parallelism: the network's output holds dims [lo, lo + dn) (nn/net.h) */
   MPI_Comm     replica;         /* the ranks sharing one example (MPI_COMM_SELF: not split) */
   PetscMPIInt  Q;               /* ranks in replica */
@@ -124,7 +124,8 @@ PetscErrorCode model_create_parallel(const model_config *c, int64_t max_batch, M
     PetscCall(PetscMalloc4(m->Q, &m->counts, m->Q, &m->displs, m->Q, &m->gcnt, m->Q, &m->gdsp));
     for (int q = 0; q < m->Q; q++) { /* the same split as the network's (nn/net_audio_mp.c) */
       int64_t lo = D * q / m->Q;
-      m->displs[q] = (PetscMPIInt)lo, m->counts[q] = (PetscMPIInt)(D * (q + 1) / m->Q - lo);
+      PetscCall(PetscMPIIntCast((PetscInt64)lo, &m->displs[q]));
+      PetscCall(PetscMPIIntCast((PetscInt64)(D * (q + 1) / m->Q - lo), &m->counts[q]));
     }
     PetscCheck(m->displs[m->Q - 1] + m->counts[m->Q - 1] == D && m->counts[0] > 0, PETSC_COMM_SELF, PETSC_ERR_PLIB,
                "model: part ranges do not cover D");
@@ -215,24 +216,31 @@ int64_t model_calls(model m)
   return m->calls;
 }
 
-double model_forward_seconds(model m)
-{
-  return m->forward_s;
-}
-
 void model_init_params(model m, uint64_t seed, float *params)
 {
   m->net.ops->init_params(m->net.impl, params, seed);
   head_init_bias(&m->h, params + m->net.ops->output_bias_offset(m->net.impl));
 }
 
-/* One network call on the first B prepared examples, counted and timed. */
+/* One network call on the first B prepared examples, counted; timed by the ArdmNetFwd event
+   (-log_view), which also gets the call's FLOPs: the network reports those of forward +
+   backward, of which the forward is taken as one third (backward computes two products per
+   forward product: the input and the weight gradients). */
 static void forward(model m, const float *params, int64_t B)
 {
-  double t0 = MPI_Wtime();
+  PROF_BEGIN(PROF_NET_FORWARD);
   m->net.ops->forward(m->net.impl, params, B, m->t);
-  m->forward_s += MPI_Wtime() - t0;
+  (void)PetscLogFlops(m->net.ops->flops(m->net.impl, B) / 3);
+  PROF_END(PROF_NET_FORWARD);
   m->calls++;
+}
+
+static void backward(model m, const float *params, float *grads, int64_t B)
+{
+  PROF_BEGIN(PROF_NET_BACKWARD);
+  m->net.ops->backward(m->net.impl, params, grads);
+  (void)PetscLogFlops(m->net.ops->flops(m->net.impl, B) * 2 / 3);
+  PROF_END(PROF_NET_BACKWARD);
 }
 
 /* Network input of example e at stage s from its stage state cur[D] (the stage's new value
@@ -272,15 +280,21 @@ PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B,
   if (B == 0) PetscFunctionReturn(0);
   for (int64_t b = 0; b < B; b++) prepare_example(m, b, x + b * D, tg[b], sigma + b * D);
   forward(m, params, B);
+  PROF_BEGIN(PROF_HEAD);
   for (int64_t b = 0; b < B; b++) { /* the head on this rank's part of D: output[b] is [O][dn] */
     const int64_t lo = m->lo, dn = m->dn;
     for (int64_t i = 0; i < dn; i++) m->weight[i] = (float)w[b];
     logp[b] = head_loss(&m->h, m->net.output + b * O * dn, dn, m->target + b * D + lo, m->target_mask + b * D + lo,
                         m->weight, (int)(tg[b] / D), NULL, grads ? m->net.doutput + b * O * dn : NULL);
   }
+  PROF_END(PROF_HEAD);
   /* the parts' sums make the example's; every rank of the replica returns the same logp */
-  if (m->Q > 1) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, logp, (PetscMPIInt)B, MPI_DOUBLE, MPI_SUM, m->replica));
-  if (grads) m->net.ops->backward(m->net.impl, params, grads);
+  if (m->Q > 1) {
+    PetscMPIInt n;
+    PetscCall(PetscMPIIntCast((PetscInt64)B, &n));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, logp, n, MPI_DOUBLE, MPI_SUM, m->replica));
+  }
+  if (grads) backward(m, params, grads, B);
   PetscFunctionReturn(0);
 }
 
@@ -290,7 +304,7 @@ PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B,
 static PetscErrorCode whole_output(model m, int64_t B, const float **out)
 {
   const int64_t D = m->c.D, O = head_outputs(&m->h), rows = B * O;
-  PetscMPIInt  *cnt = m->gcnt, *dsp = m->gdsp;
+  PetscMPIInt  *cnt = m->gcnt, *dsp = m->gdsp, n;
   PetscFunctionBegin;
   if (m->Q == 1) {
     *out = m->net.output;
@@ -301,10 +315,12 @@ static PetscErrorCode whole_output(model m, int64_t B, const float **out)
     PetscCall(ardm_alloc(sizeof(float) * (size_t)(m->max_batch * O * D), &m->whole));
   }
   PetscCheck(rows * D < INT32_MAX, PETSC_COMM_SELF, PETSC_ERR_SUP, "model: output too large for one gather");
-  for (int q = 0; q < m->Q; q++)
-    cnt[q] = (PetscMPIInt)(rows * m->counts[q]), dsp[q] = (PetscMPIInt)(rows * m->displs[q]);
-  PetscCallMPI(MPI_Allgatherv(m->net.output, (PetscMPIInt)(rows * m->dn), MPI_FLOAT, m->gather, cnt, dsp, MPI_FLOAT,
-                              m->replica));
+  for (int q = 0; q < m->Q; q++) {
+    PetscCall(PetscMPIIntCast((PetscInt64)(rows * m->counts[q]), &cnt[q]));
+    PetscCall(PetscMPIIntCast((PetscInt64)(rows * m->displs[q]), &dsp[q]));
+  }
+  PetscCall(PetscMPIIntCast((PetscInt64)(rows * m->dn), &n));
+  PetscCallMPI(MPI_Allgatherv(m->net.output, n, MPI_FLOAT, m->gather, cnt, dsp, MPI_FLOAT, m->replica));
   for (int q = 0; q < m->Q; q++) /* part q is [B][O][counts[q]] at gather + dsp[q] */
     for (int64_t r = 0; r < rows; r++)
       memcpy(m->whole + r * D + m->displs[q], m->gather + dsp[q] + r * m->counts[q],
@@ -327,6 +343,7 @@ PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s,
   const float *whole;
   forward(m, params, B);
   PetscCall(whole_output(m, B, &whole));
+  PROF_BEGIN(PROF_HEAD);
   for (int64_t b = 0; b < B; b++) {
     const float *out = whole + b * O * D;
     int32_t     *xb = x + b * D;
@@ -342,6 +359,7 @@ PetscErrorCode model_sample_step(model m, const float *params, int64_t B, int s,
       xb[i] = v;
     }
   }
+  PROF_END(PROF_HEAD);
   PetscFunctionReturn(0);
 }
 
@@ -354,8 +372,10 @@ PetscErrorCode model_logp_dims(model m, const float *params, const int32_t *x, i
   forward(m, params, 1);
   (void)head_loss(&m->h, m->net.output, dn, m->target + lo, m->target_mask + lo, NULL, (int)(tg / m->c.D),
                   m->Q > 1 ? m->logp_part : logp_dims, NULL);
-  if (m->Q > 1) /* every rank of the replica gets all D */
-    PetscCallMPI(MPI_Allgatherv(m->logp_part, (PetscMPIInt)dn, MPI_FLOAT, logp_dims, m->counts, m->displs, MPI_FLOAT,
-                                m->replica));
+  if (m->Q > 1) { /* every rank of the replica gets all D */
+    PetscMPIInt n;
+    PetscCall(PetscMPIIntCast((PetscInt64)dn, &n));
+    PetscCallMPI(MPI_Allgatherv(m->logp_part, n, MPI_FLOAT, logp_dims, m->counts, m->displs, MPI_FLOAT, m->replica));
+  }
   PetscFunctionReturn(0);
 }

@@ -44,6 +44,10 @@ extern const int                model_config_nfields;
 /* Reads the model options (-model ... -upscale_b) inside an open PetscOptionsBegin block;
    D and K come from the data set and are set by the caller before model_config_finish. */
 PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_config *c);
+/* Checks a configuration read from a file (input errors name the file and the attribute):
+   every size within the options' ranges for its network, upscaling, stages and head
+   consistent, so that a corrupt checkpoint is rejected before a network is built from it. */
+PetscErrorCode model_config_check(MPI_Comm comm, const char *path, const model_config *c);
 /* Derives S, checks consistency (input errors name the option). */
 PetscErrorCode model_config_finish(MPI_Comm comm, model_config *c);
 /* 1 when a and b describe the same network and head (the data_* fields are not compared). */
@@ -70,8 +74,6 @@ PetscErrorCode model_bytes(const model_config *c, int64_t max_batch, int Q, doub
 size_t         model_nparam(model m);
 /* Network forward calls made so far (each call runs the network once on a batch). */
 int64_t model_calls(model m);
-/* Wall seconds spent in those network calls. */
-double model_forward_seconds(model m);
 /* Deterministic initialisation from (seed, RNG_INIT). */
 void model_init_params(model m, uint64_t seed, float *params);
 

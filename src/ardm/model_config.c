@@ -29,6 +29,39 @@ const model_config_field model_config_fields[] = {
 };
 const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model_config_fields[0]);
 
+/* The allowed ranges of the network sizes: the options' bounds and the checks on a file's
+   attributes (model_config_check) come from here. */
+#define RANGE_BLOCKS    1, 1024
+#define RANGE_CHANNELS  1, 4096
+#define RANGE_CYCLE     1, 30
+#define RANGE_LAYERS    1, 256
+#define RANGE_WIDTH     1, 16384
+#define RANGE_HEADS     1, 256
+#define RANGE_MLP       1, 16
+#define RANGE_LEVELS    1, 8
+#define RANGE_ATTENTION 0, 255
+#define RANGE_MIXTURES  1, 256
+#define RANGE_UPSCALE_B 0, 65536
+#define DW              (1u << NET_DIFFWAVE)
+#define TF              (1u << NET_TRANSFORMER)
+#define UN              (1u << NET_UNET)
+static const struct {
+  const char *name;
+  size_t      off;
+  int         lo, hi;
+  unsigned    nets; /* the networks the field describes */
+} field_ranges[] = {
+    {"model_blocks", offsetof(model_config, blocks), RANGE_BLOCKS, DW | UN},
+    {"model_channels", offsetof(model_config, channels), RANGE_CHANNELS, DW | UN},
+    {"model_cycle", offsetof(model_config, cycle), RANGE_CYCLE, DW},
+    {"model_layers", offsetof(model_config, layers), RANGE_LAYERS, TF},
+    {"model_width", offsetof(model_config, width), RANGE_WIDTH, TF},
+    {"model_heads", offsetof(model_config, heads), RANGE_HEADS, TF},
+    {"model_mlp", offsetof(model_config, mlp), RANGE_MLP, TF},
+    {"model_levels", offsetof(model_config, levels), RANGE_LEVELS, UN},
+    {"model_attention", offsetof(model_config, attention), RANGE_ATTENTION, UN},
+};
+
 PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_config *c)
 {
   static const char *const heads[] = {"auto", "categorical", "logistic_mixture", "stage_categorical", "stage_data"};
@@ -40,31 +73,65 @@ PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_
                         net_kind_names, 3, &nk, NULL));
   c->net = (net_kind)nk;
   PetscCall(opts_int(PetscOptionsObject, "-model_blocks", "diffwave: residual blocks B; unet: ResNet blocks per level",
-                     &c->blocks, 1, 1024, NULL));
+                     &c->blocks, RANGE_BLOCKS, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-model_channels",
-                     "diffwave: residual channels C; unet: channels at full resolution", &c->channels, 1, 4096, NULL));
-  PetscCall(opts_int(PetscOptionsObject, "-model_cycle", "diffwave: block i has dilation 2^(i mod cycle)", &c->cycle, 1,
-                     30, NULL));
-  PetscCall(opts_int(PetscOptionsObject, "-model_layers", "transformer: layers", &c->layers, 1, 256, NULL));
-  PetscCall(opts_int(PetscOptionsObject, "-model_width", "transformer: model width (divisible by -model_heads)",
-                     &c->width, 1, 16384, NULL));
-  PetscCall(opts_int(PetscOptionsObject, "-model_heads", "transformer: attention heads", &c->heads, 1, 256, NULL));
-  PetscCall(
-      opts_int(PetscOptionsObject, "-model_mlp", "transformer: MLP hidden width / model width", &c->mlp, 1, 16, NULL));
-  PetscCall(opts_int(PetscOptionsObject, "-model_levels", "unet: resolutions (each halves height and width)",
-                     &c->levels, 1, 8, NULL));
-  PetscCall(opts_int(PetscOptionsObject, "-model_attention",
-                     "unet: bit mask of levels with self-attention (bit l = level l; 0 = none)", &c->attention, 0, 255,
+                     "diffwave: residual channels C; unet: channels at full resolution", &c->channels, RANGE_CHANNELS,
                      NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_cycle", "diffwave: block i has dilation 2^(i mod cycle)", &c->cycle,
+                     RANGE_CYCLE, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_layers", "transformer: layers", &c->layers, RANGE_LAYERS, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_width", "transformer: model width (divisible by -model_heads)",
+                     &c->width, RANGE_WIDTH, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_heads", "transformer: attention heads", &c->heads, RANGE_HEADS, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_mlp", "transformer: MLP hidden width / model width", &c->mlp,
+                     RANGE_MLP, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_levels", "unet: resolutions (each halves height and width)",
+                     &c->levels, RANGE_LEVELS, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_attention",
+                     "unet: bit mask of levels with self-attention (bit l = level l; 0 = none)", &c->attention,
+                     RANGE_ATTENTION, NULL));
   PetscCall(opts_choice(PetscOptionsObject, "-head",
                         "output head (auto: stage_categorical when upscaling, logistic_mixture when K > 256, "
                         "else categorical; stage_data: the upscale data parametrization, K outputs)",
                         heads, 5, &hk, NULL));
   c->head = (head_kind)(hk - 1);
-  PetscCall(opts_int(PetscOptionsObject, "-mixtures", "logistic mixture components M", &c->mixtures, 1, 256, NULL));
+  PetscCall(
+      opts_int(PetscOptionsObject, "-mixtures", "logistic mixture components M", &c->mixtures, RANGE_MIXTURES, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-upscale_b",
-                     "upscale branching factor b (0 = no upscaling; b = K is the same)", &c->upscale_b, 0, 65536,
+                     "upscale branching factor b (0 = no upscaling; b = K is the same)", &c->upscale_b, RANGE_UPSCALE_B,
                      NULL));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode model_config_check(MPI_Comm comm, const char *path, const model_config *c)
+{
+  upscale u;
+  PetscFunctionBegin;
+  PetscCheck(c->D >= 1 && c->K >= 2, comm, ARDM_ERR_INPUT,
+             "%s: model_D = %lld, model_K = %d: expected D >= 1 and K >= 2", path, (long long)c->D, c->K);
+  for (size_t i = 0; i < sizeof field_ranges / sizeof field_ranges[0]; i++) {
+    const int v = *(const int *)((const char *)c + field_ranges[i].off);
+    if (!(field_ranges[i].nets & (1u << c->net))) continue;
+    PetscCheck(v >= field_ranges[i].lo && v <= field_ranges[i].hi, comm, ARDM_ERR_INPUT,
+               "%s: %s = %d: expected %d..%d for a %s model", path, field_ranges[i].name, v, field_ranges[i].lo,
+               field_ranges[i].hi, net_kind_names[c->net]);
+  }
+  PetscCheck(c->net != NET_DIFFWAVE || (c->kernel >= 1 && c->kernel <= 63 && c->kernel % 2), comm, ARDM_ERR_INPUT,
+             "%s: model_kernel = %d: expected an odd width 1..63", path, c->kernel);
+  PetscCheck(c->net != NET_TRANSFORMER || c->width % c->heads == 0, comm, ARDM_ERR_INPUT,
+             "%s: model_width = %d is not divisible by model_heads = %d", path, c->width, c->heads);
+  PetscCheck(c->upscale_b >= 0 && c->upscale_b != 1 && c->upscale_b <= c->K &&
+                 upscale_init(&u, c->K, c->upscale_b) == 0,
+             comm, ARDM_ERR_INPUT, "%s: model_upscale_b = %d: expected 0 or 2..K = %d", path, c->upscale_b, c->K);
+  PetscCheck(c->S == u.S, comm, ARDM_ERR_INPUT, "%s: model_stages = %d, but K = %d and b = %d make %d stages", path,
+             c->S, c->K, c->upscale_b, u.S);
+  PetscCheck(c->head >= HEAD_CATEGORICAL && c->head <= HEAD_STAGE_DATA, comm, ARDM_ERR_INPUT,
+             "%s: model_head = %d is not a known head", path, (int)c->head);
+  PetscCheck(c->S == 1 || c->head == HEAD_STAGE_CATEGORICAL || c->head == HEAD_STAGE_DATA, comm, ARDM_ERR_INPUT,
+             "%s: %d upscale stages need a stage head, not model_head = %d", path, c->S, (int)c->head);
+  PetscCheck(c->head != HEAD_LOGISTIC_MIXTURE || (c->K >= 3 && c->mixtures >= 1 && c->mixtures <= 256), comm,
+             ARDM_ERR_INPUT, "%s: a logistic mixture head needs K >= 3 and model_mixtures in 1..256 (got K = %d, %d)",
+             path, c->K, c->mixtures);
   PetscFunctionReturn(0);
 }
 

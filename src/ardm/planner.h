@@ -117,7 +117,11 @@ typedef struct {
   double  full_bpd;  /* bits/dim of generating one dim per step (budget D per stage) */
 } planner_result;
 
-/* Validates loss[S][D] and count[S][D] (finite, non-negative loss where count > 0, count >= 0,
+/* Largest per-dim loss (bits) accepted: far above any model's (a uniform guess over 2^24
+   classes costs 24 bits), and small enough that sums over every step and stage stay finite. */
+#define PLANNER_MAX_LOSS 1e6
+
+/* Validates loss[S][D] and count[S][D] (loss in 0..PLANNER_MAX_LOSS where count > 0, count >= 0,
    some observation per stage unless penalty is finite). Returns 1 when fine, else 0 with a
    one-line reason in msg. */
 int planner_check_loss(int S, int64_t D, const double *loss, const int64_t *count, double penalty, char *msg,

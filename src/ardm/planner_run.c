@@ -58,8 +58,9 @@ int planner_check_loss(int S, int64_t D, const double *loss, const int64_t *coun
       }
       if (count[i] == 0) continue;
       seen++;
-      if (!isfinite(loss[i]) || loss[i] < 0) {
-        snprintf(msg, len, "loss(%d, %lld) = %g: expected a finite value >= 0 (bits)", s, (long long)t, loss[i]);
+      if (!isfinite(loss[i]) || loss[i] < 0 || loss[i] > PLANNER_MAX_LOSS) {
+        snprintf(msg, len, "loss(%d, %lld) = %g: expected a finite value in 0..%g (bits)", s, (long long)t, loss[i],
+                 PLANNER_MAX_LOSS);
         return 0;
       }
     }

@@ -9,6 +9,7 @@
 #include "ardm/objective.h"
 #include "core/opts.h"
 #include "core/grid.h"
+#include "core/prof.h"
 #include "io/plan_file.h"
 #include "io/lossfile.h"
 #include <math.h>
@@ -124,7 +125,9 @@ static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
       objective_draw_order((uint64_t)ev->o.seed, r, e, D, RNG_EVAL_ORDER, ev->sigma + b * D);
       ev->wt[b] = 0;
     }
+    PROF_BEGIN(PROF_IO_READ);
     PetscCall(dataset_read_list(&ev->ds, idx, nb, ev->x, NULL));
+    PROF_END(PROF_IO_READ);
     PetscCall(model_loss(ev->m, ev->w, NULL, nb, ev->x, ev->tg, ev->sigma, ev->wt, ev->logp));
     for (int64_t b = 0; b < nb; b++) {
       double bpd = -ev->logp[b] * wb[b];
@@ -239,14 +242,20 @@ PetscErrorCode cmd_eval(int npos, char **pos)
   PetscCall(process_options(ev.comm, &ev.o, &help));
   if (help) PetscFunctionReturn(0);
   PetscCheck(npos == 0, ev.comm, ARDM_ERR_INPUT, "unexpected argument '%s' (options start with -)", pos[0]);
+  PetscCall(prof_stage_push(PROF_STAGE_SETUP));
   PetscCall(evaluator_setup(&ev));
+  PetscCall(prof_stage_pop());
+  PetscCall(prof_stage_push(PROF_STAGE_EVAL));
   PetscCall(eval_pass(&ev, -1, &full));
   PetscCall(lossstats_reduce(&ev.ls, ev.comm));
   if (ev.o.plan[0]) {
     PetscCall(PetscCalloc1(ev.plans.nbudgets, &bud));
     for (int b = 0; b < ev.plans.nbudgets; b++) PetscCall(eval_pass(&ev, b, &bud[b]));
   }
+  PROF_BEGIN(PROF_IO_WRITE);
   PetscCall(write_eval(&ev, &full, bud));
+  PROF_END(PROF_IO_WRITE);
+  PetscCall(prof_stage_pop());
   PetscCall(PetscFree(bud));
   if (ev.o.plan[0]) planner_result_free(&ev.plans);
   ardm_free(&ev.x), ardm_free(&ev.tg), ardm_free(&ev.wt), ardm_free(&ev.w);

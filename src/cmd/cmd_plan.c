@@ -52,7 +52,7 @@ static PetscErrorCode plan_options(MPI_Comm comm, plan_opts *o, PetscBool *help_
   PetscCall(opts_real(PetscOptionsObject, "-penalty",
                       "loss (bits) for steps never observed (count 0); -1: the nearest observed "
                       "value before them",
-                      &penalty, "[-1,inf)", NULL));
+                      &penalty, "[-1,1e6]", NULL));
   PetscCall(PetscOptionsString("-loss_variable",
                                "variable of the loss file to plan on (loss; loss_ema is the "
                                "reference's moving average)",

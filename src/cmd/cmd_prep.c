@@ -260,11 +260,7 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
       if (nreported++ < MAX_REPORTED) { /* "ardm prep: bad audio file PATH: WHY\n" */
         size_t need = strlen(fl.path[i]) + strlen(why) + 64;
         if (lines_used + need > lines_cap) {
-          char *p = (char *)realloc(lines, lines_cap = 2 * (lines_cap + need));
-          if (!p)
-            nomem = 1;
-          else
-            lines = p;
+          if (PetscRealloc(lines_cap = 2 * (lines_cap + need), &lines)) nomem = 1;
         }
         if (!nomem)
           lines_used += (size_t)snprintf(lines + lines_used, lines_cap - lines_used, "ardm prep: %s %s: %s\n",
@@ -282,7 +278,7 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
   PetscCheck(!nomem, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory reading audio files");
   PetscCallMPI(MPI_Allreduce(&nbad, &nbad_total, 1, MPI_INT64_T, MPI_SUM, comm));
   if (nbad_total) PetscCall(report_bad(comm, lines ? lines : "", nbad_total, o->on_bad_skip));
-  free(lines);
+  PetscCall(PetscFree(lines));
   PetscCheck(!nbad_total || o->on_bad_skip, comm, ARDM_ERR_INPUT,
              "-in %s: %lld of %lld audio files are malformed or do not match the options (listed above); fix them, "
              "or leave them out with -on_bad skip",
@@ -320,7 +316,7 @@ static PetscErrorCode prep_audio(MPI_Comm comm, const prep_opts *o)
   PetscFunctionReturn(0);
 }
 
-/* Rank 0: reads and cleans the whole text file into *text (malloc'd); raw (text8) copies it
+/* Rank 0: reads and cleans the whole text file into *text (PetscMalloc'd); raw (text8) copies it
    as it is. Returns 0 or errno. */
 static int read_clean(const char *path, int raw, char **text, int64_t *n, int64_t *nraw)
 {
@@ -333,16 +329,11 @@ static int read_clean(const char *path, int raw, char **text, int64_t *n, int64_
   *text = NULL;
   if (!f) return errno;
   text_clean_init(&c);
-  *text = (char *)malloc(cap);
-  if (!*text) err = ENOMEM;
+  if (PetscMalloc1(cap, text)) err = ENOMEM;
   while (!err && (got = fread(buf, 1, sizeof buf, f)) > 0) {
     if ((size_t)*n + text_clean_bound(got) > cap) {
-      char *p;
       while ((size_t)*n + text_clean_bound(got) > cap) cap *= 2; /* also bounds a raw copy */
-      if (!(p = (char *)realloc(*text, cap)))
-        err = ENOMEM;
-      else
-        *text = p;
+      if (PetscRealloc(cap, text)) err = ENOMEM;
     }
     if (!err && raw) memcpy(*text + *n, buf, got), *n += (int64_t)got;
     if (!err && !raw) *n += (int64_t)text_clean(&c, buf, got, *text + *n);

@@ -10,6 +10,7 @@
 #include "io/dataset.h"
 #include "core/opts.h"
 #include "core/grid.h"
+#include "core/prof.h"
 #include "io/plan_file.h"
 #include "ardm/upscale.h"
 #include <stdio.h>
@@ -228,7 +229,6 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   grid           g;
   int64_t        lo, hi, D, B, calls;
   int32_t       *x, *xg = NULL;
-  double         t0;
 
   PetscFunctionBegin;
   PetscCall(process_options(comm, &o, &help));
@@ -238,6 +238,7 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCall(PetscMemzero(&sp, sizeof sp));
+  PetscCall(prof_stage_push(PROF_STAGE_SETUP));
   PetscCall(ncio_set_parent(comm, o.ckpt));
   PetscCall(grid_init(comm, o.model_parallel, &g));
   PetscCall(ckpt_load_model(comm, o.ckpt, o.weights, o.batch, g.replica_comm, &sp.mc, &sp.m, &sp.w));
@@ -272,14 +273,22 @@ PetscErrorCode cmd_sample(int npos, char **pos)
                "-given_mask top_half and centre need an image model (this checkpoint's data is %s)", sp.mc.modality);
     given_known(o.mask, D, sp.mc.img_height, sp.mc.img_width, sp.given);
   }
-  t0 = MPI_Wtime(); /* the sampling loop only: setup and output are not part of the budget's cost */
+  PetscCall(prof_stage_pop());
+  PetscCall(prof_stage_push(PROF_STAGE_SAMPLE));
+  /* the sampling loop only (event ArdmSampleLoop): setup and output are not part of the budget's cost */
+  PROF_BEGIN(PROF_SAMPLE_LOOP);
   for (int64_t j = lo; j < hi; j += B)
     PetscCall(sample_batch(&sp, &o, j, PetscMin(B, hi - j), xg ? xg + (j - lo) * D : NULL, x + (j - lo) * D));
+  PROF_END(PROF_SAMPLE_LOOP);
   calls = sp.calls_per_stage;
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &calls, 1, MPI_INT64_T, MPI_MAX, comm));
   {
-    /* sampling time against the time of its network calls alone (rank 0's share) */
-    double total = MPI_Wtime() - t0, fwd = model_forward_seconds(sp.m);
+    /* sampling time against the time of its network calls alone (rank 0's share), both from
+       the -log_view events of the Sample stage */
+    double total, fwd;
+    int    n;
+    PetscCall(prof_event_time(PROF_STAGE_SAMPLE, PROF_SAMPLE_LOOP, &total, &n));
+    PetscCall(prof_event_time(PROF_STAGE_SAMPLE, PROF_NET_FORWARD, &fwd, &n));
     PetscCall(write_samples(comm, &o, &sp, lo, g.part ? lo : hi, x, calls)); /* part 0 writes the replica's */
     PetscCall(
         PetscPrintf(comm,
@@ -293,5 +302,6 @@ PetscErrorCode cmd_sample(int npos, char **pos)
   ardm_free(&sp.streams), ardm_free(&sp.w);
   PetscCall(model_destroy(&sp.m));
   PetscCall(grid_free(&g));
+  PetscCall(prof_stage_pop());
   PetscFunctionReturn(0);
 }

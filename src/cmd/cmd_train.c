@@ -8,6 +8,7 @@
 #include "nn/optim.h"
 #include "core/opts.h"
 #include "core/grid.h"
+#include "core/prof.h"
 #include "io/trainlog.h"
 #include "io/lossfile.h"
 #include "cmd/train_plan.h"
@@ -124,7 +125,6 @@ typedef struct {
   int32_t      *x;                       /* [local batch][D] */
   int64_t      *idx, *tg, *sigma;        /* [local batch], [local batch], [local batch][D] */
   double       *w, *logp, *bits;         /* [local batch] */
-  PetscLogEvent ev_step, ev_reduce, ev_update, ev_io;
 } trainer;
 
 static PetscErrorCode trainer_setup(trainer *tr)
@@ -248,9 +248,9 @@ static PetscErrorCode trainer_batch(trainer *tr, int64_t step)
     t_in = tr->tg[b] % D;
     tr->w[b] = objective_bpd_weight(tr->o.mc.S, D, t_in) / (double)B + tr->o.ce_coef / (M_LN2 * targets);
   }
-  PetscCall(PetscLogEventBegin(tr->ev_io, 0, 0, 0, 0));
+  PROF_BEGIN(PROF_IO_READ);
   PetscCall(dataset_read_list(&tr->ds, tr->idx, nb, tr->x, NULL));
-  PetscCall(PetscLogEventEnd(tr->ev_io, 0, 0, 0, 0));
+  PROF_END(PROF_IO_READ);
   PetscFunctionReturn(0);
 }
 
@@ -261,10 +261,8 @@ static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], Pet
   const size_t  ns = tr->sh.hi - tr->sh.lo;
   PetscFunctionBegin;
   PetscCall(trainer_batch(tr, step));
-  PetscCall(PetscLogEventBegin(tr->ev_step, 0, 0, 0, 0));
   PetscCall(PetscArrayzero(tr->grads, tr->nparam));
   PetscCall(model_loss(tr->m, tr->params, tr->grads, nb, tr->x, tr->tg, tr->sigma, tr->w, tr->logp));
-  PetscCall(PetscLogEventEnd(tr->ev_step, 0, 0, 0, 0));
   red[1] = red[2] = 0;
   /* every rank of a replica has the same logp: only part 0 counts them. The gradient parts,
      in contrast, are summed over all ranks by the reduce-scatter (nn/net_audio_mp.h). */
@@ -274,26 +272,28 @@ static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], Pet
     red[1] += -tr->w[b] * tr->logp[b];
     red[2] += -wb * tr->logp[b] / (double)tr->o.batch;
   }
-  PetscCall(PetscLogEventBegin(tr->ev_reduce, 0, 0, 0, 0));
+  PROF_BEGIN(PROF_GRAD_COMM);
   PetscCall(shard_reduce_scatter(&tr->sh, tr->grads, tr->gshard));
   red[0] = optim_sumsq(ns, tr->gshard);
   red[3] = stop_requested ? 1 : 0;
   /* one small allreduce carries the norm, the losses and the stop flag */
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, red, 4, MPI_DOUBLE, MPI_SUM, tr->comm));
-  PetscCall(PetscLogEventEnd(tr->ev_reduce, 0, 0, 0, 0));
+  PROF_END(PROF_GRAD_COMM);
   *finite = isfinite(red[0]) && isfinite(red[1]) ? PETSC_TRUE : PETSC_FALSE;
   if (!*finite) PetscFunctionReturn(0); /* skipped: parameters, moments and statistics untouched */
   for (int64_t b = 0; b < (tr->g.part == 0 ? nb : 0); b++)
     lossstats_add(&tr->ls, tr->tg[b] / D, tr->tg[b] % D, tr->bits[b]);
-  PetscCall(PetscLogEventBegin(tr->ev_update, 0, 0, 0, 0));
+  PROF_BEGIN(PROF_OPTIMIZER);
   {
     double norm = sqrt(red[0]), scale = tr->o.opt.clip > 0 && norm > tr->o.opt.clip ? tr->o.opt.clip / norm : 1.0;
     optim_adam(&tr->o.opt, step, optim_lr(&tr->o.opt, step), scale, ns, tr->params + tr->sh.lo, tr->gshard, tr->adam_m,
                tr->adam_v);
     optim_ema(tr->o.opt.ema, ns, tr->ema, tr->params + tr->sh.lo);
   }
+  PROF_END(PROF_OPTIMIZER);
+  PROF_BEGIN(PROF_GRAD_COMM); /* the updated slices back to every rank */
   PetscCall(shard_allgather(&tr->sh, tr->params));
-  PetscCall(PetscLogEventEnd(tr->ev_update, 0, 0, 0, 0));
+  PROF_END(PROF_GRAD_COMM);
   PetscFunctionReturn(0);
 }
 
@@ -301,10 +301,10 @@ static PetscErrorCode trainer_checkpoint(trainer *tr)
 {
   ckpt_buffers b = {tr->params, tr->ema, tr->adam_m, tr->adam_v};
   PetscFunctionBegin;
-  PetscCall(PetscLogEventBegin(tr->ev_io, 0, 0, 0, 0));
+  PROF_BEGIN(PROF_IO_WRITE);
   PetscCall(ckpt_save(tr->o.out, (int)tr->o.keep, &tr->sh, &b, &tr->st, &tr->o.mc, &tr->ls));
   PetscCall(train_plan_write(tr->comm, tr->o.out, &tr->o.plan, &tr->ls, tr->st.step));
-  PetscCall(PetscLogEventEnd(tr->ev_io, 0, 0, 0, 0));
+  PROF_END(PROF_IO_WRITE);
   PetscFunctionReturn(0);
 }
 
@@ -324,12 +324,12 @@ static PetscErrorCode trainer_log(trainer *tr, int64_t step, const double *red, 
                         (long long)step, r.loss, r.bpd, tr->rank == 0 ? lossstats_bpd(&tr->ls) : 0.0, r.lr, r.grad_norm,
                         rate, rate * (double)tr->ds.D, eta,
                         tr->st.skipped ? " (steps skipped for non-finite values)" : ""));
-  PetscCall(PetscLogEventBegin(tr->ev_io, 0, 0, 0, 0));
+  PROF_BEGIN(PROF_IO_WRITE);
   snprintf(path, sizeof path, "%s/train_log.nc", tr->o.out);
   PetscCall(trainlog_save(&tr->log, tr->comm, path));
   snprintf(path, sizeof path, "%s/loss_t.nc", tr->o.out);
   PetscCall(lossstats_save(&tr->ls, tr->comm, path));
-  PetscCall(PetscLogEventEnd(tr->ev_io, 0, 0, 0, 0));
+  PROF_END(PROF_IO_WRITE);
   PetscFunctionReturn(0);
 }
 
@@ -376,9 +376,8 @@ static PetscErrorCode trainer_run(trainer *tr)
 
 PetscErrorCode cmd_train(int npos, char **pos)
 {
-  trainer      tr;
-  PetscBool    help;
-  PetscClassId cls;
+  trainer   tr;
+  PetscBool help;
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(&tr, sizeof tr));
@@ -389,14 +388,12 @@ PetscErrorCode cmd_train(int npos, char **pos)
   if (help) PetscFunctionReturn(0);
   PetscCall(grid_init(tr.comm, tr.o.model_parallel, &tr.g));
   PetscCheck(npos == 0, tr.comm, ARDM_ERR_INPUT, "unexpected argument '%s' (options start with -)", pos[0]);
-  PetscCall(PetscClassIdRegister("ardm", &cls));
-  PetscCall(PetscLogEventRegister("ArdmFwdBwd", cls, &tr.ev_step));
-  PetscCall(PetscLogEventRegister("ArdmGradComm", cls, &tr.ev_reduce));
-  PetscCall(PetscLogEventRegister("ArdmUpdate", cls, &tr.ev_update));
-  PetscCall(PetscLogEventRegister("ArdmIO", cls, &tr.ev_io));
   signal(SIGUSR1, on_signal);
   signal(SIGTERM, on_signal);
+  PetscCall(prof_stage_push(PROF_STAGE_SETUP));
   PetscCall(trainer_setup(&tr));
+  PetscCall(prof_stage_pop());
+  PetscCall(prof_stage_push(PROF_STAGE_TRAIN));
   PetscCall(trainer_run(&tr));
   { /* peak resident memory per rank (the -model_parallel benchmarks read this line) */
     struct rusage ru;
@@ -407,6 +404,7 @@ PetscErrorCode cmd_train(int npos, char **pos)
     PetscCall(PetscPrintf(tr.comm, "ardm train: peak memory per rank %.1f MB (largest), %.1f MB (smallest)\n", mb[0],
                           -mb[1]));
   }
+  PetscCall(prof_stage_pop());
   PetscCall(trainer_free(&tr));
   PetscFunctionReturn(0);
 }

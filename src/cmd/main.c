@@ -4,6 +4,7 @@
 #include "cmd/commands.h"
 #include "core/ncio.h"
 #include "core/opts.h"
+#include "core/prof.h"
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,7 +13,7 @@
 
 typedef struct {
   const char *name;
-  command_fn  fn; /* NULL: not in this build yet */
+  command_fn  fn;
   const char *summary;
 } command;
 
@@ -72,11 +73,6 @@ int main(int argc, char **argv)
     usage(stderr);
     return ARDM_EXIT_INPUT;
   }
-  if (!cmd->fn) {
-    fprintf(stderr, "ardm %s: error: this command is not available in this build of ardm %s yet\n", cmd->name,
-            ARDM_VERSION);
-    return ARDM_EXIT_INPUT;
-  }
   record_cmdline(argc, argv);
   /* positional arguments come before the first option; PETSc sees only the options */
   while (2 + npos < argc && argv[2 + npos][0] != '-') npos++;
@@ -118,6 +114,7 @@ int main(int argc, char **argv)
   }
   signal(SIGPIPE, SIG_DFL); /* `ardm info F | head` ends quietly, like any Unix tool */
   ierr = ardm_errors_init(name);
+  if (!ierr) ierr = prof_init();
   if (!ierr) ierr = cmd->fn(npos, argv + 2);
   if (ierr) ncio_abandon_all(ardm_error_is_input(ierr)); /* no temporary file outlives a failure */
   code = ardm_errors_finish(ierr);

@@ -33,6 +33,11 @@ PetscErrorCode ardm_check_all_impl(MPI_Comm comm, PetscBool ok, int line, const 
   PetscCall(ardm_check_all_impl(comm, (cond) ? PETSC_TRUE : PETSC_FALSE, __LINE__, PETSC_FUNCTION_NAME, __FILE__,      \
                                 __VA_ARGS__))
 
+/* An invariant inside a function that cannot return an error code (layers, networks): always
+   checked (unlike assert, also in optimised builds); on failure it prints the internal-error
+   line and ends the job with exit 4, like any internal error. */
+#define ArdmAssert(cond, ...) PetscCheckAbort(cond, PETSC_COMM_SELF, ARDM_EXIT_ABORT, __VA_ARGS__)
+
 /* Installs the one-line error printer; name is the subcommand for messages ("ardm train"). */
 PetscErrorCode ardm_errors_init(const char *name);
 /* Whether an error code returned to main is a user-input error (raised on every rank together). */
@@ -44,7 +49,8 @@ int ardm_errors_finish(PetscErrorCode ierr);
    very expensive on these VMs, also inside MPI's temporary buffers); call once at start-up. */
 void ardm_memory_init(void);
 
-/* Checked allocation of large buffers (zero-filled, touched once at setup). */
+/* Checked allocation of large buffers (zero-filled, touched once at setup), through PETSc's
+   allocator like every other allocation of ardm (one family: -malloc_dump sees them all). */
 PetscErrorCode ardm_alloc(size_t bytes, void *ptr);
 void           ardm_free(void *ptr);
 

@@ -94,17 +94,17 @@ void ardm_memory_init(void)
 
 PetscErrorCode ardm_alloc(size_t bytes, void *ptr)
 {
-  void *p;
+  void *p = NULL;
   PetscFunctionBegin;
-  p = bytes ? malloc(bytes) : NULL;
-  PetscCheck(!bytes || p, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory allocating %zu bytes", bytes);
-  if (p) memset(p, 0, bytes); /* touch every page now, at setup, not in the first step */
+  /* PETSc's allocator, so that -malloc_debug / -malloc_dump see these buffers too; zero-filled,
+     which touches every page now, at setup, not in the first step */
+  if (bytes) PetscCall(PetscMallocA(1, PETSC_TRUE, __LINE__, PETSC_FUNCTION_NAME, __FILE__, bytes, &p));
   *(void **)ptr = p;
   PetscFunctionReturn(0);
 }
 
 void ardm_free(void *ptr)
 {
-  free(*(void **)ptr);
-  *(void **)ptr = NULL;
+  void **p = (void **)ptr;
+  if (*p) (void)PetscFree(*p); /* PetscFree also sets *p to NULL */
 }

@@ -1,6 +1,7 @@
 /* ncio.c: parallel NetCDF-4 file handling shared by every command (see ncio.h). */
 #include "core/ncio.h"
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -94,21 +95,23 @@ PetscErrorCode ncio_set_parent(MPI_Comm comm, const char *path)
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  free(parent_history);
-  parent_history = NULL;
+  PetscCall(PetscFree(parent_history));
   /* rank 0 reads with the serial library, before the command opens the file in parallel; an
      unreadable file is left to the command's own open, which names the problem */
   if (rank == 0 && path && path[0] && nc_open(path, NC_NOWRITE, &ncid) == NC_NOERR) {
     if (nc_inq_attlen(ncid, NC_GLOBAL, "history", &n) == NC_NOERR && n > 0 && n < (1u << 20) &&
-        (parent_history = (char *)calloc(n + 1, 1)) && nc_get_att_text(ncid, NC_GLOBAL, "history", parent_history))
+        PetscCalloc1(n + 1, &parent_history) == 0 && nc_get_att_text(ncid, NC_GLOBAL, "history", parent_history))
       parent_history[0] = 0;
     (void)nc_close(ncid);
     len = parent_history ? (long)strlen(parent_history) : 0;
   }
   PetscCallMPI(MPI_Bcast(&len, 1, MPI_LONG, 0, comm));
-  if (rank && len) parent_history = (char *)calloc((size_t)len + 1, 1);
-  PetscCheck(!len || parent_history, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory for a history attribute");
-  if (len) PetscCallMPI(MPI_Bcast(parent_history, (PetscMPIInt)len, MPI_CHAR, 0, comm));
+  if (rank && len) PetscCall(PetscCalloc1((size_t)len + 1, &parent_history));
+  if (len) {
+    PetscMPIInt mlen;
+    PetscCall(PetscMPIIntCast((PetscInt64)len, &mlen));
+    PetscCallMPI(MPI_Bcast(parent_history, mlen, MPI_CHAR, 0, comm));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -183,6 +186,22 @@ PetscErrorCode ncio_create(MPI_Comm comm, const char *path, const char *kind, nc
   PetscCheck(strlen(path) < sizeof f->path, comm, ARDM_ERR_INPUT, "%s: path too long", path);
   snprintf(f->path, sizeof f->path, "%s", path);
   snprintf(f->tmp, sizeof f->tmp, "%s.tmp.%ld", path, stamp);
+  { /* the directory first: NetCDF reports a missing one as "permission denied" */
+    char dir[PATH_MAX], *slash;
+    snprintf(dir, sizeof dir, "%s", path);
+    slash = strrchr(dir, '/');
+    if (!slash)
+      snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+      dir[1] = 0;
+    else
+      *slash = 0;
+    s = rank == 0 && access(dir, W_OK | X_OK) ? errno : 0;
+    PetscCallMPI(MPI_Bcast(&s, 1, MPI_INT, 0, comm));
+    ArdmCheckAll(comm, s != ENOENT && s != ENOTDIR, "%s: cannot create the output file (directory %s does not exist)",
+                 path, dir);
+    ArdmCheckAll(comm, !s, "%s: cannot create the output file (directory %s: %s)", path, dir, strerror(s));
+  }
   {
     /* A full disk is found here or in ncio_enddef, before HDF5 starts writing: a write error
        inside HDF5's collective flush leaves the ranks in different collective calls. */

@@ -235,13 +235,3 @@ PetscErrorCode opts_finish(MPI_Comm comm, const char *cmd, PetscBool *help_only)
              strchr(bad, ',') ? "s" : "", bad, cmd, cmd);
   PetscFunctionReturn(0);
 }
-
-PetscErrorCode opts_effective(char *buf, size_t len)
-{
-  char *all;
-  PetscFunctionBegin;
-  PetscCall(PetscOptionsGetAll(NULL, &all));
-  snprintf(buf, len, "%s", all);
-  PetscCall(PetscFree(all));
-  PetscFunctionReturn(0);
-}

@@ -1,7 +1,7 @@
 /* opts.h: helpers shared by every command's ProcessOptions: typed options that check their
    values (choices, bounded 64-bit-safe integers, finite bounded reals) with one-line errors
    naming the option, -help handling, rejection of unknown options, options-file checks,
-   memory estimates for size options, and the options recorded in output files. */
+   and memory estimates for size options. */
 #ifndef ARDM_OPTS_H
 #define ARDM_OPTS_H
 #include "core/ardm.h"
@@ -43,8 +43,5 @@ int opts_check_files(int argc, char **argv, char *msg, size_t len);
    returns 0 at once), otherwise fails with an input error naming every option that no part
    of the command read (a misspelt option must not be silently ignored). */
 PetscErrorCode opts_finish(MPI_Comm comm, const char *cmd, PetscBool *help_only);
-
-/* All options in effect, as one string (stored as the `options` attribute of outputs). */
-PetscErrorCode opts_effective(char *buf, size_t len);
 
 #endif

@@ -14,12 +14,17 @@ PetscErrorCode shard_init(MPI_Comm comm, size_t n, shard *s)
   s->comm = comm, s->n = n;
   PetscCallMPI(MPI_Comm_size(comm, &s->P));
   PetscCallMPI(MPI_Comm_rank(comm, &s->rank));
-  PetscCheck(n / (size_t)s->P < (size_t)INT32_MAX, comm, PETSC_ERR_SUP, "parameter slice too large for MPI counts");
+  /* MPI_Allgatherv's displacements are ints counted in floats: the whole vector must fit */
+  PetscCheck(n <= (size_t)PETSC_MPI_INT_MAX, comm, ARDM_ERR_INPUT,
+             "the model has %zu parameters; ardm's sharded optimizer supports at most %d (MPI counts and "
+             "displacements are int): choose a smaller network",
+             n, PETSC_MPI_INT_MAX);
   PetscCall(PetscMalloc2(s->P, &s->counts, s->P, &s->displs));
   for (int r = 0; r < s->P; r++) {
     size_t lo, hi;
     shard_range(n, s->P, r, &lo, &hi);
-    s->counts[r] = (PetscMPIInt)(hi - lo), s->displs[r] = (PetscMPIInt)lo;
+    PetscCall(PetscMPIIntCast((PetscInt64)(hi - lo), &s->counts[r]));
+    PetscCall(PetscMPIIntCast((PetscInt64)lo, &s->displs[r]));
   }
   shard_range(n, s->P, s->rank, &s->lo, &s->hi);
   PetscFunctionReturn(0);

@@ -142,6 +142,13 @@ static PetscErrorCode get_state(ncio_file *f, ckpt_state *st, size_t *nparam)
   PetscCall(ncio_get_att_int(f, NC_GLOBAL, "skipped_steps", &st->skipped));
   PetscCall(ncio_get_att_int(f, NC_GLOBAL, "bad_streak", &st->bad_streak));
   PetscCall(ncio_get_att_int(f, NC_GLOBAL, "nparam", &v));
+  /* a corrupt count is the checkpoint's fault: say so here, not later about the data */
+  PetscCheck(st->step >= 0 && st->examples >= 0 && st->skipped >= 0 && st->bad_streak >= 0 && v >= 1, f->comm,
+             ARDM_ERR_INPUT,
+             "%s: step = %lld, examples_seen = %lld, skipped_steps = %lld, bad_streak = %lld, nparam = %lld: expected "
+             "counts >= 0 and nparam >= 1 (a corrupt checkpoint)",
+             f->path, (long long)st->step, (long long)st->examples, (long long)st->skipped, (long long)st->bad_streak,
+             (long long)v);
   *nparam = (size_t)v;
   PetscFunctionReturn(0);
 }
@@ -218,6 +225,19 @@ PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float
     NCCall(&f, nc_get_vara_double(f.ncid, vid[1], s0, c0, sh->rank ? &d0 : ls->sum));
     NCCall(&f, nc_get_vara_double(f.ncid, vid[2], s0, c0, sh->rank ? &d0 : ls->sumsq));
     NCCall(&f, nc_get_vara_double(f.ncid, vid[3], s0, c0, sh->rank ? &d0 : ls->ema));
+  }
+  { /* rank 0 holds the statistics: negative counts or non-finite sums are a corrupt file */
+    size_t bad = S * D;
+    for (size_t i = 0; !sh->rank && i < S * D && bad == S * D; i++)
+      if (ls->count[i] < 0 || !isfinite(ls->sum[i]) || !isfinite(ls->sumsq[i]) ||
+          (ls->count[i] > 0 && !isfinite(ls->ema[i]))) /* NaN ema marks a (stage, t) never observed */
+        bad = i;
+    ArdmCheckAll(
+        comm, bad == S * D,
+        "%s: loss statistics at stage %zu, t %zu: count %lld, sum %g (expected a count >= 0 and finite sums; a "
+        "corrupt checkpoint)",
+        path, bad / (D ? D : 1), bad % (D ? D : 1), (long long)(bad < S * D ? ls->count[bad] : 0),
+        bad < S * D ? ls->sum[bad] : 0.0);
   }
   PetscCall(ncio_close(&f));
   PetscFunctionReturn(0);

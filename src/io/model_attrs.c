@@ -60,7 +60,6 @@ PetscErrorCode model_config_read(ncio_file *f, model_config *c)
                model_config_fields[i].name, (long long)v);
     *(int *)((char *)c + model_config_fields[i].off) = (int)v;
   }
-  PetscCheck(c->head >= HEAD_CATEGORICAL && c->head <= HEAD_STAGE_DATA, f->comm, ARDM_ERR_INPUT,
-             "%s: model_head = %d is not a known head", f->path, (int)c->head);
+  PetscCall(model_config_check(f->comm, f->path, c));
   PetscFunctionReturn(0);
 }

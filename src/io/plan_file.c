@@ -86,7 +86,7 @@ void plan_losses_free(plan_losses *ls)
 PetscErrorCode planner_plan_bcast(MPI_Comm comm, const planner_options *o, const plan_losses *ls, int nbudgets,
                                   const int *budgets, int ncurve, planner_result *r)
 {
-  PetscMPIInt rank;
+  PetscMPIInt rank, n;
   int         head[4];
   size_t      nst;
 
@@ -102,8 +102,8 @@ PetscErrorCode planner_plan_bcast(MPI_Comm comm, const planner_options *o, const
     memcpy(r->budgets, budgets, sizeof(int) * (size_t)nbudgets);
   }
   nst = (size_t)head[1] * (size_t)head[0] * (size_t)head[2];
-  PetscCheck(nst < INT32_MAX, comm, PETSC_ERR_SUP, "plans too large to broadcast (%zu start indices)", nst);
-  PetscCallMPI(MPI_Bcast(r->starts, (PetscMPIInt)nst, MPI_INT, 0, comm));
+  PetscCall(PetscMPIIntCast((PetscInt64)nst, &n));
+  PetscCallMPI(MPI_Bcast(r->starts, n, MPI_INT, 0, comm));
   PetscCallMPI(MPI_Bcast(r->nsteps, head[1] * head[0], MPI_INT, 0, comm));
   PetscCallMPI(MPI_Bcast(r->expected_bpd, head[1], MPI_DOUBLE, 0, comm));
   PetscCallMPI(MPI_Bcast(r->naive_bpd, head[1], MPI_DOUBLE, 0, comm));
@@ -200,10 +200,21 @@ static PetscErrorCode get_all(ncio_file *f, int varid, nc_type type, void *data)
   PetscFunctionReturn(0);
 }
 
-/* Every plan: its steps up to the first -1, only -1 after, valid for D, at most its budget. */
+/* Every plan: its steps up to the first -1, only -1 after, valid for D, at most its budget;
+   the file's nsteps (when present) must agree with the starts. */
 static PetscErrorCode check_plans(ncio_file *f, planner_result *r)
 {
+  PetscBool has;
+  int      *nsteps = NULL, vn;
   PetscFunctionBegin;
+  PetscCall(ncio_has_var(f, "nsteps", &has));
+  if (has) {
+    static const char *const dn[2] = {"budget", "stage"};
+    static const nc_type     ti[1] = {NC_INT};
+    PetscCall(ncio_var(f, "nsteps", 2, dn, 1, ti, &vn, NULL));
+    PetscCall(PetscMalloc1((size_t)r->nbudgets * (size_t)r->S, &nsteps));
+    PetscCall(get_all(f, vn, NC_INT, nsteps));
+  }
   for (int b = 0; b < r->nbudgets; b++) {
     PetscCheck(r->budgets[b] >= 1 && plan_find_budget(r, r->budgets[b]) == b, f->comm, ARDM_ERR_INPUT,
                "%s: budgets(%d) = %d: expected distinct budgets >= 1", f->path, b, r->budgets[b]);
@@ -217,8 +228,12 @@ static PetscErrorCode check_plans(ncio_file *f, planner_result *r)
                  "< ... < D = %lld, then only -1",
                  f->path, r->budgets[b], s, r->budgets[b], (long long)r->D);
       r->nsteps[(size_t)b * (size_t)r->S + (size_t)s] = n;
+      PetscCheck(!nsteps || nsteps[(size_t)b * (size_t)r->S + (size_t)s] == n, f->comm, ARDM_ERR_INPUT,
+                 "%s: nsteps(%d, %d) = %d, but the plan for budget %d, stage %d has %d steps in starts", f->path, b, s,
+                 nsteps[(size_t)b * (size_t)r->S + (size_t)s], r->budgets[b], s, n);
     }
   }
+  PetscCall(PetscFree(nsteps));
   PetscFunctionReturn(0);
 }
 
@@ -240,6 +255,14 @@ static PetscErrorCode plan_read_open(ncio_file *f, planner_result *r)
   PetscCheck(nb >= 1 && S >= 1 && nstep >= 1 && D >= 1 && D < INT32_MAX && nb * S * nstep < INT32_MAX, f->comm,
              ARDM_ERR_INPUT, "%s: sizes budget = %zu, stage = %zu, step = %zu, D = %lld are not a plan file's", f->path,
              nb, S, nstep, (long long)D);
+  PetscCall(ncio_has_att(f, NC_GLOBAL, "stages", &has));
+  if (has) {
+    int64_t stages;
+    PetscCall(ncio_get_att_int(f, NC_GLOBAL, "stages", &stages));
+    PetscCheck(stages == (int64_t)S, f->comm, ARDM_ERR_INPUT,
+               "%s: attribute stages = %lld, but starts has %zu stages (dimension stage)", f->path, (long long)stages,
+               S);
+  }
   PetscCall(ncio_var(f, "budgets", 1, db, 1, ti, &vb, NULL));
   PetscCall(ncio_var(f, "starts", 3, dst, 1, ti, &vs, NULL));
   PetscCall(ncio_var(f, "expected_bpd", 1, db, 1, td, &ve, NULL));

@@ -22,8 +22,7 @@ PetscErrorCode trainlog_append(trainlog *log, const trainlog_record *r)
   PetscFunctionBegin;
   if (log->n == log->cap) {
     log->cap = log->cap ? 2 * log->cap : 1024;
-    log->rec = (trainlog_record *)realloc(log->rec, sizeof(trainlog_record) * (size_t)log->cap);
-    PetscCheck(log->rec, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory for the training log");
+    PetscCall(PetscRealloc(sizeof(trainlog_record) * (size_t)log->cap, &log->rec));
   }
   log->rec[log->n++] = *r;
   PetscFunctionReturn(0);
@@ -32,7 +31,7 @@ PetscErrorCode trainlog_append(trainlog *log, const trainlog_record *r)
 PetscErrorCode trainlog_free(trainlog *log)
 {
   PetscFunctionBegin;
-  free(log->rec);
+  PetscCall(PetscFree(log->rec));
   memset(log, 0, sizeof *log);
   PetscFunctionReturn(0);
 }

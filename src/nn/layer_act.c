@@ -1,29 +1,38 @@
 /* layer_act.c: elementwise activations (ReLU, SiLU, GELU) and the gated tanh*sigmoid unit
    of WaveNet/DiffWave. Loops are written so gcc vectorises them (ardm_expf is branch-free). */
 #include "nn/layers.h"
+#include "core/prof.h"
 
 void relu_forward(float *y, const float *x, int64_t n)
 {
+  PROF_BEGIN(PROF_ACT);
   for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+  PROF_END(PROF_ACT);
 }
 
 void relu_backward(float *dx, const float *dy, const float *y, int64_t n)
 {
+  PROF_BEGIN(PROF_ACT);
   for (int64_t i = 0; i < n; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
+  PROF_END(PROF_ACT);
 }
 
 void silu_forward(float *y, const float *x, int64_t n)
 {
+  PROF_BEGIN(PROF_ACT);
   for (int64_t i = 0; i < n; i++) y[i] = x[i] * ardm_sigmoidf(x[i]);
+  PROF_END(PROF_ACT);
 }
 
 void silu_backward(float *dx, const float *dy, const float *x, int64_t n)
 {
+  PROF_BEGIN(PROF_ACT);
   /* d/dx x s(x) = s(x) (1 + x (1 - s(x))) */
   for (int64_t i = 0; i < n; i++) {
     float s = ardm_sigmoidf(x[i]);
     dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
   }
+  PROF_END(PROF_ACT);
 }
 
 #define GELU_K0 0.7978845608028654f /* sqrt(2/pi) */
@@ -31,25 +40,30 @@ void silu_backward(float *dx, const float *dy, const float *x, int64_t n)
 
 void gelu_forward(float *y, const float *x, int64_t n)
 {
+  PROF_BEGIN(PROF_ACT);
   for (int64_t i = 0; i < n; i++) {
     float v = x[i], u = GELU_K0 * (v + GELU_K1 * v * v * v);
     y[i] = 0.5f * v * (1.0f + ardm_tanhf(u));
   }
+  PROF_END(PROF_ACT);
 }
 
 void gelu_backward(float *dx, const float *dy, const float *x, int64_t n)
 {
+  PROF_BEGIN(PROF_ACT);
   for (int64_t i = 0; i < n; i++) {
     float v = x[i], u = GELU_K0 * (v + GELU_K1 * v * v * v), th = ardm_tanhf(u);
     float du = GELU_K0 * (1.0f + 3.0f * GELU_K1 * v * v);
     dx[i] += dy[i] * (0.5f * (1.0f + th) + 0.5f * v * (1.0f - th * th) * du);
   }
+  PROF_END(PROF_ACT);
 }
 
 /* ---- gated activation: y = tanh(a) * sigmoid(b), a = z[:, :C], b = z[:, C:] ---- */
 
 void gate_forward(float *y, float *z, const float *bias, int64_t bias_stride, int64_t batch, int64_t c, int64_t d)
 {
+  PROF_BEGIN(PROF_ACT);
   for (int64_t e = 0; e < batch; e++)
     for (int64_t ch = 0; ch < c; ch++) {
       float *a = z + (e * 2 * c + ch) * d, *b = a + c * d, *yr = y + (e * c + ch) * d;
@@ -61,6 +75,7 @@ void gate_forward(float *y, float *z, const float *bias, int64_t bias_stride, in
         yr[i] = ardm_tanhf(va) * ardm_sigmoidf(vb);
       }
     }
+  PROF_END(PROF_ACT);
 }
 
 /* One channel row of the gate backward; returns the sums of the two gradients (for the bias)
@@ -98,6 +113,7 @@ static void gate_backward_row(float *da, float *db, float *sa, float *sb, const 
 void gate_backward(float *dz, float *dbias, int64_t bias_stride, const float *dy, const float *z, int64_t batch,
                    int64_t c, int64_t d)
 {
+  PROF_BEGIN(PROF_ACT);
   for (int64_t e = 0; e < batch; e++)
     for (int64_t ch = 0; ch < c; ch++) {
       const float *a = z + (e * 2 * c + ch) * d, *b = a + c * d;
@@ -108,4 +124,5 @@ void gate_backward(float *dz, float *dbias, int64_t bias_stride, const float *dy
         dbias[e * bias_stride + c + ch] += sb;
       }
     }
+  PROF_END(PROF_ACT);
 }

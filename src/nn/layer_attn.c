@@ -1,8 +1,8 @@
 /* layer_attn.c: multi-head non-causal self-attention and the token-to-channel-major output
    projection over cblas_sgemm (shapes in layer_attn.h). */
 #include "nn/layer_attn.h"
+#include "core/prof.h"
 #include "nn/layers.h"
-#include <assert.h>
 #include <cblas.h>
 #include <math.h>
 
@@ -10,7 +10,8 @@
 static void gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
-  assert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX);
+  ArdmAssert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX,
+             "matrix sizes beyond the int range of BLAS");
   if (m <= 0 || n <= 0) return;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
               alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
@@ -31,6 +32,7 @@ static void softmax_rows(float *s, int64_t d)
 
 void attn_forward(float *y, float *prob, const float *qkv, int64_t batch, int64_t d, int64_t heads, int64_t hd)
 {
+  PROF_BEGIN(PROF_ATTN);
   const int64_t w = heads * hd, ld = 3 * w;
   const float   scale = (float)(1.0 / sqrt((double)hd));
   for (int64_t b = 0; b < batch; b++)
@@ -41,11 +43,13 @@ void attn_forward(float *y, float *prob, const float *qkv, int64_t batch, int64_
       softmax_rows(p, d);
       gemm(0, 0, d, hd, d, 1.0f, p, d, v, ld, 0.0f, y + b * d * w + h * hd, w); /* y_h = P V */
     }
+  PROF_END(PROF_ATTN);
 }
 
 void attn_backward(float *dqkv, float *scratch, const float *dy, const float *prob, const float *qkv, int64_t batch,
                    int64_t d, int64_t heads, int64_t hd)
 {
+  PROF_BEGIN(PROF_ATTN);
   const int64_t w = heads * hd, ld = 3 * w;
   const float   scale = (float)(1.0 / sqrt((double)hd));
   for (int64_t b = 0; b < batch; b++)
@@ -71,11 +75,13 @@ void attn_backward(float *dqkv, float *scratch, const float *dy, const float *pr
       gemm(0, 0, d, hd, d, scale, ds, d, k, ld, 1.0f, dq, ld); /* dQ += dS K / sqrt(hd) */
       gemm(1, 0, d, hd, d, scale, ds, d, q, ld, 1.0f, dk, ld); /* dK += dS^T Q / sqrt(hd) */
     }
+  PROF_END(PROF_ATTN);
 }
 
 void dense_cm_forward(float *y, const float *x, const float *w, const float *b, int64_t batch, int64_t d, int64_t in,
                       int64_t out)
 {
+  PROF_BEGIN(PROF_DENSE);
   for (int64_t e = 0; e < batch; e++) {
     float *ye = y + e * out * d; /* [out][D] */
     gemm(0, 1, out, d, in, 1.0f, w, in, x + e * d * in, in, 0.0f, ye, d);
@@ -83,15 +89,18 @@ void dense_cm_forward(float *y, const float *x, const float *w, const float *b, 
       for (int64_t o = 0; o < out; o++)
         for (int64_t i = 0; i < d; i++) ye[o * d + i] += b[o];
   }
+  PROF_END(PROF_DENSE);
 }
 
 void dense_cm_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t batch,
                        int64_t d, int64_t in, int64_t out)
 {
+  PROF_BEGIN(PROF_DENSE);
   for (int64_t e = 0; e < batch; e++) {
     const float *dye = dy + e * out * d, *xe = x + e * d * in; /* dy [out][D], x [D][in] */
     if (dw) gemm(0, 0, out, in, d, 1.0f, dye, d, xe, in, 1.0f, dw, in);
     if (dx) gemm(1, 0, d, in, out, 1.0f, dye, d, w, in, 1.0f, dx + e * d * in, in);
   }
   if (db) chan_sum_acc(db, dy, batch, out, d);
+  PROF_END(PROF_DENSE);
 }

@@ -1,8 +1,8 @@
 /* layer_conv2d.c: the image layers (layer_conv2d.h): 3x3 convolution as im2col + GEMM, 2x2
    average pooling, nearest 2x up-sampling, channel concatenation and 2-D self-attention. */
 #include "nn/layer_conv2d.h"
+#include "core/prof.h"
 #include "nn/layers.h"
-#include <assert.h>
 #include <cblas.h>
 #include <math.h>
 #include <string.h>
@@ -11,7 +11,8 @@
 static void gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
-  assert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX);
+  ArdmAssert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX,
+             "matrix sizes beyond the int range of BLAS");
   if (m <= 0 || n <= 0) return;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
               alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
@@ -65,6 +66,7 @@ static void col2im3x3(float *dx, const float *col, int64_t cin, int64_t h, int64
 void conv3x3_forward(float *y, float *col, const float *x, const float *wt, const float *b, int64_t batch, int64_t cin,
                      int64_t cout, int64_t h, int64_t w)
 {
+  PROF_BEGIN(PROF_CONV2D);
   int64_t hw = h * w;
   for (int64_t e = 0; e < batch; e++) {
     float *ye = y + e * cout * hw; /* y[cout][HW] */
@@ -74,11 +76,13 @@ void conv3x3_forward(float *y, float *col, const float *x, const float *wt, cons
       for (int64_t o = 0; o < cout; o++)
         for (int64_t i = 0; i < hw; i++) ye[o * hw + i] += b[o];
   }
+  PROF_END(PROF_CONV2D);
 }
 
 void conv3x3_backward(float *dx, float *dw, float *db, float *col, const float *dy, const float *x, const float *wt,
                       int64_t batch, int64_t cin, int64_t cout, int64_t h, int64_t w)
 {
+  PROF_BEGIN(PROF_CONV2D);
   int64_t hw = h * w;
   for (int64_t e = 0; e < batch; e++) {
     const float *dye = dy + e * cout * hw; /* dy[cout][HW] */
@@ -92,24 +96,28 @@ void conv3x3_backward(float *dx, float *dw, float *db, float *col, const float *
     }
   }
   if (db) chan_sum_acc(db, dy, batch, cout, hw);
+  PROF_END(PROF_CONV2D);
 }
 
 /* ---- pooling and up-sampling ---- */
 
 void avgpool2_forward(float *y, const float *x, int64_t n, int64_t h, int64_t w)
 {
+  PROF_BEGIN(PROF_POOL2D);
   int64_t ho = h / 2, wo = w / 2;
-  assert(h % 2 == 0 && w % 2 == 0);
+  ArdmAssert(h % 2 == 0 && w % 2 == 0, "even height and width expected");
   for (int64_t p = 0; p < n; p++)
     for (int64_t yy = 0; yy < ho; yy++) {
       const float *r0 = x + (p * h + 2 * yy) * w, *r1 = r0 + w;
       float       *out = y + (p * ho + yy) * wo;
       for (int64_t xx = 0; xx < wo; xx++) out[xx] = 0.25f * (r0[2 * xx] + r0[2 * xx + 1] + r1[2 * xx] + r1[2 * xx + 1]);
     }
+  PROF_END(PROF_POOL2D);
 }
 
 void avgpool2_backward(float *dx, const float *dy, int64_t n, int64_t h, int64_t w)
 {
+  PROF_BEGIN(PROF_POOL2D);
   int64_t ho = h / 2, wo = w / 2;
   for (int64_t p = 0; p < n; p++)
     for (int64_t yy = 0; yy < ho; yy++) {
@@ -120,50 +128,60 @@ void avgpool2_backward(float *dx, const float *dy, int64_t n, int64_t h, int64_t
         r0[2 * xx] += v, r0[2 * xx + 1] += v, r1[2 * xx] += v, r1[2 * xx + 1] += v;
       }
     }
+  PROF_END(PROF_POOL2D);
 }
 
 void upsample2_forward(float *y, const float *x, int64_t n, int64_t h, int64_t w)
 {
+  PROF_BEGIN(PROF_POOL2D);
   for (int64_t p = 0; p < n; p++)
     for (int64_t yy = 0; yy < 2 * h; yy++) {
       const float *src = x + (p * h + yy / 2) * w;
       float       *out = y + (p * 2 * h + yy) * 2 * w;
       for (int64_t xx = 0; xx < 2 * w; xx++) out[xx] = src[xx / 2];
     }
+  PROF_END(PROF_POOL2D);
 }
 
 void upsample2_backward(float *dx, const float *dy, int64_t n, int64_t h, int64_t w)
 {
+  PROF_BEGIN(PROF_POOL2D);
   for (int64_t p = 0; p < n; p++)
     for (int64_t yy = 0; yy < 2 * h; yy++) {
       float       *dst = dx + (p * h + yy / 2) * w;
       const float *g = dy + (p * 2 * h + yy) * 2 * w;
       for (int64_t xx = 0; xx < w; xx++) dst[xx] += g[2 * xx] + g[2 * xx + 1];
     }
+  PROF_END(PROF_POOL2D);
 }
 
 /* ---- channel concatenation ---- */
 
 void concat_forward(float *y, const float *a, const float *b, int64_t batch, int64_t ca, int64_t cb, int64_t d)
 {
+  PROF_BEGIN(PROF_POOL2D);
   for (int64_t e = 0; e < batch; e++) {
     memcpy(y + e * (ca + cb) * d, a + e * ca * d, (size_t)(ca * d) * sizeof(float));
     memcpy(y + (e * (ca + cb) + ca) * d, b + e * cb * d, (size_t)(cb * d) * sizeof(float));
   }
+  PROF_END(PROF_POOL2D);
 }
 
 void concat_backward(float *da, float *db, const float *dy, int64_t batch, int64_t ca, int64_t cb, int64_t d)
 {
+  PROF_BEGIN(PROF_POOL2D);
   for (int64_t e = 0; e < batch; e++) {
     if (da) axpy_acc(da + e * ca * d, dy + e * (ca + cb) * d, 1.0f, ca * d);
     if (db) axpy_acc(db + e * cb * d, dy + (e * (ca + cb) + ca) * d, 1.0f, cb * d);
   }
+  PROF_END(PROF_POOL2D);
 }
 
 /* ---- 2-D self-attention ---- */
 
 void attention2d_forward(float *o, float *a, const float *qkv, int64_t batch, int64_t c, int64_t n)
 {
+  PROF_BEGIN(PROF_ATTN);
   float scale = (float)(1.0 / sqrt((double)c));
   for (int64_t e = 0; e < batch; e++) {
     const float *q = qkv + e * 3 * c * n, *k = q + c * n, *v = k + c * n; /* [C][N] each */
@@ -177,11 +195,13 @@ void attention2d_forward(float *o, float *a, const float *qkv, int64_t batch, in
     }
     gemm(0, 1, c, n, n, 1.0f, v, n, ae, n, 0.0f, o + e * c * n, n); /* O = V A^T */
   }
+  PROF_END(PROF_ATTN);
 }
 
 void attention2d_backward(float *dqkv, float *da, const float *dout, const float *qkv, const float *a, int64_t batch,
                           int64_t c, int64_t n)
 {
+  PROF_BEGIN(PROF_ATTN);
   float scale = (float)(1.0 / sqrt((double)c));
   for (int64_t e = 0; e < batch; e++) {
     const float *q = qkv + e * 3 * c * n, *k = q + c * n, *v = k + c * n, *ae = a + e * n * n;
@@ -198,4 +218,5 @@ void attention2d_backward(float *dqkv, float *da, const float *dout, const float
     gemm(0, 1, c, n, n, 1.0f, k, n, da, n, 1.0f, dq, n); /* dQ += K dS^T */
     gemm(0, 0, c, n, n, 1.0f, q, n, da, n, 1.0f, dk, n); /* dK += Q dS */
   }
+  PROF_END(PROF_ATTN);
 }

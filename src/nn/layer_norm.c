@@ -2,12 +2,14 @@
    the sinusoidal time embedding. Statistics are accumulated in double: a group norm group
    can hold C/G * D = 10^5..10^6 values. */
 #include "nn/layers.h"
+#include "core/prof.h"
 
 /* ---- layer norm over the last axis of x[N][C] ---- */
 
 void layernorm_forward(float *y, float *mean, float *rstd, const float *x, const float *g, const float *b, int64_t n,
                        int64_t c, float eps)
 {
+  PROF_BEGIN(PROF_NORM);
   for (int64_t r = 0; r < n; r++) {
     const float *xr = x + r * c;
     float       *yr = y + r * c;
@@ -20,11 +22,13 @@ void layernorm_forward(float *y, float *mean, float *rstd, const float *x, const
     rstd[r] = (float)(1.0 / sqrt(v + eps));
     for (int64_t i = 0; i < c; i++) yr[i] = (xr[i] - mean[r]) * rstd[r] * g[i] + b[i];
   }
+  PROF_END(PROF_NORM);
 }
 
 void layernorm_backward(float *dx, float *dg, float *db, const float *dy, const float *x, const float *mean,
                         const float *rstd, const float *g, int64_t n, int64_t c)
 {
+  PROF_BEGIN(PROF_NORM);
   /* with xh = (x - mean) rstd and gh = dy g: dx = rstd (gh - mean(gh) - xh mean(gh xh)) */
   for (int64_t r = 0; r < n; r++) {
     const float *xr = x + r * c, *dyr = dy + r * c;
@@ -44,6 +48,7 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dy, const 
         dx[r * c + i] += rstd[r] * (dyr[i] * g[i] - (float)mg - xh * (float)mgx);
       }
   }
+  PROF_END(PROF_NORM);
 }
 
 /* ---- group norm of x[B][C][D]: a group is C/G whole channel rows, contiguous in memory ---- */
@@ -51,6 +56,7 @@ void layernorm_backward(float *dx, float *dg, float *db, const float *dy, const 
 void groupnorm_forward(float *y, float *mean, float *rstd, const float *x, const float *g, const float *b,
                        int64_t batch, int64_t c, int64_t d, int64_t groups, float eps)
 {
+  PROF_BEGIN(PROF_NORM);
   int64_t cg = c / groups, len = cg * d;
   for (int64_t e = 0; e < batch; e++)
     for (int64_t gr = 0; gr < groups; gr++) {
@@ -70,11 +76,13 @@ void groupnorm_forward(float *y, float *mean, float *rstd, const float *x, const
         for (int64_t i = 0; i < d; i++) yg[ch * d + i] = (xg[ch * d + i] - mf) * rf * gg + bb;
       }
     }
+  PROF_END(PROF_NORM);
 }
 
 void groupnorm_backward(float *dx, float *dg, float *db, const float *dy, const float *x, const float *mean,
                         const float *rstd, const float *g, int64_t batch, int64_t c, int64_t d, int64_t groups)
 {
+  PROF_BEGIN(PROF_NORM);
   int64_t cg = c / groups, len = cg * d;
   for (int64_t e = 0; e < batch; e++)
     for (int64_t gr = 0; gr < groups; gr++) {
@@ -105,24 +113,30 @@ void groupnorm_backward(float *dx, float *dg, float *db, const float *dy, const 
           }
         }
     }
+  PROF_END(PROF_NORM);
 }
 
 /* ---- embedding lookup ---- */
 
 void embedding_forward(float *y, const int32_t *idx, const float *table, int64_t n, int64_t c)
 {
+  PROF_BEGIN(PROF_EMBED);
   for (int64_t r = 0; r < n; r++) memcpy(y + r * c, table + (int64_t)idx[r] * c, (size_t)c * sizeof *y);
+  PROF_END(PROF_EMBED);
 }
 
 void embedding_backward(float *dtable, const float *dy, const int32_t *idx, int64_t n, int64_t c)
 {
+  PROF_BEGIN(PROF_EMBED);
   for (int64_t r = 0; r < n; r++) axpy_acc(dtable + (int64_t)idx[r] * c, dy + r * c, 1.0f, c);
+  PROF_END(PROF_EMBED);
 }
 
 /* ---- sinusoidal embedding of a scalar step ---- */
 
 void timeembed_forward(float *y, const double *t, int64_t n, int64_t dim, double scale)
 {
+  PROF_BEGIN(PROF_EMBED);
   int64_t half = dim / 2;
   for (int64_t r = 0; r < n; r++)
     for (int64_t j = 0; j < half; j++) {
@@ -130,4 +144,5 @@ void timeembed_forward(float *y, const double *t, int64_t n, int64_t dim, double
       y[r * dim + j] = (float)sin(a);
       y[r * dim + half + j] = (float)cos(a);
     }
+  PROF_END(PROF_EMBED);
 }

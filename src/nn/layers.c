@@ -1,7 +1,7 @@
 /* layers.c: the GEMM-shaped layers (dense, 1x1 and dilated 1-D convolutions) over
    cblas_sgemm, plus the residual/skip and bias-sum helpers. See layers.h for shapes. */
 #include "nn/layers.h"
-#include <assert.h>
+#include "core/prof.h"
 #include <cblas.h>
 
 /* One row-major sgemm: C[m][n] = alpha op(A) op(B) + beta C, with explicit leading dims.
@@ -9,7 +9,8 @@
 static void gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
 {
-  assert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX);
+  ArdmAssert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX,
+             "matrix sizes beyond the int range of BLAS");
   if (m <= 0 || n <= 0) return;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
               alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
@@ -56,20 +57,24 @@ static void chan_bias_add(float *y, const float *bias, int64_t batch, int64_t c,
 
 void dense_forward(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t in, int64_t out)
 {
+  PROF_BEGIN(PROF_DENSE);
   gemm(0, 1, n, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
   if (b)
     for (int64_t r = 0; r < n; r++)
       for (int64_t o = 0; o < out; o++) y[r * out + o] += b[o];
+  PROF_END(PROF_DENSE);
 }
 
 void dense_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t n,
                     int64_t in, int64_t out)
 {
+  PROF_BEGIN(PROF_DENSE);
   if (dx) gemm(0, 0, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in); /* dx[N][in] += dy[N][out] W[out][in] */
   if (dw) gemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in); /* dw[out][in] += dy^T x */
   if (db)
     for (int64_t r = 0; r < n; r++)
       for (int64_t o = 0; o < out; o++) db[o] += dy[r * out + o];
+  PROF_END(PROF_DENSE);
 }
 
 /* ---- 1x1 convolution: y[b] = W x[b] + bias, one GEMM per example (N = D is wide) ---- */
@@ -77,20 +82,24 @@ void dense_backward(float *dx, float *dw, float *db, const float *dy, const floa
 void conv1x1_forward(float *y, const float *x, const float *w, const float *b, int64_t batch, int64_t cin, int64_t cout,
                      int64_t d)
 {
+  PROF_BEGIN(PROF_CONV1X1);
   for (int64_t e = 0; e < batch; e++)
     gemm(0, 0, cout, d, cin, 1.0f, w, cin, x + e * cin * d, d, 0.0f, y + e * cout * d, d); /* y[cout][D] */
   if (b) chan_bias_add(y, b, batch, cout, d);
+  PROF_END(PROF_CONV1X1);
 }
 
 void conv1x1_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t batch,
                       int64_t cin, int64_t cout, int64_t d)
 {
+  PROF_BEGIN(PROF_CONV1X1);
   for (int64_t e = 0; e < batch; e++) {
     const float *dye = dy + e * cout * d;                                              /* dy[cout][D] */
     if (dw) gemm(0, 1, cout, cin, d, 1.0f, dye, d, x + e * cin * d, d, 1.0f, dw, cin); /* dW += dy x^T */
     if (dx) gemm(1, 0, cin, d, cout, 1.0f, w, cin, dye, d, 1.0f, dx + e * cin * d, d); /* dx += W^T dy */
   }
   if (db) chan_sum_acc(db, dy, batch, cout, d);
+  PROF_END(PROF_CONV1X1);
 }
 
 /* ---- dilated 1-D convolution as k shifted GEMMs ----
@@ -108,7 +117,8 @@ static void tap_range(int64_t d, int j, int k, int64_t dil, int64_t *s, int64_t 
 void conv1d_forward(float *y, const float *x, const float *w, const float *b, int64_t batch, int64_t cin, int64_t cout,
                     int64_t d, int k, int64_t dil)
 {
-  assert(k % 2 == 1);
+  PROF_BEGIN(PROF_CONV1D);
+  ArdmAssert(k % 2 == 1, "odd kernel width expected");
   for (int64_t e = 0; e < batch; e++) {
     const float *xe = x + e * cin * d;  /* x[cin][D] */
     float       *ye = y + e * cout * d; /* y[cout][D] */
@@ -122,12 +132,14 @@ void conv1d_forward(float *y, const float *x, const float *w, const float *b, in
     }
   }
   if (b) chan_bias_add(y, b, batch, cout, d);
+  PROF_END(PROF_CONV1D);
 }
 
 void conv1d_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t batch,
                      int64_t cin, int64_t cout, int64_t d, int k, int64_t dil)
 {
-  assert(k % 2 == 1);
+  PROF_BEGIN(PROF_CONV1D);
+  ArdmAssert(k % 2 == 1, "odd kernel width expected");
   for (int64_t e = 0; e < batch; e++) {
     const float *xe = x + e * cin * d;    /* x[cin][D] */
     const float *dye = dy + e * cout * d; /* dy[cout][D] */
@@ -145,13 +157,15 @@ void conv1d_backward(float *dx, float *dw, float *db, const float *dy, const flo
     }
   }
   if (db) chan_sum_acc(db, dy, batch, cout, d);
+  PROF_END(PROF_CONV1D);
 }
 
 void conv1d_halo_forward(float *y, const float *xh, const float *w, const float *b, int64_t batch, int64_t cin,
                          int64_t cout, int64_t d, int k, int64_t dil)
 {
+  PROF_BEGIN(PROF_CONV1D);
   const int64_t dh = d + dil * (k - 1); /* columns of one xh row */
-  assert(k % 2 == 1);
+  ArdmAssert(k % 2 == 1, "odd kernel width expected");
   for (int64_t e = 0; e < batch; e++) {
     const float *xe = xh + e * cin * dh; /* xh[cin][d + 2h] */
     float       *ye = y + e * cout * d;  /* y[cout][d] */
@@ -164,13 +178,15 @@ void conv1d_halo_forward(float *y, const float *xh, const float *w, const float 
     }
   }
   if (b) chan_bias_add(y, b, batch, cout, d);
+  PROF_END(PROF_CONV1D);
 }
 
 void conv1d_halo_backward(float *dxh, float *dw, float *db, const float *dy, const float *xh, const float *w,
                           int64_t batch, int64_t cin, int64_t cout, int64_t d, int k, int64_t dil)
 {
+  PROF_BEGIN(PROF_CONV1D);
   const int64_t dh = d + dil * (k - 1);
-  assert(k % 2 == 1);
+  ArdmAssert(k % 2 == 1, "odd kernel width expected");
   for (int64_t e = 0; e < batch; e++) {
     const float *xe = xh + e * cin * dh;  /* xh[cin][d + 2h] */
     const float *dye = dy + e * cout * d; /* dy[cout][d] */
@@ -183,6 +199,7 @@ void conv1d_halo_backward(float *dxh, float *dw, float *db, const float *dy, con
     }
   }
   if (db) chan_sum_acc(db, dy, batch, cout, d);
+  PROF_END(PROF_CONV1D);
 }
 
 /* ---- residual / skip split ---- */
@@ -190,6 +207,7 @@ void conv1d_halo_backward(float *dxh, float *dw, float *db, const float *dy, con
 void resskip_forward(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch, int64_t c,
                      int64_t d, float scale)
 {
+  PROF_BEGIN(PROF_RESSKIP);
   for (int64_t e = 0; e < batch; e++)
     for (int64_t ch = 0; ch < c; ch++) {
       const float *xr = x + (e * c + ch) * d, *orr = o + (e * 2 * c + ch) * d, *os = orr + c * d;
@@ -200,11 +218,13 @@ void resskip_forward(float *xn, float *skip, const float *x, const float *o, con
         sr[i] += os[i] + bs;
       }
     }
+  PROF_END(PROF_RESSKIP);
 }
 
 void resskip_backward(float *dx, float *dout, float *dob, const float *dxn, const float *dskip, int64_t batch,
                       int64_t c, int64_t d, float scale)
 {
+  PROF_BEGIN(PROF_RESSKIP);
   for (int64_t e = 0; e < batch; e++)
     for (int64_t ch = 0; ch < c; ch++) {
       const float *gr = dxn + (e * c + ch) * d, *gs = dskip + (e * c + ch) * d;
@@ -218,4 +238,5 @@ void resskip_backward(float *dx, float *dout, float *dob, const float *dxn, cons
         dob[c + ch] += sum_f(gs, d);
       }
     }
+  PROF_END(PROF_RESSKIP);
 }

@@ -3,7 +3,6 @@
 #include "nn/net_audio.h"
 #include "nn/layers.h"
 #include "core/rng.h"
-#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,7 +60,7 @@ void net_audio_point(const net_audio *net, float *base, net_audio_tensors *t)
   for (int i = 0; i < net->cfg.blocks; i++) t->blk[i].conv_w = NEXT, t->blk[i].out_w = NEXT, t->blk[i].out_b = NEXT;
   t->skw = NEXT, t->skb = NEXT, t->fw = NEXT, t->fb = NEXT;
 #undef NEXT
-  assert(k == net->ntensors);
+  ArdmAssert(k == net->ntensors, "net_audio: %d named tensors, expected %d", k, (int)net->ntensors);
 }
 
 /* Carves the workspace into the activation buffers; with base == NULL only counts floats. */
@@ -207,7 +206,8 @@ void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *v, const uin
   const net_audio_config *c = &net->cfg;
   int64_t                 D = c->dim;
   float                  *in = net->input + e * c->in_channels * D; /* in[Cin][D] */
-  assert(e >= 0 && e < c->max_batch && (c->in_channels == 2 || (stage >= 0 && stage < c->in_channels - 2)));
+  ArdmAssert(e >= 0 && e < c->max_batch && (c->in_channels == 2 || (stage >= 0 && stage < c->in_channels - 2)),
+             "net_audio: example %lld or stage %d out of range", (long long)e, stage);
   double scale = K > 1 ? 2.0 / (double)(K - 1) : 0.0;
   for (int64_t i = 0; i < D; i++) {
     in[i] = (float)(v[i] * scale - 1.0);
@@ -237,7 +237,8 @@ void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *
   const net_audio_tensors *P = &net->pt;
   int64_t                  C = c->channels, D = c->dim, nb = c->blocks, O = c->out_channels;
   int64_t                  act = B * C * D; /* elements of one [B][C][D] activation */
-  assert(B >= 1 && B <= c->max_batch);
+  ArdmAssert(B >= 1 && B <= c->max_batch, "net_audio: batch %lld outside 1..%lld", (long long)B,
+             (long long)c->max_batch);
   net_audio_point(net, (float *)p, &net->pt); /* read only: forward writes no parameter */
   net->batch = B;
   time_forward(net, P, B, t);

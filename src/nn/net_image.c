@@ -5,7 +5,6 @@
 #include "nn/layer_conv2d.h"
 #include "nn/layers.h"
 #include "core/rng.h"
-#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,7 +137,7 @@ static int count_ops(const net_image_config *c)
 static size_t add_tensor(net_image *n, const char *name, int opi, size_t count, int fan_in, int one)
 {
   net_tensor *t = &n->tensors[n->ntensors];
-  assert(n->ntensors < n->max_tensors);
+  ArdmAssert(n->ntensors < n->max_tensors, "tensor table full");
   if (opi >= 0)
     snprintf(t->name, sizeof t->name, "op%d.%s", opi, name);
   else
@@ -400,7 +399,8 @@ void net_image_fill_input(net_image *n, int64_t e, const int32_t *v, const uint8
   int64_t                 D = (int64_t)c->img_channels * lev_hw(n, 0), hw = lev_hw(n, 0);
   float                  *in = n->input + e * n->in_planes * hw; /* in[planes][H*W] */
   double                  scale = K > 1 ? 2.0 / (double)(K - 1) : 0.0;
-  assert(e >= 0 && e < c->max_batch && (c->stages == 0 || (stage >= 0 && stage < c->stages)));
+  ArdmAssert(e >= 0 && e < c->max_batch && (c->stages == 0 || (stage >= 0 && stage < c->stages)),
+             "example, batch or stage out of range");
   for (int64_t i = 0; i < D; i++) {
     in[i] = (float)(v[i] * scale - 1.0);
     in[D + i] = known[i] ? 1.0f : 0.0f;
@@ -474,7 +474,7 @@ static void out_forward(net_image *n, op *o, const float *p, int64_t B)
 
 void net_image_forward(net_image *n, const float *p, int64_t B, const double *t)
 {
-  assert(B >= 1 && B <= n->cfg.max_batch);
+  ArdmAssert(B >= 1 && B <= n->cfg.max_batch, "example, batch or stage out of range");
   n->batch = B;
   time_forward(n, p, B, t);
   for (int i = 0; i < n->nops; i++) {

@@ -5,7 +5,6 @@
 #include "nn/layer_attn.h"
 #include "nn/layers.h"
 #include "core/rng.h"
-#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -211,9 +210,10 @@ void net_text_fill_input(net_text *net, int64_t e, const int32_t *v, const uint8
 {
   const net_text_config *c = &net->cfg;
   int32_t               *ix = net->idx + e * c->dim;
-  assert(e >= 0 && e < c->max_batch && K == c->K && (c->stages <= 1 || (stage >= 0 && stage < c->stages)));
+  ArdmAssert(e >= 0 && e < c->max_batch && K == c->K && (c->stages <= 1 || (stage >= 0 && stage < c->stages)),
+             "example, batch or stage out of range");
   for (int64_t i = 0; i < c->dim; i++) {
-    assert(v[i] >= 0 && v[i] < K);
+    ArdmAssert(v[i] >= 0 && v[i] < K, "value out of 0..K-1");
     ix[i] = known[i] ? v[i] : c->stages > 1 ? (int32_t)(K + 1 + v[i]) : (int32_t)K;
   }
   net->stage[e] = c->stages > 1 ? stage : 0;
@@ -227,7 +227,7 @@ void net_text_forward(net_text *net, const float *p, int64_t B, const double *t)
   const int64_t          W = c->width, D = c->dim, N = B * D, M = (int64_t)c->mlp * W, H = c->heads, L = c->layers;
   const int64_t          Nm = (int64_t)c->max_batch * D; /* per-layer stride of the saved tensors */
   const block_layout     bl = block_offsets(c);
-  assert(B >= 1 && B <= c->max_batch);
+  ArdmAssert(B >= 1 && B <= c->max_batch, "example, batch or stage out of range");
   net->batch = B;
   /* time: temb[B][W] = dense2(GELU(dense1(sinusoid(t)))) */
   timeembed_forward(net->e0, t, B, W, 1000.0 / c->max_time);

@@ -25,20 +25,18 @@ static int strvec_push(strvec *v, const char *s)
 {
   if (v->n == v->cap) {
     int64_t cap = v->cap ? 2 * v->cap : 1024;
-    char  **p = (char **)realloc(v->s, (size_t)cap * sizeof *p);
-    if (!p) return 1;
-    v->s = p;
+    if (PetscRealloc((size_t)cap * sizeof *v->s, &v->s)) return 1;
     v->cap = cap;
   }
-  if (!(v->s[v->n] = strdup(s))) return 1;
+  if (PetscStrallocpy(s, &v->s[v->n])) return 1;
   v->n++;
   return 0;
 }
 
 static void strvec_free(strvec *v)
 {
-  for (int64_t i = 0; i < v->n; i++) free(v->s[i]);
-  free(v->s);
+  for (int64_t i = 0; i < v->n; i++) (void)PetscFree(v->s[i]);
+  (void)PetscFree(v->s);
   memset(v, 0, sizeof *v);
 }
 
@@ -161,9 +159,7 @@ static int append(file_list *fl, size_t *cap, const char *s)
   size_t n = strlen(s) + 1;
   if (fl->poolsize + n > *cap) {
     size_t c = 2 * (*cap + n);
-    char  *p = (char *)realloc(fl->pool, c);
-    if (!p) return 1;
-    fl->pool = p;
+    if (PetscRealloc(c, &fl->pool)) return 1;
     *cap = c;
   }
   memcpy(fl->pool + fl->poolsize, s, n);
@@ -230,11 +226,8 @@ static int build_rank0(const file_list_opts *o, file_list *fl, char *msg, size_t
     }
     if (fl->n == cap_n) {
       cap_n = cap_n ? 2 * cap_n : 1024;
-      int *a = (int *)realloc(fl->split, (size_t)cap_n * sizeof(int)), *b;
-      if (a) fl->split = a;
-      b = a ? (int *)realloc(fl->label, (size_t)cap_n * sizeof(int)) : NULL;
-      if (b) fl->label = b;
-      if (!a || !b) {
+      if (PetscRealloc((size_t)cap_n * sizeof(int), &fl->split) ||
+          PetscRealloc((size_t)cap_n * sizeof(int), &fl->label)) {
         snprintf(msg, len, "out of memory listing %s", o->in);
         goto done;
       }
@@ -265,7 +258,7 @@ done:
 
 PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list *fl)
 {
-  PetscMPIInt rank;
+  PetscMPIInt rank, npool, nfiles;
   char        msg[PATH_MAX + 256] = "";
   int         bad = 0;
   int64_t     hdr[8]; /* n, poolsize, from_lists, matched[3], entries valid/test */
@@ -273,7 +266,11 @@ PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list
   PetscFunctionBegin;
   memset(fl, 0, sizeof *fl);
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0 && (bad = build_rank0(o, fl, msg, sizeof msg))) file_list_free(fl);
+  if (rank == 0) { /* its allocations report running out of memory in msg, not as PETSc errors */
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    if ((bad = build_rank0(o, fl, msg, sizeof msg))) file_list_free(fl);
+    PetscCall(PetscPopErrorHandler());
+  }
   ArdmCheckAll(comm, !bad, "%s", msg);
   hdr[0] = fl->n;
   hdr[1] = (int64_t)fl->poolsize;
@@ -291,17 +288,16 @@ PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list
     for (int s = 0; s < NSPLITS; s++) fl->list_matched[s] = hdr[3 + s];
     fl->list_entries[SPLIT_VALID] = hdr[6];
     fl->list_entries[SPLIT_TEST] = hdr[7];
-    fl->pool = (char *)malloc(fl->poolsize);
-    fl->split = (int *)malloc((size_t)fl->n * sizeof(int));
-    fl->label = (int *)malloc((size_t)fl->n * sizeof(int));
-    PetscCheck(fl->pool && fl->split && fl->label, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory for the file list");
+    PetscCall(PetscMalloc1(fl->poolsize, &fl->pool));
+    PetscCall(PetscMalloc1(fl->n, &fl->split));
+    PetscCall(PetscMalloc1(fl->n, &fl->label));
   }
-  PetscCallMPI(MPI_Bcast(fl->pool, (PetscMPIInt)fl->poolsize, MPI_CHAR, 0, comm));
-  PetscCallMPI(MPI_Bcast(fl->split, (PetscMPIInt)fl->n, MPI_INT, 0, comm));
-  PetscCallMPI(MPI_Bcast(fl->label, (PetscMPIInt)fl->n, MPI_INT, 0, comm));
-  fl->path = (char **)malloc((size_t)fl->n * sizeof(char *));
-  fl->rel = (char **)malloc((size_t)fl->n * sizeof(char *));
-  PetscCheck(fl->path && fl->rel, PETSC_COMM_SELF, PETSC_ERR_MEM, "out of memory for the file list");
+  PetscCall(PetscMPIIntCast((PetscInt64)fl->poolsize, &npool));
+  PetscCall(PetscMPIIntCast((PetscInt64)fl->n, &nfiles));
+  PetscCallMPI(MPI_Bcast(fl->pool, npool, MPI_CHAR, 0, comm));
+  PetscCallMPI(MPI_Bcast(fl->split, nfiles, MPI_INT, 0, comm));
+  PetscCallMPI(MPI_Bcast(fl->label, nfiles, MPI_INT, 0, comm));
+  PetscCall(PetscMalloc2(fl->n, &fl->path, fl->n, &fl->rel));
   for (int64_t i = 0, at = 0; i < fl->n; i++) {
     fl->path[i] = fl->pool + at;
     at += (int64_t)strlen(fl->pool + at) + 1;
@@ -313,10 +309,9 @@ PetscErrorCode file_list_build(MPI_Comm comm, const file_list_opts *o, file_list
 
 void file_list_free(file_list *fl)
 {
-  free(fl->pool);
-  free(fl->path);
-  free(fl->rel);
-  free(fl->split);
-  free(fl->label);
+  (void)PetscFree(fl->pool);
+  (void)PetscFree2(fl->path, fl->rel);
+  (void)PetscFree(fl->split);
+  (void)PetscFree(fl->label);
   memset(fl, 0, sizeof *fl);
 }

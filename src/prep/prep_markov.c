@@ -25,7 +25,7 @@ double markov_entropy_bpd(int K, int64_t D, double p, double tau, int order)
     h = -plog2p(p) - (K > 1 ? (1 - p) * log2((1 - p) / (K - 1)) * (p < 1) : 0);
     return ((double)r * log2((double)K) + (double)(D - r) * h) / (double)D;
   }
-  q = (double *)malloc(sizeof(double) * (size_t)K);
+  PetscCall(PetscMalloc1(K, &q));
   jump_distribution(K, tau, q);
   for (int v = 0; v < K; v++) {
     double hv = -plog2p(p + (1 - p) * q[v]);

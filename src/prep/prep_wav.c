@@ -1,5 +1,6 @@
 /* prep_wav.c: reading, checking and shaping audio files for `ardm prep` (see prep_wav.h). */
 #include "prep/prep_wav.h"
+#include "core/ardm.h"
 #include "prep/resample.h"
 #include <math.h>
 #include <sndfile.h>
@@ -21,9 +22,9 @@ void wav_reader_init(wav_reader *r, int sample_rate, int64_t length, int resampl
 
 void wav_reader_free(wav_reader *r)
 {
-  free(r->sbuf);
-  free(r->fbuf);
-  free(r->rbuf);
+  (void)PetscFree(r->sbuf);
+  (void)PetscFree(r->fbuf);
+  (void)PetscFree(r->rbuf);
   memset(r, 0, sizeof *r);
 }
 
@@ -31,9 +32,7 @@ void wav_reader_free(wav_reader *r)
 static int grow(void **buf, size_t *cap, size_t n, size_t sz)
 {
   if (n <= *cap) return 0;
-  void *p = realloc(*buf, n * sz);
-  if (!p) return 1;
-  *buf = p;
+  if (PetscRealloc(n * sz, buf)) return 1;
   *cap = n;
   return 0;
 }

@@ -14,7 +14,7 @@ PETSC_DIR=${PETSC_DIR:-/usr/lib/petsc}
 export PKG_CONFIG_PATH="$PETSC_DIR/lib/pkgconfig:${PKG_CONFIG_PATH:-}"
 ok build mpicc -std=c11 -D_GNU_SOURCE -g -O1 -march=x86-64-v3 -Isrc $(pkg-config --cflags PETSc openblas) \
   tests/unit/net_cycle.c src/nn/net.c src/nn/net_audio.c src/nn/heads.c src/nn/layers.c src/nn/layer_act.c src/nn/layer_norm.c src/core/rng.c \
-  src/core/errors.c -o "$T/net_cycle" $(pkg-config --libs PETSc openblas) -lm
+  src/core/errors.c src/core/prof.c -o "$T/net_cycle" $(pkg-config --libs PETSc openblas) -lm
 # --errors-for-leak-kinds=definite,indirect: memory still reachable from OpenBLAS's thread
 # pool at exit is not a leak; anything lost is, and so is any invalid read or write.
 # OPENBLAS_CORETYPE=Haswell keeps OpenBLAS on AVX2 kernels too (valgrind cannot run AVX-512).

@@ -95,7 +95,7 @@ fails_exit budget-above-D 1 "-budgets: 6 is out of range: expected 1..5" "$ARDM"
 fails_exit budget-twice 1 "-budgets: 3 is given twice" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -budgets 3,3
 fails_exit optimal-below-stages 1 "-budgets: 1 is out of range: expected 2..400" "$ARDM" plan -loss "$T/up.nc" -out "$T/x.nc" -budgets 1 -allocate optimal
 fails_exit curve-above-D 1 "-curve_max 9: expected 1..5" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -curve_max 9
-fails_exit negative-penalty 1 "-penalty -3: expected a finite number in \\[-1,inf\\)$" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -penalty -3
+fails_exit negative-penalty 1 "-penalty -3: expected a finite number in \\[-1,1e6\\]$" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -penalty -3
 fails_exit fractional-negative-penalty 1 "-penalty -0.5: expected a finite value >= 0 \\(bits\\), or -1" "$ARDM" plan -loss "$T/ref.nc" -out "$T/x.nc" -penalty -0.5
 fails_exit missing-loss-option 1 "-loss FILE is required" "$ARDM" plan
 fails_exit missing-file 1 "none.nc: cannot read the file" ardm_np 2 plan -loss "$T/none.nc"
