@@ -53,4 +53,59 @@ typedef struct {
 
 /* Frees the network and clears n (safe on a zeroed n). */
 void network_free(network *n);
+/* Defines `static const net_ops PREFIX_ops` whose entries forward to the network's own
+   PREFIX_num_params, PREFIX_output_bias_offset, PREFIX_init_params, PREFIX_fill_input,
+   PREFIX_forward, PREFIX_backward, PREFIX_flops, PREFIX_workspace_bytes and PREFIX_describe
+   (each taking the network's struct where net_ops passes void *); FREE is the file's own
+   void FREE(void *impl), since networks own their struct differently. */
+#define NET_OPS_DEFINE(PREFIX, NAME, FREE)                                                                             \
+  static size_t PREFIX##_ops_num_params(const void *impl)                                                              \
+  {                                                                                                                    \
+    return PREFIX##_num_params(impl);                                                                                  \
+  }                                                                                                                    \
+  static size_t PREFIX##_ops_output_bias_offset(const void *impl)                                                      \
+  {                                                                                                                    \
+    return PREFIX##_output_bias_offset(impl);                                                                          \
+  }                                                                                                                    \
+  static void PREFIX##_ops_init_params(const void *impl, float *params, uint64_t seed)                                 \
+  {                                                                                                                    \
+    PREFIX##_init_params(impl, params, seed);                                                                          \
+  }                                                                                                                    \
+  static void PREFIX##_ops_fill_input(void *impl, int64_t e, const int32_t *v, const uint8_t *known, int64_t K,        \
+                                      int stage)                                                                       \
+  {                                                                                                                    \
+    PREFIX##_fill_input(impl, e, v, known, K, stage);                                                                  \
+  }                                                                                                                    \
+  static void PREFIX##_ops_forward(void *impl, const float *params, int64_t batch, const double *t)                    \
+  {                                                                                                                    \
+    PREFIX##_forward(impl, params, batch, t);                                                                          \
+  }                                                                                                                    \
+  static void PREFIX##_ops_backward(void *impl, const float *params, float *grads)                                     \
+  {                                                                                                                    \
+    PREFIX##_backward(impl, params, grads);                                                                            \
+  }                                                                                                                    \
+  static double PREFIX##_ops_flops(const void *impl, int64_t batch)                                                    \
+  {                                                                                                                    \
+    return PREFIX##_flops(impl, batch);                                                                                \
+  }                                                                                                                    \
+  static size_t PREFIX##_ops_workspace_bytes(const void *impl)                                                         \
+  {                                                                                                                    \
+    return PREFIX##_workspace_bytes(impl);                                                                             \
+  }                                                                                                                    \
+  static void PREFIX##_ops_describe(const void *impl, char *buf, size_t len)                                           \
+  {                                                                                                                    \
+    PREFIX##_describe(impl, buf, len);                                                                                 \
+  }                                                                                                                    \
+  static const net_ops PREFIX##_ops = {.name = NAME,                                                                   \
+                                       .free = FREE,                                                                   \
+                                       .num_params = PREFIX##_ops_num_params,                                          \
+                                       .output_bias_offset = PREFIX##_ops_output_bias_offset,                          \
+                                       .init_params = PREFIX##_ops_init_params,                                        \
+                                       .fill_input = PREFIX##_ops_fill_input,                                          \
+                                       .forward = PREFIX##_ops_forward,                                                \
+                                       .backward = PREFIX##_ops_backward,                                              \
+                                       .flops = PREFIX##_ops_flops,                                                    \
+                                       .workspace_bytes = PREFIX##_ops_workspace_bytes,                                \
+                                       .describe = PREFIX##_ops_describe}
+
 #endif

@@ -633,54 +633,7 @@ static void ops_free(void *impl)
   net_image *n = impl;
   net_image_free(&n);
 }
-static size_t ops_num_params(const void *impl)
-{
-  return net_image_num_params(impl);
-}
-static size_t ops_output_bias_offset(const void *impl)
-{
-  return net_image_output_bias_offset(impl);
-}
-static void ops_init_params(const void *impl, float *params, uint64_t seed)
-{
-  net_image_init_params(impl, params, seed);
-}
-static void ops_fill_input(void *impl, int64_t e, const int32_t *v, const uint8_t *known, int64_t K, int stage)
-{
-  net_image_fill_input(impl, e, v, known, K, stage);
-}
-static void ops_forward(void *impl, const float *params, int64_t batch, const double *t)
-{
-  net_image_forward(impl, params, batch, t);
-}
-static void ops_backward(void *impl, const float *params, float *grads)
-{
-  net_image_backward(impl, params, grads);
-}
-static double ops_flops(const void *impl, int64_t batch)
-{
-  return net_image_flops(impl, batch);
-}
-static size_t ops_workspace_bytes(const void *impl)
-{
-  return net_image_workspace_bytes(impl);
-}
-static void ops_describe(const void *impl, char *buf, size_t len)
-{
-  net_image_describe(impl, buf, len);
-}
-
-static const net_ops net_image_ops = {.name = "unet",
-                                      .free = ops_free,
-                                      .num_params = ops_num_params,
-                                      .output_bias_offset = ops_output_bias_offset,
-                                      .init_params = ops_init_params,
-                                      .fill_input = ops_fill_input,
-                                      .forward = ops_forward,
-                                      .backward = ops_backward,
-                                      .flops = ops_flops,
-                                      .workspace_bytes = ops_workspace_bytes,
-                                      .describe = ops_describe};
+NET_OPS_DEFINE(net_image, "unet", ops_free);
 
 PetscErrorCode net_image_create(MPI_Comm comm, const net_image_config *cfg, network *nw)
 {
