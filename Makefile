@@ -42,12 +42,15 @@ TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/tes
 BENCHES  := $(patsubst benchmarks/%.c,$(BUILD)/bench/%,$(wildcard benchmarks/*.c))
 FORMATTED = $(SRCS) $(wildcard src/*/*.h tests/*.h tests/unit/*.c tests/unit/*.h benchmarks/*.c benchmarks/*.h input/*/*.c)
 
-.PHONY: all deps build tests benches check check-layers check-asan demo asan bench clean install format format-check
-# Every public target that builds runs `deps` first and then a fresh make, so that the
-# compiler flags are read after the packages exist (a fresh machine has no pkg-config data).
-all: deps
-	@$(MAKE) --no-print-directory build
-build: $(BIN)/ardm
+.PHONY: all deps build tests benches check check-layers check-asan demo asan bench clean install format format-check \
+  _build _tests _benches
+# Every public target runs `deps` first and then a fresh make of an internal _target, so that
+# the compiler flags are read after the packages exist (a fresh machine has no pkg-config data):
+# any target works as the first command ever run on a fresh machine.
+all: build
+build: deps
+	@$(MAKE) --no-print-directory _build
+_build: $(BIN)/ardm
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -81,20 +84,22 @@ deps:
 	else echo "make deps: installing$$missing"; apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; fi
 
-tests: $(BIN)/ardm $(TESTS)
+tests: deps
+	@$(MAKE) --no-print-directory _tests
+_tests: $(BIN)/ardm $(TESTS)
 check: deps
-	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory _tests
 	@sh tests/check_layers.sh
 	@sh tests/check_docs.sh
 	@ARDM_BIN=$(BIN)/ardm ARDM_TESTS=$(BUILD)/tests sh tests/run.sh
 # Includes only point down the layers (tests/check_layers.sh names any that point up).
-check-layers:
+check-layers: deps
 	@sh tests/check_layers.sh
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan BIN=build/asan/bin OPT="-O1" \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  build tests
+	  _build _tests
 check-asan: asan
 	@ARDM_BIN=build/asan/bin/ardm ARDM_TESTS=build/asan/tests ARDM_ASAN=1 sh tests/run.sh
 
@@ -102,18 +107,19 @@ demo: all
 	@sh input/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory benches
-benches: $(BIN)/ardm $(BENCHES)
+	@$(MAKE) --no-print-directory _benches
+benches: bench
+_benches: $(BIN)/ardm $(BENCHES)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin && install -m 755 $(BIN)/ardm $(DESTDIR)$(PREFIX)/bin/ardm
 	install -d $(DESTDIR)$(PREFIX)/share/ardm/tools && install -m 644 tools/*.py $(DESTDIR)$(PREFIX)/share/ardm/tools/
 PREFIX ?= /usr/local
 
-format:
+format: deps
 	clang-format -i $(FORMATTED)
 # CI runs this: the committed .clang-format is the style.
-format-check:
+format-check: deps
 	@clang-format --dry-run --Werror $(FORMATTED) && echo "format-check: $(words $(FORMATTED)) files formatted"
 
 clean:
