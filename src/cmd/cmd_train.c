@@ -11,6 +11,7 @@
 #include "core/prof.h"
 #include "io/trainlog.h"
 #include "io/lossfile.h"
+#include "io/rundir.h"
 #include "cmd/train_plan.h"
 #include <math.h>
 #include <signal.h>
@@ -23,7 +24,7 @@ typedef struct {
   char         data[PATH_MAX], out[PATH_MAX];
   PetscInt     model_parallel; /* Q: ranks per replica (core/grid.h) */
   PetscInt     steps, batch, warmup, log_every, ckpt_every, keep, max_bad, seed;
-  PetscBool    resume, antithetic;
+  PetscBool    resume, overwrite, antithetic;
   PetscReal    ce_coef, max_hours;
   optim_config opt;
   model_config mc;
@@ -90,6 +91,8 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
       opts_int(PetscOptionsObject, "-keep", "checkpoints kept (ckpt-<step>.nc)", &o->keep, 1, PETSC_MAX_INT, NULL));
   PetscCall(
       PetscOptionsBool("-resume", "continue from OUT/checkpoint.nc when it exists", "", o->resume, &o->resume, NULL));
+  PetscCall(PetscOptionsBool("-overwrite", "start afresh in an OUT that holds another run, removing its files", "",
+                             o->overwrite, &o->overwrite, NULL));
   PetscCall(opts_real(PetscOptionsObject, "-max_hours",
                       "checkpoint and exit with code 3 after this many hours (0 = never)", &o->max_hours, "[0,inf)",
                       NULL));
@@ -103,6 +106,9 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
   o->opt.schedule = (lr_schedule)sched;
   o->opt.steps = o->steps, o->opt.warmup = o->warmup;
   PetscCheck(*help || o->data[0], comm, ARDM_ERR_INPUT, "-data FILE is required (the training data set)");
+  PetscCheck(*help || !(o->resume && o->overwrite), comm, ARDM_ERR_INPUT,
+             "-resume and -overwrite exclude each other (-resume continues the run in -out %s, -overwrite replaces it)",
+             o->out);
   PetscFunctionReturn(0);
 }
 
@@ -116,6 +122,7 @@ typedef struct {
   shard         sh;
   lossstats     ls;
   trainlog      log;
+  rundir_lock   lock; /* held for the whole run (rank 0) */
   data_order    order;
   ckpt_state    st;
   size_t        nparam;
@@ -135,6 +142,7 @@ static PetscErrorCode trainer_setup(trainer *tr)
 
   PetscFunctionBegin;
   PetscCall(ncio_make_dir(tr->comm, tr->o.out, "-out"));
+  PetscCall(rundir_lock_take(tr->comm, tr->o.out, &tr->lock));
   PetscCall(ncio_set_parent(tr->comm, tr->o.data));
   PetscCall(dataset_open(tr->comm, tr->o.data, &tr->ds));
   ncio_set_modality(tr->ds.attrs.modality);
@@ -148,6 +156,7 @@ static PetscErrorCode trainer_setup(trainer *tr)
   PetscCall(model_config_finish(tr->comm, &tr->o.mc));
   snprintf(path, sizeof path, "%s/checkpoint.nc", tr->o.out);
   if (tr->o.resume) have_ckpt = access(path, F_OK) == 0;
+  if (!have_ckpt) PetscCall(rundir_prepare_fresh(tr->comm, tr->o.out, tr->o.resume, tr->o.overwrite));
   if (have_ckpt) { /* the checkpoint's model must be the one the options describe */
     model_config saved;
     size_t       np;
@@ -221,6 +230,7 @@ static PetscErrorCode trainer_free(trainer *tr)
   PetscCall(trainlog_free(&tr->log));
   PetscCall(data_order_free(&tr->order));
   PetscCall(dataset_close(&tr->ds));
+  PetscCall(rundir_lock_release(&tr->lock));
   ardm_free(&tr->params);
   ardm_free(&tr->grads);
   ardm_free(&tr->gshard);
@@ -381,6 +391,7 @@ PetscErrorCode cmd_train(int npos, char **pos)
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(&tr, sizeof tr));
+  tr.lock.fd = -1;
   tr.comm = PETSC_COMM_WORLD;
   PetscCallMPI(MPI_Comm_rank(tr.comm, &tr.rank));
   PetscCallMPI(MPI_Comm_size(tr.comm, &tr.size));
