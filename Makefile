@@ -29,8 +29,8 @@ SAN   ?=
 PKG_CFLAGS = -I$(shell pkg-config --variable=prefix netcdf-mpi 2>/dev/null)/include \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
-CFLAGS  = -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SAN) -MMD -MP -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS)
-LDFLAGS = $(SAN) $(EXTRA_LDFLAGS)
+CFLAGS  = -std=c11 -D_GNU_SOURCE -g $(OPT) -fopenmp $(WARN) $(SAN) -MMD -MP -Isrc $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS = -fopenmp $(SAN) $(EXTRA_LDFLAGS)
 
 # src/ is layered (doc/design.md): core <- nn <- ardm <- io <- prep <- cmd.
 LAYERS   := core nn ardm io prep cmd

@@ -5,6 +5,7 @@
 #include "core/ncio.h"
 #include "core/opts.h"
 #include "core/prof.h"
+#include "core/threads.h"
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,6 +116,7 @@ int main(int argc, char **argv)
   signal(SIGPIPE, SIG_DFL); /* `ardm info F | head` ends quietly, like any Unix tool */
   ierr = ardm_errors_init(name);
   if (!ierr) ierr = prof_init();
+  if (!ierr) ierr = threads_init(PETSC_COMM_WORLD); /* -threads, an option of every command */
   if (!ierr) ierr = cmd->fn(npos, argv + 2);
   if (ierr) ncio_abandon_all(ardm_error_is_input(ierr)); /* no temporary file outlives a failure */
   code = ardm_errors_finish(ierr);

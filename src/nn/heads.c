@@ -6,8 +6,9 @@
 #include <math.h>
 #include <string.h>
 
-#define TILE  16  /* dims handled together, so loops over classes read contiguous rows */
-#define M_MAX 256 /* mixture components */
+#define TILE   16  /* dims handled together, so loops over classes read contiguous rows */
+#define M_MAX  256 /* mixture components */
+#define CHUNKS 64  /* the loss is summed in this many fixed pieces of D (threads take whole pieces) */
 
 static const char *const KIND_NAMES[] = {"categorical", "logistic_mixture", "stage_categorical", "stage_data"};
 
@@ -54,11 +55,12 @@ void head_init_bias(const head *h, float *bias)
 
 /* ---- categorical over n classes: logits[n][D] ---- */
 
+/* The dims of tiles t0..t1-1 (TILE dims each). */
 static double categorical_loss(const float *logits, int64_t n, int64_t D, const int32_t *target, const uint8_t *mask,
-                               const float *weight, float *logp, float *dlogits)
+                               const float *weight, float *logp, float *dlogits, int64_t t0, int64_t t1)
 {
   double total = 0.0;
-  for (int64_t i0 = 0; i0 < D; i0 += TILE) {
+  for (int64_t i0 = t0 * TILE; i0 < D && i0 < t1 * TILE; i0 += TILE) {
     int64_t nt = D - i0 < TILE ? D - i0 : TILE;
     float   mx[TILE], se[TILE], lse[TILE];
     int     any = 0;
@@ -219,17 +221,18 @@ int32_t head_sample_stage_data(const head *h, const float *out, int64_t D, int64
   return (int32_t)(v / pr); /* the digit of past + v */
 }
 
-double head_loss(const head *h, const float *out, int64_t D, const int32_t *target, const uint8_t *mask,
-                 const float *weight, int stage, float *logp, float *dout)
+/* The loss of the dims i0..i1-1 (categorical kinds: of the tiles i0..i1-1). */
+static double head_loss_part(const head *h, const float *out, int64_t D, const int32_t *target, const uint8_t *mask,
+                             const float *weight, int stage, float *logp, float *dout, int64_t i0, int64_t i1)
 {
   double total = 0.0;
-  if (h->kind == HEAD_CATEGORICAL) return categorical_loss(out, h->K, D, target, mask, weight, logp, dout);
+  if (h->kind == HEAD_CATEGORICAL) return categorical_loss(out, h->K, D, target, mask, weight, logp, dout, i0, i1);
   if (h->kind == HEAD_STAGE_CATEGORICAL) {
     int64_t off = (int64_t)stage * h->b * D;
-    return categorical_loss(out + off, h->b, D, target, mask, weight, logp, dout ? dout + off : NULL);
+    return categorical_loss(out + off, h->b, D, target, mask, weight, logp, dout ? dout + off : NULL, i0, i1);
   }
   if (h->kind == HEAD_STAGE_DATA) {
-    for (int64_t i = 0; i < D; i++) {
+    for (int64_t i = i0; i < i1; i++) {
       double lp =
           mask[i] ? stage_data_dim(h, out + i, D, stage, target[i], weight ? weight[i] : 1.0, dout ? dout + i : NULL)
                   : 0.0;
@@ -238,7 +241,7 @@ double head_loss(const head *h, const float *out, int64_t D, const int32_t *targ
     }
     return total;
   }
-  for (int64_t i = 0; i < D; i++) {
+  for (int64_t i = i0; i < i1; i++) {
     double lp;
     if (!mask[i]) {
       if (logp) logp[i] = 0.0f;
@@ -248,6 +251,20 @@ double head_loss(const head *h, const float *out, int64_t D, const int32_t *targ
     if (logp) logp[i] = (float)lp;
     total += lp;
   }
+  return total;
+}
+
+double head_loss(const head *h, const float *out, int64_t D, const int32_t *target, const uint8_t *mask,
+                 const float *weight, int stage, float *logp, float *dout)
+{
+  /* CHUNKS fixed pieces (of tiles for the categorical kinds), summed in order: the total does
+     not depend on how many threads computed the pieces */
+  const int64_t n = h->kind == HEAD_CATEGORICAL || h->kind == HEAD_STAGE_CATEGORICAL ? (D + TILE - 1) / TILE : D;
+  double        part[CHUNKS], total = 0.0;
+#pragma omp parallel for schedule(static) if (D * head_outputs(h) > NN_PAR_MIN)
+  for (int c = 0; c < CHUNKS; c++)
+    part[c] = head_loss_part(h, out, D, target, mask, weight, stage, logp, dout, n * c / CHUNKS, n * (c + 1) / CHUNKS);
+  for (int c = 0; c < CHUNKS; c++) total += part[c];
   return total;
 }
 

@@ -6,6 +6,7 @@
 void relu_forward(float *y, const float *x, int64_t n)
 {
   PROF_BEGIN(PROF_ACT);
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
   for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
   PROF_END(PROF_ACT);
 }
@@ -13,6 +14,7 @@ void relu_forward(float *y, const float *x, int64_t n)
 void relu_backward(float *dx, const float *dy, const float *y, int64_t n)
 {
   PROF_BEGIN(PROF_ACT);
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
   for (int64_t i = 0; i < n; i++) dx[i] += y[i] > 0.0f ? dy[i] : 0.0f;
   PROF_END(PROF_ACT);
 }
@@ -20,6 +22,7 @@ void relu_backward(float *dx, const float *dy, const float *y, int64_t n)
 void silu_forward(float *y, const float *x, int64_t n)
 {
   PROF_BEGIN(PROF_ACT);
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
   for (int64_t i = 0; i < n; i++) y[i] = x[i] * ardm_sigmoidf(x[i]);
   PROF_END(PROF_ACT);
 }
@@ -28,6 +31,7 @@ void silu_backward(float *dx, const float *dy, const float *x, int64_t n)
 {
   PROF_BEGIN(PROF_ACT);
   /* d/dx x s(x) = s(x) (1 + x (1 - s(x))) */
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
     float s = ardm_sigmoidf(x[i]);
     dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
@@ -41,6 +45,7 @@ void silu_backward(float *dx, const float *dy, const float *x, int64_t n)
 void gelu_forward(float *y, const float *x, int64_t n)
 {
   PROF_BEGIN(PROF_ACT);
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
     float v = x[i], u = GELU_K0 * (v + GELU_K1 * v * v * v);
     y[i] = 0.5f * v * (1.0f + ardm_tanhf(u));
@@ -51,6 +56,7 @@ void gelu_forward(float *y, const float *x, int64_t n)
 void gelu_backward(float *dx, const float *dy, const float *x, int64_t n)
 {
   PROF_BEGIN(PROF_ACT);
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
   for (int64_t i = 0; i < n; i++) {
     float v = x[i], u = GELU_K0 * (v + GELU_K1 * v * v * v), th = ardm_tanhf(u);
     float du = GELU_K0 * (1.0f + 3.0f * GELU_K1 * v * v);
@@ -64,17 +70,18 @@ void gelu_backward(float *dx, const float *dy, const float *x, int64_t n)
 void gate_forward(float *y, float *z, const float *bias, int64_t bias_stride, int64_t batch, int64_t c, int64_t d)
 {
   PROF_BEGIN(PROF_ACT);
-  for (int64_t e = 0; e < batch; e++)
-    for (int64_t ch = 0; ch < c; ch++) {
-      float *a = z + (e * 2 * c + ch) * d, *b = a + c * d, *yr = y + (e * c + ch) * d;
-      float  ba = bias ? bias[e * bias_stride + ch] : 0.0f, bb = bias ? bias[e * bias_stride + c + ch] : 0.0f;
-      for (int64_t i = 0; i < d; i++) {
-        float va = a[i] + ba, vb = b[i] + bb;
-        a[i] = va;
-        b[i] = vb;
-        yr[i] = ardm_tanhf(va) * ardm_sigmoidf(vb);
-      }
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t r = 0; r < batch * c; r++) { /* row r = e c + ch */
+    const int64_t e = r / c, ch = r % c;
+    float        *a = z + (e * 2 * c + ch) * d, *b = a + c * d, *yr = y + r * d;
+    float         ba = bias ? bias[e * bias_stride + ch] : 0.0f, bb = bias ? bias[e * bias_stride + c + ch] : 0.0f;
+    for (int64_t i = 0; i < d; i++) {
+      float va = a[i] + ba, vb = b[i] + bb;
+      a[i] = va;
+      b[i] = vb;
+      yr[i] = ardm_tanhf(va) * ardm_sigmoidf(vb);
     }
+  }
   PROF_END(PROF_ACT);
 }
 
@@ -114,8 +121,10 @@ void gate_backward(float *dz, float *dbias, int64_t bias_stride, const float *dy
                    int64_t c, int64_t d)
 {
   PROF_BEGIN(PROF_ACT);
-  for (int64_t e = 0; e < batch; e++)
-    for (int64_t ch = 0; ch < c; ch++) {
+  /* by channel, the examples in order inside: with bias_stride 0 they share dbias[ch] */
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t ch = 0; ch < c; ch++)
+    for (int64_t e = 0; e < batch; e++) {
       const float *a = z + (e * 2 * c + ch) * d, *b = a + c * d;
       float       *da = dz + (e * 2 * c + ch) * d, *db = da + c * d, sa, sb;
       gate_backward_row(da, db, &sa, &sb, dy + (e * c + ch) * d, a, b, d);

@@ -29,28 +29,35 @@ float sum_f(const float *x, int64_t n)
   return s;
 }
 
+/* y += a x on one thread (a row inside a threaded loop) */
+static void axpy_row(float *y, const float *x, float a, int64_t n)
+{
+  for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 void axpy_acc(float *y, const float *x, float a, int64_t n)
 {
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
   for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
 void chan_sum_acc(float *db, const float *dy, int64_t batch, int64_t c, int64_t d)
 {
-  for (int64_t e = 0; e < batch; e++)
-    for (int64_t ch = 0; ch < c; ch++) {
-      db[ch] += sum_f(dy + (e * c + ch) * d, d);
-    }
+  /* by channel, the examples in order inside: the sums do not depend on the thread count */
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t ch = 0; ch < c; ch++)
+    for (int64_t e = 0; e < batch; e++) db[ch] += sum_f(dy + (e * c + ch) * d, d);
 }
 
 /* y[b][c][:] += bias[c] for a channel-major tensor. */
 static void chan_bias_add(float *y, const float *bias, int64_t batch, int64_t c, int64_t d)
 {
-  for (int64_t e = 0; e < batch; e++)
-    for (int64_t ch = 0; ch < c; ch++) {
-      float *row = y + (e * c + ch) * d;
-      float  v = bias[ch];
-      for (int64_t i = 0; i < d; i++) row[i] += v;
-    }
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t r = 0; r < batch * c; r++) { /* row r = e c + ch */
+    float *row = y + r * d;
+    float  v = bias[r % c];
+    for (int64_t i = 0; i < d; i++) row[i] += v;
+  }
 }
 
 /* ---- dense: y[N][out] = x[N][in] W^T + b ---- */
@@ -208,16 +215,17 @@ void resskip_forward(float *xn, float *skip, const float *x, const float *o, con
                      int64_t d, float scale)
 {
   PROF_BEGIN(PROF_RESSKIP);
-  for (int64_t e = 0; e < batch; e++)
-    for (int64_t ch = 0; ch < c; ch++) {
-      const float *xr = x + (e * c + ch) * d, *orr = o + (e * 2 * c + ch) * d, *os = orr + c * d;
-      float       *xnr = xn + (e * c + ch) * d, *sr = skip + (e * c + ch) * d;
-      float        br = ob ? ob[ch] : 0.0f, bs = ob ? ob[c + ch] : 0.0f;
-      for (int64_t i = 0; i < d; i++) {
-        xnr[i] = (xr[i] + orr[i] + br) * scale;
-        sr[i] += os[i] + bs;
-      }
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t r = 0; r < batch * c; r++) { /* row r = e c + ch */
+    const int64_t e = r / c, ch = r % c;
+    const float  *xr = x + r * d, *orr = o + (e * 2 * c + ch) * d, *os = orr + c * d;
+    float        *xnr = xn + r * d, *sr = skip + r * d;
+    float         br = ob ? ob[ch] : 0.0f, bs = ob ? ob[c + ch] : 0.0f;
+    for (int64_t i = 0; i < d; i++) {
+      xnr[i] = (xr[i] + orr[i] + br) * scale;
+      sr[i] += os[i] + bs;
     }
+  }
   PROF_END(PROF_RESSKIP);
 }
 
@@ -225,13 +233,15 @@ void resskip_backward(float *dx, float *dout, float *dob, const float *dxn, cons
                       int64_t c, int64_t d, float scale)
 {
   PROF_BEGIN(PROF_RESSKIP);
-  for (int64_t e = 0; e < batch; e++)
-    for (int64_t ch = 0; ch < c; ch++) {
+  /* by channel, the examples in order inside (dob sums over the batch) */
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t ch = 0; ch < c; ch++)
+    for (int64_t e = 0; e < batch; e++) {
       const float *gr = dxn + (e * c + ch) * d, *gs = dskip + (e * c + ch) * d;
-      if (dx) axpy_acc(dx + (e * c + ch) * d, gr, scale, d);
+      if (dx) axpy_row(dx + (e * c + ch) * d, gr, scale, d);
       if (dout) {
-        axpy_acc(dout + (e * 2 * c + ch) * d, gr, scale, d);
-        axpy_acc(dout + (e * 2 * c + c + ch) * d, gs, 1.0f, d);
+        axpy_row(dout + (e * 2 * c + ch) * d, gr, scale, d);
+        axpy_row(dout + (e * 2 * c + c + ch) * d, gs, 1.0f, d);
       }
       if (dob) {
         dob[ch] += sum_f(gr, d) * scale;

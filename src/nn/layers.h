@@ -6,12 +6,20 @@
    - audio tensors are channels-major per example, x[B][C][D] with time contiguous, so a
      convolution is a weight matrix times (shifted) views of x with leading dimension D;
    - token tensors (dense, layer norm, embedding) are row-major x[N][C].
-   All GEMM-shaped work goes through cblas_sgemm. */
+   All GEMM-shaped work goes through cblas_sgemm.
+   Threads (-threads, core/threads.h): the GEMMs use the BLAS's threads; the elementwise and
+   head loops run on OpenMP threads when a pass has more than NN_PAR_MIN elements (smaller ones
+   would not pay for the fork and join). They split only independent rows or elements; a sum
+   over rows (a bias gradient over the batch) is split by channel with the batch loop inside,
+   so every float is summed in the same order as on one thread and these loops give the same
+   bits for any thread count. */
 #ifndef ARDM_LAYERS_H
 #define ARDM_LAYERS_H
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+#define NN_PAR_MIN 32768 /* elements of a pass below which it runs on one thread */
 
 /* ---- vectorisable float math (gcc auto-vectorises loops that call these) ---- */
 

@@ -217,6 +217,14 @@ void net_audio_fill_input(net_audio *net, int64_t e, const int32_t *v, const uin
     for (int64_t i = 0; i < D; i++) in[(2 + s) * D + i] = s == stage ? 1.0f : 0.0f;
 }
 
+/* x[0..n) = 0, in one piece per thread when large (the pages stay with the threads that use them) */
+static void zero(float *x, int64_t n)
+{
+  const int64_t piece = 4096; /* floats: pieces of 16 KiB */
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+  for (int64_t i = 0; i < n; i += piece) memset(x + i, 0, (size_t)(n - i < piece ? n - i : piece) * sizeof(float));
+}
+
 /* ---- forward ---- */
 
 static void time_forward(net_audio *net, const net_audio_tensors *P, int64_t B, const double *t)
@@ -245,7 +253,7 @@ void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *
   /* input projection + ReLU: x0[B][C][D] */
   conv1x1_forward(net->xs, net->input, P->inw, P->inb, B, c->in_channels, C, D);
   relu_forward(net->xs, net->xs, act);
-  memset(net->skip, 0, (size_t)act * sizeof(float));
+  zero(net->skip, act);
   for (int i = 0; i < nb; i++) {
     const net_audio_block_tensors *bp = &P->blk[i];
     float                         *x = net->xs + i * act, *z = net->zs + 2 * i * act;
@@ -261,21 +269,16 @@ void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *
   /* tail: r = ReLU(skip / sqrt(B)), h = ReLU(1x1 r), out = 1x1 h */
   {
     float sc = (float)(1.0 / sqrt((double)nb));
+#pragma omp parallel for schedule(static) if (act > NN_PAR_MIN)
     for (int64_t k = 0; k < act; k++) net->r[k] = net->skip[k] > 0.0f ? net->skip[k] * sc : 0.0f;
   }
   conv1x1_forward(net->h, net->r, P->skw, P->skb, B, C, C, D);
   relu_forward(net->h, net->h, act);
   conv1x1_forward(net->output, net->h, P->fw, P->fb, B, C, O, D);
-  memset(net->doutput, 0, (size_t)(B * O * D) * sizeof(float));
+  zero(net->doutput, B * O * D);
 }
 
 /* ---- backward ---- */
-
-static void zero(float *x, int64_t n)
-{
-  memset(x, 0, (size_t)n * sizeof(float));
-}
-
 static void time_backward(net_audio *net, const net_audio_tensors *P, const net_audio_tensors *G, int64_t B)
 {
   const net_audio_config *c = &net->cfg;
@@ -305,6 +308,7 @@ static void tail_backward(net_audio *net, const net_audio_tensors *P, const net_
   relu_backward(dpre, dh, net->h, act);
   conv1x1_backward(dr, G->skw, G->skb, dpre, net->r, P->skw, B, C, C, D);
   /* r = ReLU(skip * sc): r > 0 exactly where skip > 0 */
+#pragma omp parallel for schedule(static) if (act > NN_PAR_MIN)
   for (int64_t k = 0; k < act; k++) net->skip[k] = net->r[k] > 0.0f ? dr[k] * sc : 0.0f;
 }
 
