@@ -239,43 +239,58 @@ static void time_forward(net_audio *net, const net_audio_tensors *P, int64_t B, 
   dense_forward(net->tb, net->h2, P->tpw, P->tpb, B, C4, T); /* tb[B][blocks][2C] */
 }
 
+/* Input projection, blocks and tail for examples e0..e0+eb-1 of the call's batch. The saved
+   activations (xs, zs, skip, r, h) keep their [B]-wide layout; the temporaries g and o are
+   reused from their start for every group. */
+static void body_forward(net_audio *net, const net_audio_tensors *P, int64_t e0, int64_t eb)
+{
+  const net_audio_config *c = &net->cfg;
+  const int64_t           C = c->channels, D = c->dim, nb = c->blocks, O = c->out_channels, B = net->batch;
+  const int64_t           act = B * C * D;                  /* elements of one [B][C][D] activation */
+  const int64_t           off = e0 * C * D, n = eb * C * D; /* this group's part of it */
+  /* input projection + ReLU: x0[eb][C][D] */
+  conv1x1_forward(net->xs + off, net->input + e0 * c->in_channels * D, P->inw, P->inb, eb, c->in_channels, C, D);
+  relu_forward(net->xs + off, net->xs + off, n);
+  zero(net->skip + off, n);
+  for (int i = 0; i < nb; i++) {
+    const net_audio_block_tensors *bp = &P->blk[i];
+    float                         *x = net->xs + i * act + off, *z = net->zs + 2 * i * act + 2 * off;
+    float *xn = i + 1 < nb ? x + act : net->r + off; /* the last block's residual output is unused */
+    if (net->conv.forward)
+      net->conv.forward(net->conv.ctx, z, x, bp->conv_w, eb, i);
+    else
+      conv1d_forward(z, x, bp->conv_w, NULL, eb, C, 2 * C, D, c->kernel, net_audio_dilation(c, i)); /* z[eb][2C][D] */
+    gate_forward(net->g, z, net->tb + e0 * nb * 2 * C + i * 2 * C, nb * 2 * C, eb, C, D);           /* g[eb][C][D] */
+    conv1x1_forward(net->o, net->g, bp->out_w, NULL, eb, C, 2 * C, D);                              /* o[eb][2C][D] */
+    resskip_forward(xn, net->skip + off, x, net->o, bp->out_b, eb, C, D, (float)M_SQRT1_2);
+  }
+  /* tail: r = ReLU(skip / sqrt(B)), h = ReLU(1x1 r), out = 1x1 h */
+  {
+    float *r = net->r + off, *skip = net->skip + off, sc = (float)(1.0 / sqrt((double)nb));
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+    for (int64_t k = 0; k < n; k++) r[k] = skip[k] > 0.0f ? skip[k] * sc : 0.0f;
+  }
+  conv1x1_forward(net->h + off, net->r + off, P->skw, P->skb, eb, C, C, D);
+  relu_forward(net->h + off, net->h + off, n);
+  conv1x1_forward(net->output + e0 * O * D, net->h + off, P->fw, P->fb, eb, C, O, D);
+}
+
 void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *t)
 {
-  const net_audio_config  *c = &net->cfg;
-  const net_audio_tensors *P = &net->pt;
-  int64_t                  C = c->channels, D = c->dim, nb = c->blocks, O = c->out_channels;
-  int64_t                  act = B * C * D; /* elements of one [B][C][D] activation */
+  const net_audio_config *c = &net->cfg;
+  /* Example by example: one example's passes through a block (~7 C D floats) stay in the
+     last-level cache, so a call at batch n costs n calls at batch 1 and not more (whole-batch
+     passes spill; issue 17). Every example's arithmetic is the same either way. With a
+     convolution hook (model parallelism) the whole batch goes through each block together,
+     so that one halo exchange per block carries every example. */
+  const int64_t eb = net->conv.forward ? B : 1;
   ArdmAssert(B >= 1 && B <= c->max_batch, "net_audio: batch %lld outside 1..%lld", (long long)B,
              (long long)c->max_batch);
   net_audio_point(net, (float *)p, &net->pt); /* read only: forward writes no parameter */
   net->batch = B;
-  time_forward(net, P, B, t);
-  /* input projection + ReLU: x0[B][C][D] */
-  conv1x1_forward(net->xs, net->input, P->inw, P->inb, B, c->in_channels, C, D);
-  relu_forward(net->xs, net->xs, act);
-  zero(net->skip, act);
-  for (int i = 0; i < nb; i++) {
-    const net_audio_block_tensors *bp = &P->blk[i];
-    float                         *x = net->xs + i * act, *z = net->zs + 2 * i * act;
-    float                         *xn = i + 1 < nb ? x + act : net->r; /* the last block's residual output is unused */
-    if (net->conv.forward)
-      net->conv.forward(net->conv.ctx, z, x, bp->conv_w, B, i);
-    else
-      conv1d_forward(z, x, bp->conv_w, NULL, B, C, 2 * C, D, c->kernel, net_audio_dilation(c, i)); /* z[B][2C][D] */
-    gate_forward(net->g, z, net->tb + i * 2 * C, nb * 2 * C, B, C, D);                             /* g[B][C][D] */
-    conv1x1_forward(net->o, net->g, bp->out_w, NULL, B, C, 2 * C, D);                              /* o[B][2C][D] */
-    resskip_forward(xn, net->skip, x, net->o, bp->out_b, B, C, D, (float)M_SQRT1_2);
-  }
-  /* tail: r = ReLU(skip / sqrt(B)), h = ReLU(1x1 r), out = 1x1 h */
-  {
-    float sc = (float)(1.0 / sqrt((double)nb));
-#pragma omp parallel for schedule(static) if (act > NN_PAR_MIN)
-    for (int64_t k = 0; k < act; k++) net->r[k] = net->skip[k] > 0.0f ? net->skip[k] * sc : 0.0f;
-  }
-  conv1x1_forward(net->h, net->r, P->skw, P->skb, B, C, C, D);
-  relu_forward(net->h, net->h, act);
-  conv1x1_forward(net->output, net->h, P->fw, P->fb, B, C, O, D);
-  zero(net->doutput, B * O * D);
+  time_forward(net, &net->pt, B, t);
+  for (int64_t e0 = 0; e0 < B; e0 += eb) body_forward(net, &net->pt, e0, eb);
+  zero(net->doutput, B * c->out_channels * c->dim);
 }
 
 /* ---- backward ---- */

@@ -11,10 +11,10 @@
 . "$(dirname "$0")/../lib.sh"
 NC="/usr/bin/python3 tests/ncvar.py"
 
-# D = 2048 and 16 channels at batch 4: every pass of the network and the head is above the
-# size at which the loops go parallel (NN_PAR_MIN in src/nn/layers.h)
+# D = 2048 and 32 channels: every pass of the network (one example's C x D) and of the head is
+# above the size at which the loops go parallel (NN_PAR_MIN in src/nn/layers.h)
 ok make-markov ardm_np 1 prep -format markov -out "$T/mk" -n 32 -length 2048 -classes 256 -p_stay 0.7 -seed 3
-RUN="train -data $T/mk/train.nc -batch 4 -lr 2e-3 -model_blocks 2 -model_channels 16 -model_cycle 2 -log_every 1 -seed 7 -steps 4 -ckpt_every 100"
+RUN="train -data $T/mk/train.nc -batch 4 -lr 2e-3 -model_blocks 2 -model_channels 32 -model_cycle 2 -log_every 1 -seed 7 -steps 4 -ckpt_every 100"
 # --bind-to none: Open MPI binds one or two ranks to one core each, where 2 threads would share it
 for np in 1 2; do
   for th in 1 2; do
