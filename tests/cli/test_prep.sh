@@ -138,6 +138,9 @@ check text-ranks-identical same_sets "$T/tx1" "$T/tx4"
 ok    text-default-split ardm_np 2 prep -format text -in "$T/t.txt" -out "$T/tx2"
 check text-default-split-exact $CHECK_PREP text "$T/t.txt" "$T/tx2" 250 0.05 0.05
 ok    text8-recipe input/text8/make.sh -out "$T/t8" -in "$T/t.txt" -length 30
+ok    text8-recipe-debian input/text8/make.sh -out "$T/t8d" -sources devil -length 100
+check text8-recipe-debian-sets test -s "$T/t8d/train.nc" -a -s "$T/t8d/valid.nc" -a -s "$T/t8d/test.nc"
+fails_exit text8-recipe-bad-source 1 "unknown source 'nope'" input/text8/make.sh -out "$T/t8e" -sources nope
 printf 'tiny' >"$T/tiny.txt"
 fails_exit text-too-short 1 'needs at least' "$ARDM" prep -format text -in "$T/tiny.txt" -out "$T/tx3"
 fails_exit text-wav-option 1 'apply to -format wav only' "$ARDM" prep -format text -in "$T/t.txt" -out "$T/tx3" -sample_rate 8000
