@@ -110,7 +110,7 @@ static PetscErrorCode print_dataset(MPI_Comm comm, const char *path)
 {
   dataset ds;
   PetscFunctionBegin;
-  PetscCall(dataset_open(comm, path, &ds));
+  PetscCall(dataset_open_any(comm, path, &ds)); /* info reports an empty set too */
   PetscCall(PetscPrintf(comm, "  data set: %lld examples x D = %lld dims, K = %d classes, modality %s, split %s\n",
                         (long long)ds.n, (long long)ds.D, ds.K, ds.attrs.modality, ds.attrs.split));
   if (!strcmp(ds.attrs.modality, "audio"))

@@ -1,6 +1,8 @@
 /* dataset.c: reading, validating and writing data sets (doc/formats.md "Data set"). */
 #include "io/dataset.h"
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char *const modalities[] = {"audio", "text", "image", "sequence", NULL};
 static const char *const splits[] = {"train", "valid", "test", NULL};
@@ -31,7 +33,8 @@ static PetscErrorCode read_attrs(dataset *ds)
              f->path, a->split);
   if (!strcmp(a->modality, "audio")) {
     PetscCall(ncio_get_att_int(f, NC_GLOBAL, "sample_rate", &v));
-    PetscCheck(v > 0, f->comm, ARDM_ERR_INPUT, "%s: sample_rate = %lld, expected > 0", f->path, (long long)v);
+    PetscCheck(v > 0 && v <= INT_MAX, f->comm, ARDM_ERR_INPUT, "%s: sample_rate = %lld, expected 1..%d", f->path,
+               (long long)v, INT_MAX);
     a->sample_rate = (int)v;
   } else if (!strcmp(a->modality, "text")) {
     PetscCall(ncio_get_att_text(f, NC_GLOBAL, "alphabet", a->alphabet, sizeof a->alphabet));
@@ -50,7 +53,35 @@ static PetscErrorCode read_attrs(dataset *ds)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode dataset_open(MPI_Comm comm, const char *path, dataset *ds)
+/* The file's identity, size and modification time now (err = errno when stat fails). */
+static void stamp_take(const char *path, dataset_stamp *s)
+{
+  struct stat st;
+  memset(s, 0, sizeof *s);
+  if (stat(path, &st)) {
+    s->err = errno ? errno : EIO;
+    return;
+  }
+  s->size = (int64_t)st.st_size, s->ino = (int64_t)st.st_ino, s->dev = (int64_t)st.st_dev;
+  s->mtime_s = (int64_t)st.st_mtim.tv_sec, s->mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+}
+
+/* How the file now differs from what was opened, in words; "" when it does not. */
+static void stamp_diff(const dataset_stamp *was, const dataset_stamp *now, char *why, size_t len)
+{
+  why[0] = 0;
+  if (was->err) return; /* nothing to compare with */
+  if (now->err)
+    snprintf(why, len, "it can no longer be found: %s", strerror(now->err));
+  else if (now->ino != was->ino || now->dev != was->dev)
+    snprintf(why, len, "it was replaced by another file");
+  else if (now->size != was->size)
+    snprintf(why, len, "its size went from %lld to %lld bytes", (long long)was->size, (long long)now->size);
+  else if (now->mtime_s != was->mtime_s || now->mtime_ns != was->mtime_ns)
+    snprintf(why, len, "it was overwritten: the modification time differs");
+}
+
+static PetscErrorCode open_checked(MPI_Comm comm, const char *path, PetscBool allow_empty, dataset *ds)
 {
   const char *const xdims[] = {"example", "dim"}, *const ldims[] = {"example"};
   const nc_type xtypes[] = {NC_UBYTE, NC_USHORT};
@@ -58,14 +89,21 @@ PetscErrorCode dataset_open(MPI_Comm comm, const char *path, dataset *ds)
   size_t        n, D;
   nc_type       t;
   PetscBool     has;
+  PetscMPIInt   rank;
 
   PetscFunctionBegin;
   memset(ds, 0, sizeof *ds);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  /* before the open: a change between the two is then a change, too */
+  if (rank == 0) stamp_take(path, &ds->stamp);
   PetscCall(ncio_open(comm, path, "dataset", &ds->f));
+  if (rank == 0 && ds->stamp.err) stamp_take(path, &ds->stamp);
   PetscCall(ncio_dim(&ds->f, "example", &n));
   PetscCall(ncio_dim(&ds->f, "dim", &D));
   ds->n = (int64_t)n, ds->D = (int64_t)D;
   PetscCheck(D > 0, comm, ARDM_ERR_INPUT, "%s: dimension 'dim' is empty", path);
+  PetscCheck(n > 0 || allow_empty, comm, ARDM_ERR_INPUT, "%s: the data set has no examples (dimension 'example' is 0)",
+             path);
   PetscCall(ncio_var(&ds->f, "x", 2, xdims, 2, xtypes, &ds->xid, &t));
   PetscCall(read_attrs(ds));
   PetscCheck(t == (ds->K <= 256 ? NC_UBYTE : NC_USHORT), comm, ARDM_ERR_INPUT,
@@ -79,6 +117,20 @@ PetscErrorCode dataset_open(MPI_Comm comm, const char *path, dataset *ds)
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode dataset_open(MPI_Comm comm, const char *path, dataset *ds)
+{
+  PetscFunctionBegin;
+  PetscCall(open_checked(comm, path, PETSC_FALSE, ds));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode dataset_open_any(MPI_Comm comm, const char *path, dataset *ds)
+{
+  PetscFunctionBegin;
+  PetscCall(open_checked(comm, path, PETSC_TRUE, ds));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode dataset_expect(const dataset *ds, int K, int64_t D)
 {
   PetscFunctionBegin;
@@ -89,30 +141,62 @@ PetscErrorCode dataset_expect(const dataset *ds, int K, int64_t D)
   PetscFunctionReturn(0);
 }
 
-/* Validates what this rank read; collective so a bad value stops every rank together. */
-static PetscErrorCode check_values(dataset *ds, int64_t start, int64_t count, const int32_t *x)
+/* Rank 0 compares the file with what it opened; collective, so that every rank stops together. */
+static PetscErrorCode check_unchanged(dataset *ds)
 {
-  int64_t bad = -1;
+  PetscMPIInt   rank;
+  dataset_stamp now;
+  char          why[192] = "";
   PetscFunctionBegin;
-  for (int64_t i = 0; i < count * ds->D && bad < 0; i++)
-    if (x[i] < 0 || x[i] >= ds->K) bad = i;
-  ArdmCheckAll(ds->f.comm, bad < 0, "%s: x[%lld][%lld] = %d is not below num_classes = %d", ds->f.path,
-               (long long)(start + (bad < 0 ? 0 : bad / ds->D)), (long long)(bad < 0 ? 0 : bad % ds->D),
-               bad < 0 ? 0 : x[bad], ds->K);
+  PetscCallMPI(MPI_Comm_rank(ds->f.comm, &rank));
+  if (rank == 0) {
+    stamp_take(ds->f.path, &now);
+    stamp_diff(&ds->stamp, &now, why, sizeof why);
+  }
+  ArdmCheckAll(ds->f.comm, !why[0],
+               "%s: the data file changed since it was opened (%s); it must not be modified while a job reads it",
+               ds->f.path, why);
   PetscFunctionReturn(0);
 }
 
-static PetscErrorCode read_range(dataset *ds, int64_t start, int64_t count, int32_t *x, int32_t *label)
+/* After this rank's reads (NetCDF status s; x holds examples idx[0..count) or, when idx is NULL,
+   start..start+count-1): every rank agrees that the file is still the one opened (so nothing
+   was read past a new end or from new contents), that the reads worked and that every value is
+   below K, in this order. Collective. */
+static PetscErrorCode check_read(dataset *ds, int s, const int64_t *idx, int64_t start, int64_t count, const int32_t *x)
+{
+  int64_t bad = -1, e;
+  int     any;
+  PetscFunctionBegin;
+  for (int64_t i = 0; s == NC_NOERR && i < count * ds->D && bad < 0; i++)
+    if (x[i] < 0 || x[i] >= ds->K) bad = i;
+  any = s != NC_NOERR || bad >= 0;
+  /* also the point after which every rank has finished reading */
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, ds->f.comm));
+  PetscCall(check_unchanged(ds));
+  if (!any) PetscFunctionReturn(0);
+  ArdmCheckAll(ds->f.comm, s == NC_NOERR, "%s: cannot read the data (%s)", ds->f.path, nc_strerror(s));
+  e = bad < 0 ? 0 : idx ? idx[bad / ds->D] : start + bad / ds->D;
+  ArdmCheckAll(ds->f.comm, bad < 0, "%s: x[%lld][%lld] = %d is not below num_classes = %d", ds->f.path, (long long)e,
+               (long long)(bad < 0 ? 0 : bad % ds->D), bad < 0 ? 0 : x[bad], ds->K);
+  PetscFunctionReturn(0);
+}
+
+/* One collective read of examples start..start+count-1 (count may be 0; labels only when label
+   is not NULL). Returns the NetCDF status rather than stopping, so that check_read can first
+   tell every rank whether the file changed under it. */
+static int read_range(dataset *ds, int64_t start, int64_t count, int32_t *x, int32_t *label)
 {
   size_t st[2] = {count ? (size_t)start : 0, 0}, ct[2] = {(size_t)count, (size_t)ds->D};
-  PetscFunctionBegin;
-  NCCall(&ds->f, nc_get_vara_int(ds->f.ncid, ds->xid, st, ct, x));
+  int    s = nc_get_vara_int(ds->f.ncid, ds->xid, st, ct, x);
   if (ds->labelid >= 0) {
-    int dummy;
-    NCCall(&ds->f, nc_get_vara_int(ds->f.ncid, ds->labelid, st, ct, label ? label : &dummy));
+    int    dummy;
+    size_t lct[1] = {label ? (size_t)count : 0}; /* every rank joins the collective read */
+    int    s2 = nc_get_vara_int(ds->f.ncid, ds->labelid, st, lct, label ? label : &dummy);
+    if (s == NC_NOERR) s = s2;
   } else if (label)
     for (int64_t i = 0; i < count; i++) label[i] = -1;
-  PetscFunctionReturn(0);
+  return s;
 }
 
 PetscErrorCode dataset_read(dataset *ds, int64_t start, int64_t count, int32_t *x, int32_t *label)
@@ -121,14 +205,14 @@ PetscErrorCode dataset_read(dataset *ds, int64_t start, int64_t count, int32_t *
   ArdmCheckAll(ds->f.comm, start >= 0 && count >= 0 && start + count <= ds->n,
                "%s: examples %lld..%lld requested, the file has %lld", ds->f.path, (long long)start,
                (long long)(start + count - 1), (long long)ds->n);
-  PetscCall(read_range(ds, start, count, x, label));
-  PetscCall(check_values(ds, start, count, x));
+  PetscCall(check_read(ds, read_range(ds, start, count, x, label), NULL, start, count, x));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode dataset_read_list(dataset *ds, const int64_t *idx, int64_t count, int32_t *x, int32_t *label)
 {
   int64_t most = count, ok = 1;
+  int     s = NC_NOERR;
   PetscFunctionBegin;
   for (int64_t i = 0; i < count; i++)
     if (idx[i] < 0 || idx[i] >= ds->n) ok = 0;
@@ -137,20 +221,22 @@ PetscErrorCode dataset_read_list(dataset *ds, const int64_t *idx, int64_t count,
   /* one collective read per example; ranks with fewer examples join with empty reads */
   for (int64_t i = 0; i < most; i++) {
     int64_t has = i < count;
-    PetscCall(read_range(ds, has ? idx[i] : 0, has, has ? x + i * ds->D : x, has && label ? label + i : NULL));
+    int     si = read_range(ds, has ? idx[i] : 0, has, has ? x + i * ds->D : x, has && label ? label + i : NULL);
+    if (s == NC_NOERR) s = si;
   }
-  for (int64_t i = 0; i < count; i++) PetscCall(check_values(ds, idx[i], 1, x + i * ds->D));
-  for (int64_t i = count; i < most; i++) PetscCall(check_values(ds, 0, 0, x));
+  PetscCall(check_read(ds, s, idx, 0, count, x));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode dataset_read_labels(dataset *ds, int32_t *label)
 {
+  int s = NC_NOERR;
   PetscFunctionBegin;
   if (ds->labelid < 0) {
     for (int64_t i = 0; i < ds->n; i++) label[i] = -1;
   } else
-    NCCall(&ds->f, nc_get_var_int(ds->f.ncid, ds->labelid, label));
+    s = nc_get_var_int(ds->f.ncid, ds->labelid, label);
+  PetscCall(check_read(ds, s, NULL, 0, 0, NULL));
   PetscFunctionReturn(0);
 }
 

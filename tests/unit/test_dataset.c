@@ -83,7 +83,7 @@ static int test_read_list(void)
 }
 
 /* Makes a file by hand (rank 0, serial NetCDF-4) with one thing wrong. */
-typedef enum { BAD_NONE, BAD_NO_X, BAD_TYPE, BAD_RANK, BAD_NO_K, BAD_VALUE, BAD_KIND, BAD_MODALITY } badness;
+typedef enum { BAD_NONE, BAD_NO_X, BAD_TYPE, BAD_RANK, BAD_NO_K, BAD_VALUE, BAD_KIND, BAD_MODALITY, BAD_EMPTY } badness;
 static void make_bad(const char *path, badness b)
 {
   if (rank == 0) {
@@ -93,7 +93,7 @@ static void make_bad(const char *path, badness b)
     for (int i = 0; i < 32; i++) x[i] = (uint8_t)(i % K);
     if (b == BAD_VALUE) x[21] = 200;
     nc_create(path, NC_NETCDF4 | NC_CLOBBER, &nc);
-    nc_def_dim(nc, "example", 4, &d[0]);
+    nc_def_dim(nc, "example", b == BAD_EMPTY ? NC_UNLIMITED : 4, &d[0]);
     nc_def_dim(nc, "dim", 8, &d[1]);
     nc_put_att_text(nc, NC_GLOBAL, "ardm_kind", 7, b == BAD_KIND ? "samplez" : "dataset");
     nc_put_att_text(nc, NC_GLOBAL, "modality", b == BAD_MODALITY ? 5 : 8, b == BAD_MODALITY ? "video" : "sequence");
@@ -101,7 +101,7 @@ static void make_bad(const char *path, badness b)
     if (b != BAD_NO_K) nc_put_att_int(nc, NC_GLOBAL, "num_classes", NC_INT, 1, &K);
     if (b != BAD_NO_X) nc_def_var(nc, "x", b == BAD_TYPE ? NC_FLOAT : NC_UBYTE, b == BAD_RANK ? 1 : 2, d, &v);
     nc_enddef(nc);
-    if (b != BAD_NO_X && b != BAD_TYPE && b != BAD_RANK) nc_put_var_uchar(nc, v, x);
+    if (b != BAD_NO_X && b != BAD_TYPE && b != BAD_RANK && b != BAD_EMPTY) nc_put_var_uchar(nc, v, x);
     nc_close(nc);
   }
   MPI_Barrier(PETSC_COMM_WORLD);
@@ -140,6 +140,61 @@ static int test_bad_files(void)
   if (expect_error(BAD_VALUE, "not below num_classes")) return 1;
   if (expect_error(BAD_KIND, "expected 'dataset'")) return 1;
   if (expect_error(BAD_MODALITY, "modality 'video'")) return 1;
+  if (expect_error(BAD_EMPTY, "the data set has no examples")) return 1;
+  return 0;
+}
+
+/* An empty set is still a valid file for inspection (ardm info). */
+static int test_open_any(void)
+{
+  char    path[300];
+  dataset ds;
+  snprintf(path, sizeof path, "%s/bad%d.nc", dir, (int)BAD_EMPTY);
+  CHECK_OK(dataset_open_any(PETSC_COMM_WORLD, path, &ds));
+  CHECK(ds.n == 0 && ds.D == 8, "n=%lld D=%lld", (long long)ds.n, (long long)ds.D);
+  CHECK_OK(dataset_close(&ds));
+  return 0;
+}
+
+/* A file truncated after it was opened: the next read is an input error on every rank naming
+   the file (never the zeros HDF5 returns past the end); so is one overwritten in place. */
+static int test_changed(void)
+{
+  char           path[300];
+  dataset        ds;
+  int64_t        idx[1] = {36};
+  int32_t        x[100];
+  PetscErrorCode e;
+  const char    *text;
+  char          *msg = NULL;
+  snprintf(path, sizeof path, "%s/changed.nc", dir);
+  CHECK_OK(write_set(path, 37, 100, 65536));
+  CHECK_OK(dataset_open(PETSC_COMM_WORLD, path, &ds));
+  CHECK_OK(dataset_read_list(&ds, idx, 1, x, NULL));
+  if (rank == 0) CHECK(truncate(path, 4096) == 0, "truncate");
+  MPI_Barrier(PETSC_COMM_WORLD);
+  e = dataset_read_list(&ds, idx, 1, x, NULL);
+  CHECK(e == ARDM_ERR_INPUT, "truncated: error %d, expected the input error on every rank", (int)e);
+  PetscErrorMessage(e, &text, &msg);
+  CHECK(msg && strstr(msg, path) && strstr(msg, "changed since it was opened (its size went from"),
+        "truncated: message '%s'", msg ? msg : "");
+  CHECK_OK(dataset_close(&ds));
+  CHECK_OK(write_set(path, 37, 100, 65536));
+  CHECK_OK(dataset_open(PETSC_COMM_WORLD, path, &ds));
+  if (rank == 0) { /* same size, same inode, new contents (a clock tick later) */
+    FILE *fp;
+    usleep(20000);
+    fp = fopen(path, "r+");
+    CHECK(fp && fseek(fp, -16, SEEK_END) == 0 && fwrite("0123456789abcdef", 1, 16, fp) == 16 && !fclose(fp),
+          "overwrite");
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  e = dataset_read(&ds, 0, rank == 0, x, NULL);
+  CHECK(e == ARDM_ERR_INPUT, "overwritten: error %d, expected the input error on every rank", (int)e);
+  PetscErrorMessage(e, &text, &msg);
+  CHECK(msg && strstr(msg, "changed since it was opened (it was overwritten"), "overwritten: message '%s'",
+        msg ? msg : "");
+  CHECK_OK(dataset_close(&ds));
   return 0;
 }
 
@@ -172,6 +227,8 @@ int main(int argc, char **argv)
   TH_RUN(test_read_list);
   TH_RUN(test_bad_files);
   TH_RUN(test_missing_and_mismatch);
+  TH_RUN(test_open_any);
+  TH_RUN(test_changed);
   if (rank == 0) {
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
