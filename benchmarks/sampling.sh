@@ -31,7 +31,7 @@ if [ ! -f "$CKPT" ] && [ $# -eq 0 ]; then
   CKPT=$TMP/ckpt/checkpoint.nc
 fi
 [ -f "$CKPT" ] || { echo "no checkpoint $CKPT"; exit 1; }
-bin/ardm info "$CKPT" | grep -E "model_(blocks|channels|D)|data_modality" || true
+bin/ardm info "$CKPT" | grep -E "^ *(model_(blocks|channels|D)|data_modality) " || true
 echo "load: $(uptime)"
 
 # sample BUDGET BATCH -> "loop_s net_s head_s calls" (the Sample stage of -log_view)

@@ -1,6 +1,6 @@
 # jobs/lib.sh: shared by the ardm job scripts (bash, sourced; not a job itself).
 # Sets up one job step of ardm the same way for every script: finds the binary, refuses to run
-# outside Slurm unless forced, one BLAS/OpenMP thread per rank, Open MPI's root permission only
+# outside Slurm unless forced, --cpus-per-task threads per rank, Open MPI's root permission only
 # when running as root, a log header, and a launcher (srun with PMIx or mpirun) that forwards
 # the warning signal to every rank.
 #
@@ -32,8 +32,10 @@ ardm_job_init() {
   ARDM_LAUNCHER=${ARDM_LAUNCHER:-$([ -n "${SLURM_JOB_ID:-}" ] && echo srun || echo mpirun)}
   case "$ARDM_LAUNCHER" in srun | mpirun) ;; *) ardm_die "ARDM_LAUNCHER must be srun or mpirun, not '$ARDM_LAUNCHER'" ;; esac
   ARDM_NP=${ARDM_NP:-${SLURM_NTASKS:-1}}
-  # One BLAS thread per rank: the ranks already use every core.
-  export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+  # Threads per rank = sbatch --cpus-per-task (ardm -threads defaults to OMP_NUM_THREADS); srun
+  # (Slurm >= 22.05) gives each task that many CPUs only through SRUN_CPUS_PER_TASK.
+  local t=${SLURM_CPUS_PER_TASK:-1}
+  export OMP_NUM_THREADS=$t OPENBLAS_NUM_THREADS=$t MKL_NUM_THREADS=$t SRUN_CPUS_PER_TASK=$t
   if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
   ardm_log "job ${SLURM_JOB_ID:-none (ARDM_FORCE)}${SLURM_ARRAY_TASK_ID:+ array task $SLURM_ARRAY_TASK_ID}" \
     "restart ${SLURM_RESTART_COUNT:-0} on $(hostname) (${SLURM_JOB_NODELIST:-local}):" \
@@ -70,6 +72,7 @@ ardm_launch() {
     cmd=(srun --mpi=pmix --ntasks="$np")
   else
     cmd=(mpirun -n "$np")
+    [ "$OMP_NUM_THREADS" -gt 1 ] && cmd+=(--map-by "slot:PE=$OMP_NUM_THREADS") # a rank's threads get their cores
   fi
   # shellcheck disable=SC2206
   [ -n "${ARDM_LAUNCHER_ARGS:-}" ] && cmd+=($ARDM_LAUNCHER_ARGS)
