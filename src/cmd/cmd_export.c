@@ -138,95 +138,151 @@ static PetscErrorCode write_grid(const char *path, const int32_t *x, int64_t n, 
   PetscFunctionReturn(0);
 }
 
+/* What export reads, validated: every attribute, the shape and type of x and (after the read) every
+   value; an input error names the file before any output exists. */
+typedef struct {
+  int64_t  K, rate, n, D, H, W, C, lo, hi;
+  char     alphabet[128];
+  int32_t *x, *xgrid; /* this rank's examples lo..hi-1, rank 0's grid (png) */
+} export_input;
+
+static PetscErrorCode read_meta(ncio_file *f, const export_options *o, export_input *in, int *vx)
+{
+  const char *const dims_d[] = {"example", "dim"}, *const dims_s[] = {"sample", "dim"};
+  const nc_type types[] = {NC_UBYTE, NC_USHORT};
+  char          kind[32];
+  size_t        len;
+  nc_type       t;
+  PetscBool     has, h1, h2, h3;
+
+  PetscFunctionBegin;
+  PetscCall(ncio_get_att_text(f, NC_GLOBAL, "ardm_kind", kind, sizeof kind));
+  PetscCheck(!strcmp(kind, "samples") || !strcmp(kind, "dataset"), f->comm, ARDM_ERR_INPUT,
+             "%s: is an ardm '%s' file, expected samples or dataset", o->in, kind);
+  PetscCall(ncio_var(f, "x", 2, strcmp(kind, "samples") ? dims_d : dims_s, 2, types, vx, &t));
+  PetscCall(ncio_dim(f, strcmp(kind, "samples") ? "example" : "sample", &len));
+  in->n = (int64_t)len;
+  PetscCall(ncio_dim(f, "dim", &len));
+  in->D = (int64_t)len;
+  PetscCheck(in->n > 0 && in->D > 0, f->comm, ARDM_ERR_INPUT, "%s: x has %lld examples of %lld dims: nothing to export",
+             o->in, (long long)in->n, (long long)in->D);
+  if (o->max) in->n = PetscMin(in->n, o->max);
+  PetscCall(ncio_get_att_int(f, NC_GLOBAL, "num_classes", &in->K));
+  PetscCheck(in->K >= 2 && in->K <= 65536, f->comm, ARDM_ERR_INPUT, "%s: num_classes = %lld, expected 2..65536", o->in,
+             (long long)in->K);
+  PetscCheck(t == (in->K <= 256 ? NC_UBYTE : NC_USHORT), f->comm, ARDM_ERR_INPUT,
+             "%s: variable 'x' has type %s but num_classes = %lld needs %s", o->in, t == NC_UBYTE ? "ubyte" : "ushort",
+             (long long)in->K, in->K <= 256 ? "ubyte" : "ushort");
+  in->rate = 16000;
+  PetscCall(ncio_has_att(f, NC_GLOBAL, "sample_rate", &has));
+  if (has) PetscCall(ncio_get_att_int(f, NC_GLOBAL, "sample_rate", &in->rate));
+  PetscCheck(in->rate >= 1 && in->rate <= 655350, f->comm, ARDM_ERR_INPUT,
+             "%s: sample_rate = %lld, expected 1..655350 Hz", o->in, (long long)in->rate);
+  PetscCall(ncio_has_att(f, NC_GLOBAL, "alphabet", &has));
+  if (has) PetscCall(ncio_get_att_text(f, NC_GLOBAL, "alphabet", in->alphabet, sizeof in->alphabet));
+  PetscCheck(!strpbrk(in->alphabet, "\n\r"), f->comm, ARDM_ERR_INPUT, "%s: the alphabet holds a line break", o->in);
+  PetscCall(ncio_has_att(f, NC_GLOBAL, "height", &h1));
+  PetscCall(ncio_has_att(f, NC_GLOBAL, "width", &h2));
+  PetscCall(ncio_has_att(f, NC_GLOBAL, "channels", &h3));
+  PetscCheck(h1 == h2 && h2 == h3, f->comm, ARDM_ERR_INPUT,
+             "%s: has only some of the attributes height, width and channels (all three or none)", o->in);
+  if (h1) {
+    PetscCall(ncio_get_att_int(f, NC_GLOBAL, "height", &in->H));
+    PetscCall(ncio_get_att_int(f, NC_GLOBAL, "width", &in->W));
+    PetscCall(ncio_get_att_int(f, NC_GLOBAL, "channels", &in->C));
+    PetscCheck(in->H >= 1 && in->W >= 1 && in->C >= 1 && in->H <= in->D && in->W <= in->D / in->H &&
+                   in->C <= in->D / (in->H * in->W) && in->H * in->W * in->C == in->D,
+               f->comm, ARDM_ERR_INPUT, "%s: height x width x channels = %lld x %lld x %lld does not match dim = %lld",
+               o->in, (long long)in->H, (long long)in->W, (long long)in->C, (long long)in->D);
+  }
+  PetscCheck(!o->png || (h1 && (in->C == 1 || in->C == 3)), f->comm, ARDM_ERR_INPUT,
+             "%s: -format png needs an image file (height, width and channels 1 or 3 attributes with height x width x "
+             "channels = %lld dims)",
+             o->in, (long long)in->D);
+  PetscCheck(o->wav || o->png || (int64_t)strlen(in->alphabet) == in->K, f->comm, ARDM_ERR_INPUT,
+             "%s: -format txt needs an alphabet of K = %lld symbols (text data)", o->in, (long long)in->K);
+  PetscFunctionReturn(0);
+}
+
+/* Reads and validates the input (collective); every value must be below K on every rank. */
+static PetscErrorCode read_input(MPI_Comm comm, const export_options *o, export_input *in)
+{
+  PetscMPIInt rank, size;
+  ncio_file   f;
+  int         vx;
+  int64_t     bad = -1, D;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMemzero(in, sizeof *in));
+  PetscCall(ncio_open(comm, o->in, NULL, &f));
+  PetscCall(read_meta(&f, o, in, &vx));
+  D = in->D;
+  in->lo = o->wav || o->png ? in->n * rank / size : 0, in->hi = o->wav || o->png ? in->n * (rank + 1) / size : in->n;
+  PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)((in->hi - in->lo) * D + 1), &in->x));
+  {
+    size_t st[2] = {in->hi > in->lo ? (size_t)in->lo : 0, 0}, ct[2] = {(size_t)(in->hi - in->lo), (size_t)D};
+    PetscCall(ncio_collective(&f, vx));
+    NCCall(&f, nc_get_vara_int(f.ncid, vx, st, ct, in->x));
+  }
+  if (o->png) { /* rank 0 also reads the grid's examples */
+    int64_t ng = rank == 0 ? PetscMin(in->n, 64) : 0;
+    size_t  st[2] = {0, 0}, ct[2] = {(size_t)ng, (size_t)D};
+    PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(ng * D + 1), &in->xgrid));
+    NCCall(&f, nc_get_vara_int(f.ncid, vx, st, ct, in->xgrid));
+  }
+  PetscCall(ncio_close(&f));
+  for (int64_t i = 0; i < (in->hi - in->lo) * D && bad < 0; i++)
+    if (in->x[i] < 0 || in->x[i] >= in->K) bad = i;
+  ArdmCheckAll(comm, bad < 0, "%s: x[%lld][%lld] = %d is not below num_classes = %lld", o->in,
+               (long long)(in->lo + (bad < 0 ? 0 : bad / D)), (long long)(bad < 0 ? 0 : bad % D),
+               bad < 0 ? 0 : in->x[bad], (long long)in->K);
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode cmd_export(int npos, char **pos)
 {
   MPI_Comm       comm = PETSC_COMM_WORLD;
-  PetscMPIInt    rank, size;
+  PetscMPIInt    rank;
   export_options o;
-  PetscBool      help, has;
-  ncio_file      f;
-  char           kind[32], alphabet[128] = "", dimname[NC_MAX_NAME + 1];
-  int64_t        K, rate = 16000, n, D, lo, hi, H = 0, W = 0, C = 0;
-  int            vx, dimids[2];
-  size_t         len[2];
-  int32_t       *x, *xgrid = NULL;
+  export_input   in;
+  PetscBool      help;
+  char           path[PATH_MAX + 96] = "";
+  int            err = 0;
 
   PetscFunctionBegin;
   PetscCall(process_options(comm, &o, &help));
   if (help) PetscFunctionReturn(0);
   PetscCheck(npos == 0, comm, ARDM_ERR_INPUT, "unexpected argument '%s' (options start with -)", pos[0]);
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(ncio_open(comm, o.in, NULL, &f));
-  PetscCall(ncio_get_att_text(&f, NC_GLOBAL, "ardm_kind", kind, sizeof kind));
-  PetscCheck(!strcmp(kind, "samples") || !strcmp(kind, "dataset"), comm, ARDM_ERR_INPUT,
-             "%s: is an ardm '%s' file, expected samples or dataset", o.in, kind);
-  PetscCall(ncio_var(&f, "x", 2, NULL, 0, NULL, &vx, NULL));
-  NCCall(&f, nc_inq_vardimid(f.ncid, vx, dimids));
-  for (int i = 0; i < 2; i++) NCCall(&f, nc_inq_dim(f.ncid, dimids[i], dimname, &len[i]));
-  n = (int64_t)len[0], D = (int64_t)len[1];
-  if (o.max) n = PetscMin(n, o.max);
-  PetscCall(ncio_get_att_int(&f, NC_GLOBAL, "num_classes", &K));
-  PetscCall(ncio_has_att(&f, NC_GLOBAL, "sample_rate", &has));
-  if (has) PetscCall(ncio_get_att_int(&f, NC_GLOBAL, "sample_rate", &rate));
-  PetscCall(ncio_has_att(&f, NC_GLOBAL, "alphabet", &has));
-  if (has) PetscCall(ncio_get_att_text(&f, NC_GLOBAL, "alphabet", alphabet, sizeof alphabet));
-  PetscCall(ncio_has_att(&f, NC_GLOBAL, "height", &has));
-  if (has) {
-    PetscCall(ncio_get_att_int(&f, NC_GLOBAL, "height", &H));
-    PetscCall(ncio_get_att_int(&f, NC_GLOBAL, "width", &W));
-    PetscCall(ncio_get_att_int(&f, NC_GLOBAL, "channels", &C));
-  }
-  PetscCheck(!o.png || (H > 0 && W > 0 && (C == 1 || C == 3) && H * W * C == D), comm, ARDM_ERR_INPUT,
-             "%s: -format png needs an image file (height, width and channels 1 or 3 attributes with height x width x "
-             "channels = %lld dims)",
-             o.in, (long long)D);
-  PetscCheck(o.wav || o.png || (int64_t)strlen(alphabet) == K, comm, ARDM_ERR_INPUT,
-             "%s: -format txt needs an alphabet of K = %lld symbols (text data)", o.in, (long long)K);
+  PetscCall(read_input(comm, &o, &in)); /* all of it checked before any output exists */
   PetscCall(ncio_make_dir(comm, o.out, "-out"));
-  lo = o.wav || o.png ? n * rank / size : 0, hi = o.wav || o.png ? n * (rank + 1) / size : n;
-  PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)((hi - lo) * D + 1), &x));
-  {
-    size_t st[2] = {hi > lo ? (size_t)lo : 0, 0}, ct[2] = {(size_t)(hi - lo), (size_t)D};
-    PetscCall(ncio_collective(&f, vx));
-    NCCall(&f, nc_get_vara_int(f.ncid, vx, st, ct, x));
-  }
-  if (o.png) { /* rank 0 also reads the grid's examples */
-    int64_t ng = rank == 0 ? PetscMin(n, 64) : 0;
-    size_t  st[2] = {0, 0}, ct[2] = {(size_t)ng, (size_t)D};
-    PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(ng * D + 1), &xgrid));
-    NCCall(&f, nc_get_vara_int(f.ncid, vx, st, ct, xgrid));
-  }
-  PetscCall(ncio_close(&f));
-  {
-    char path[PATH_MAX + 96] = "";
-    int  err = 0;
-    if (o.png) {
-      uint8_t *buf;
-      PetscCall(PetscMalloc1(D, &buf));
-      for (int64_t i = lo; i < hi; i++) {
-        snprintf(path, sizeof path, "%s/%s_%04lld.png", o.out, o.name, (long long)i);
-        PetscCall(write_png(path, x + (i - lo) * D, K, (int)H, (int)W, (int)C, buf));
-      }
-      PetscCall(PetscFree(buf));
-      if (rank == 0) {
-        snprintf(path, sizeof path, "%s/%s_grid.png", o.out, o.name);
-        PetscCall(write_grid(path, xgrid, PetscMin(n, 64), K, (int)H, (int)W, (int)C));
-      }
-      ardm_free(&xgrid);
-    } else if (o.wav) {
-      for (int64_t i = lo; i < hi && !err; i++) {
-        snprintf(path, sizeof path, "%s/%s_%04lld.wav", o.out, o.name, (long long)i);
-        err = write_wav(path, x + (i - lo) * D, D, (int)K, (int)rate);
-      }
-    } else if (rank == 0) {
-      snprintf(path, sizeof path, "%s/%s.txt", o.out, o.name);
-      err = write_txt(path, x, n, D, alphabet);
+  if (o.png) {
+    uint8_t *buf;
+    PetscCall(PetscMalloc1(in.D, &buf));
+    for (int64_t i = in.lo; i < in.hi; i++) {
+      snprintf(path, sizeof path, "%s/%s_%04lld.png", o.out, o.name, (long long)i);
+      PetscCall(write_png(path, in.x + (i - in.lo) * in.D, in.K, (int)in.H, (int)in.W, (int)in.C, buf));
     }
-    ArdmCheckAll(comm, !err, "%s: cannot write (%s)", path, write_error(err));
+    PetscCall(PetscFree(buf));
+    if (rank == 0) {
+      snprintf(path, sizeof path, "%s/%s_grid.png", o.out, o.name);
+      PetscCall(write_grid(path, in.xgrid, PetscMin(in.n, 64), in.K, (int)in.H, (int)in.W, (int)in.C));
+    }
+  } else if (o.wav) {
+    for (int64_t i = in.lo; i < in.hi && !err; i++) {
+      snprintf(path, sizeof path, "%s/%s_%04lld.wav", o.out, o.name, (long long)i);
+      err = write_wav(path, in.x + (i - in.lo) * in.D, in.D, (int)in.K, (int)in.rate);
+    }
+  } else if (rank == 0) {
+    snprintf(path, sizeof path, "%s/%s.txt", o.out, o.name);
+    err = write_txt(path, in.x, in.n, in.D, in.alphabet);
   }
-  ardm_free(&x);
-  PetscCall(PetscPrintf(comm, "ardm export: %lld examples of %s -> %s/ (%s)\n", (long long)n, o.in, o.out,
+  ArdmCheckAll(comm, !err, "%s: cannot write (%s)", path, write_error(err));
+  ardm_free(&in.xgrid);
+  ardm_free(&in.x);
+  PetscCall(PetscPrintf(comm, "ardm export: %lld examples of %s -> %s/ (%s)\n", (long long)in.n, o.in, o.out,
                         o.png   ? "PNG, and an 8 x 8 grid"
                         : o.wav ? "WAV, 16-bit PCM"
                                 : "text"));

@@ -63,4 +63,49 @@ for np in 1 2; do
 done
 check empty-no-outputs sh -c "! ls '$T/e.nc' 2>/dev/null && ! ls '$T/s.nc' 2>/dev/null && ! ls '$T'/r0-*/*.nc 2>/dev/null"
 ok empty-info ardm_np 1 info "$T/empty.nc"
+
+# ---- export trusts nothing it reads: each bad file is one line, exit 1, and no output ----
+/usr/bin/python3 - "$T/d/train.nc" "$T" <<'EOF'
+import sys
+import numpy as np
+from netCDF4 import Dataset
+src, out = Dataset(sys.argv[1]), sys.argv[2]
+x = np.array(src.variables["x"][:8])
+def make(name, data, dims=("example", "dim"), **atts):
+    d = Dataset(f"{out}/{name}.nc", "w", format="NETCDF4")
+    for n, l in zip(dims, data.shape):
+        d.createDimension(n, l)
+    d.createVariable("x", data.dtype, dims)[:] = data
+    a = {k: src.getncattr(k) for k in src.ncattrs()}
+    a.update(atts)
+    d.setncatts(a)
+    d.close()
+big = x.copy(); big[3, 5] = 9
+make("big", big)                                     # a value at or above K = 4
+make("nan", np.full(x.shape, np.nan, np.float32))    # floats, NaN
+make("k1", np.zeros_like(x), num_classes=np.int64(1))
+make("swapped", x.T.copy(), dims=("dim", "example"))
+make("rate0", x, sample_rate=np.int64(0))
+make("rateneg", x, sample_rate=np.int64(-8000))
+make("image", x, height=np.int64(4), width=np.int64(4), channels=np.int64(3))  # 48 != 16 dims
+EOF
+exp() { # exp NAME FORMAT REGEX [NP...]: export of $T/NAME.nc fails (on 2 ranks, or NP...) and writes nothing
+  xn=$1 xf=$2 xp=$3
+  shift 3
+  for np in ${@:-2}; do
+    fails_exit export-$xn-np$np 1 "ardm export: error: $T/$xn.nc: $xp" \
+      ardm_np $np export -format $xf -in "$T/$xn.nc" -out "$T/out-$xn"
+  done
+  check export-$xn-no-output test ! -e "$T/out-$xn"
+}
+exp big wav 'x\[3\]\[5\] = 9 is not below num_classes = 4' 1 2
+exp nan wav "variable 'x' has type float, expected ubyte or ushort"
+exp k1 wav 'num_classes = 1, expected 2\.\.65536'
+exp swapped wav "variable 'x' dimension 0 is 'dim', expected 'example'"
+exp rate0 wav 'sample_rate = 0, expected 1\.\.655350 Hz'
+exp rateneg txt 'sample_rate = -8000, expected 1\.\.655350 Hz'
+exp image png 'height x width x channels = 4 x 4 x 3 does not match dim = 16'
+exp empty wav 'x has 0 examples of 16 dims: nothing to export'
+ok export-good ardm_np 2 export -format wav -in "$T/d/valid.nc" -out "$T/wav"
+check export-good-files sh -c "test \$(ls '$T/wav' | grep -c '\.wav$') -eq 6"
 finish
