@@ -1,6 +1,7 @@
 /* lossstats.c: accumulation of the per-step loss components and their reduction to the master rank. */
 #include "ardm/lossstats.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 PetscErrorCode lossstats_init(int64_t S, int64_t D, PetscMPIInt rank, lossstats *ls)
@@ -28,6 +29,8 @@ PetscErrorCode lossstats_free(lossstats *ls)
   ardm_free(&ls->sum);
   ardm_free(&ls->sumsq);
   ardm_free(&ls->ema);
+  PetscCall(PetscFree(ls->log));
+  ls->nlog = ls->caplog = 0;
   PetscFunctionReturn(0);
 }
 
@@ -37,6 +40,72 @@ void lossstats_add(lossstats *ls, int64_t s, int64_t t, double bits)
   ls->local[i] += 1;
   ls->local[n + i] += bits;
   ls->local[2 * n + i] += bits * bits;
+}
+
+PetscErrorCode lossstats_add_at(lossstats *ls, int64_t step, int64_t slot, int64_t s, int64_t t, double bits)
+{
+  PetscFunctionBegin;
+  if (ls->nlog == ls->caplog) {
+    ls->caplog = ls->caplog ? 2 * ls->caplog : 256;
+    PetscCall(PetscRealloc((size_t)ls->caplog * sizeof *ls->log, &ls->log));
+  }
+  ls->log[ls->nlog++] = (lossstats_obs){step, slot, s * ls->D + t, bits};
+  lossstats_add(ls, s, t, bits);
+  PetscFunctionReturn(0);
+}
+
+static int obs_order(const void *a, const void *b)
+{
+  const lossstats_obs *x = a, *y = b;
+  if (x->step != y->step) return x->step < y->step ? -1 : 1;
+  return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+PetscErrorCode lossstats_log_gather(lossstats *ls, MPI_Comm comm, lossstats_obs **all, int64_t *n)
+{
+  PetscMPIInt rank, size, mine, *counts = NULL, *displs = NULL;
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMPIIntCast((PetscInt64)(ls->nlog * (int64_t)sizeof(lossstats_obs)), &mine));
+  *all = NULL, *n = ls->nlog;
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, n, 1, MPI_INT64_T, MPI_SUM, comm));
+  if (rank == 0) {
+    PetscCall(ardm_alloc(2 * (size_t)size * sizeof(PetscMPIInt), &counts));
+    displs = counts + size;
+    PetscCall(ardm_alloc((size_t)*n * sizeof(lossstats_obs), all));
+  }
+  PetscCallMPI(MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, comm));
+  for (PetscMPIInt r = 1; rank == 0 && r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+  PetscCallMPI(MPI_Gatherv(ls->log, mine, MPI_BYTE, *all, counts, displs, MPI_BYTE, 0, comm));
+  if (rank == 0 && *n > 1) qsort(*all, (size_t)*n, sizeof(lossstats_obs), obs_order);
+  ardm_free(&counts);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode lossstats_log_restore(lossstats *ls, MPI_Comm comm, int64_t lo, int64_t hi, int64_t B, PetscBool active)
+{
+  PetscMPIInt    rank, bytes;
+  int64_t        n;
+  lossstats_obs *all = NULL;
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  n = rank == 0 ? ls->nlog : 0;
+  PetscCallMPI(MPI_Bcast(&n, 1, MPI_INT64_T, 0, comm));
+  if (n == 0) PetscFunctionReturn(0);
+  PetscCall(PetscMPIIntCast((PetscInt64)(n * (int64_t)sizeof(lossstats_obs)), &bytes));
+  PetscCall(ardm_alloc((size_t)n * sizeof(lossstats_obs), &all));
+  if (rank == 0) PetscCall(PetscArraycpy(all, ls->log, n));
+  PetscCallMPI(MPI_Bcast(all, bytes, MPI_BYTE, 0, comm));
+  ls->nlog = 0;
+  for (int64_t i = 0; i < n && active; i++) { /* slots beyond a smaller -batch go to the last replica */
+    int64_t slot = PetscMin(all[i].slot, B - 1);
+    if (slot >= lo && slot < hi)
+      PetscCall(
+          lossstats_add_at(ls, all[i].step, all[i].slot, all[i].index / ls->D, all[i].index % ls->D, all[i].bits));
+  }
+  ardm_free(&all);
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode lossstats_reduce(lossstats *ls, MPI_Comm comm)
@@ -61,6 +130,7 @@ PetscErrorCode lossstats_reduce(lossstats *ls, MPI_Comm comm)
     }
   }
   memset(ls->local, 0, 3 * n * sizeof(double));
+  ls->nlog = 0;
   PetscFunctionReturn(0);
 }
 

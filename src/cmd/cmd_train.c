@@ -199,6 +199,7 @@ static PetscErrorCode trainer_setup(trainer *tr)
   for (PetscInt i = 0; i < tr->o.plan.n; i++) tr->st.plan_budgets[i] = (int)tr->o.plan.budgets[i];
   if (have_ckpt) {
     PetscCall(ckpt_load(tr->comm, path, &tr->sh, tr->params, tr->ema, tr->adam_m, tr->adam_v, &tr->st, &tr->ls));
+    PetscCall(lossstats_log_restore(&tr->ls, tr->comm, tr->lo, tr->hi, tr->o.batch, tr->g.part == 0));
     PetscCheck(tr->st.seed == (uint64_t)tr->o.seed, tr->comm, ARDM_ERR_INPUT,
                "%s: was trained with -seed %llu, not %lld", path, (unsigned long long)tr->st.seed,
                (long long)tr->o.seed);
@@ -292,7 +293,7 @@ static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], Pet
   *finite = isfinite(red[0]) && isfinite(red[1]) ? PETSC_TRUE : PETSC_FALSE;
   if (!*finite) PetscFunctionReturn(0); /* skipped: parameters, moments and statistics untouched */
   for (int64_t b = 0; b < (tr->g.part == 0 ? nb : 0); b++)
-    lossstats_add(&tr->ls, tr->tg[b] / D, tr->tg[b] % D, tr->bits[b]);
+    PetscCall(lossstats_add_at(&tr->ls, step, tr->lo + b, tr->tg[b] / D, tr->tg[b] % D, tr->bits[b]));
   PROF_BEGIN(PROF_OPTIMIZER);
   {
     double norm = sqrt(red[0]), scale = tr->o.opt.clip > 0 && norm > tr->o.opt.clip ? tr->o.opt.clip / norm : 1.0;

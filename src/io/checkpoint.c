@@ -66,6 +66,94 @@ static PetscErrorCode put_stats(ncio_file *f, lossstats *ls, const int *vid, Pet
   PetscFunctionReturn(0);
 }
 
+/* The observations since the last log step, every rank's, in (step, slot) order (rank 0 writes
+   them), so a run stopped between log steps resumes with the same statistics; only when any. */
+static const char *const pend_vars[] = {"pending_step", "pending_slot", "pending_stage", "pending_t", "pending_loss"};
+
+static PetscErrorCode def_pending(ncio_file *f, int64_t n, int *vid)
+{
+  static const char *const names[] = {"optimizer step of a loss observation not yet in the stats_* sums",
+                                      "its slot in the global batch", "its upscale stage", "its t", "its per-dim loss"};
+  int                      dim;
+  PetscFunctionBegin;
+  if (n == 0) PetscFunctionReturn(0);
+  PetscCall(ncio_def_dim(f, "pending", (size_t)n, &dim));
+  for (int i = 0; i < 5; i++) {
+    PetscCall(ncio_def_var(f, pend_vars[i], i < 4 ? NC_INT64 : NC_DOUBLE, 1, &dim, &vid[i]));
+    PetscCall(ncio_put_cf(f, vid[i], names[i], i < 4 ? "1" : ncio_bpd_units()));
+  }
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode put_pending(ncio_file *f, const lossstats *ls, const lossstats_obs *all, int64_t n,
+                                  const int *vid, PetscMPIInt rank)
+{
+  size_t     st = 0, ct = rank ? 0 : (size_t)n;
+  long long *col = NULL, l0 = 0;
+  double    *loss = NULL, d0 = 0;
+  PetscFunctionBegin;
+  if (n == 0) PetscFunctionReturn(0);
+  if (rank == 0) {
+    PetscCall(ardm_alloc((size_t)n * 4 * sizeof(long long), &col));
+    PetscCall(ardm_alloc((size_t)n * sizeof(double), &loss));
+    for (int64_t j = 0; j < n; j++) {
+      col[j] = all[j].step, col[n + j] = all[j].slot;
+      col[2 * n + j] = all[j].index / ls->D, col[3 * n + j] = all[j].index % ls->D, loss[j] = all[j].bits;
+    }
+  }
+  for (int i = 0; i < 5; i++) PetscCall(ncio_collective(f, vid[i]));
+  for (int i = 0; i < 4; i++) NCCall(f, nc_put_vara_longlong(f->ncid, vid[i], &st, &ct, rank ? &l0 : col + i * n));
+  NCCall(f, nc_put_vara_double(f->ncid, vid[4], &st, &ct, rank ? &d0 : loss));
+  ardm_free(&col);
+  ardm_free(&loss);
+  PetscFunctionReturn(0);
+}
+
+/* Reads the pending observations (when the file has them) into rank 0's log, checked. */
+static PetscErrorCode get_pending(ncio_file *f, const ckpt_state *st, lossstats *ls, PetscMPIInt rank)
+{
+  PetscBool  has;
+  size_t     n, s0 = 0, c0;
+  int        vid[5];
+  long long *col = NULL, l0;
+  double    *loss = NULL, d0;
+  int64_t    bad = -1;
+  PetscFunctionBegin;
+  PetscCall(ncio_has_var(f, pend_vars[4], &has));
+  if (!has) PetscFunctionReturn(0); /* none, or a checkpoint from before they were saved */
+  PetscCall(ncio_dim(f, "pending", &n));
+  c0 = rank ? 0 : n;
+  if (rank == 0) {
+    PetscCall(ardm_alloc(n * 4 * sizeof(long long), &col));
+    PetscCall(ardm_alloc(n * sizeof(double), &loss));
+    PetscCall(PetscRealloc(PetscMax(n, 1) * sizeof *ls->log, &ls->log));
+    ls->caplog = (int64_t)PetscMax(n, 1), ls->nlog = (int64_t)n;
+  }
+  for (int i = 0; i < 5; i++) {
+    const char *const dn[] = {"pending"};
+    PetscCall(ncio_var(f, pend_vars[i], 1, dn, 0, NULL, &vid[i], NULL));
+    PetscCall(ncio_collective(f, vid[i]));
+  }
+  for (int i = 0; i < 4; i++) NCCall(f, nc_get_vara_longlong(f->ncid, vid[i], &s0, &c0, rank ? &l0 : col + i * n));
+  NCCall(f, nc_get_vara_double(f->ncid, vid[4], &s0, &c0, rank ? &d0 : loss));
+  if (rank == 0) {
+    for (size_t j = 0; j < n; j++) {
+      lossstats_obs *o = &ls->log[j];
+      o->step = col[j], o->slot = col[n + j], o->index = col[2 * n + j] * ls->D + col[3 * n + j], o->bits = loss[j];
+      if (bad < 0 && (o->step < 0 || o->step >= st->step || o->slot < 0 || col[2 * n + j] < 0 ||
+                      col[2 * n + j] >= ls->S || col[3 * n + j] < 0 || col[3 * n + j] >= ls->D || !isfinite(o->bits)))
+        bad = (int64_t)j;
+    }
+  }
+  ardm_free(&col);
+  ardm_free(&loss);
+  ArdmCheckAll(f->comm, bad < 0,
+               "%s: pending loss observation %lld is out of range (expected a step below %lld, a slot >= 0, a stage "
+               "below %lld, a t below %lld and a finite loss; a corrupt checkpoint)",
+               f->path, (long long)bad, (long long)st->step, (long long)ls->S, (long long)ls->D);
+  PetscFunctionReturn(0);
+}
+
 /* Deletes ckpt-*.nc files older than the newest `keep` (rank 0). */
 static void prune(const char *run_dir, int keep)
 {
@@ -94,13 +182,16 @@ static void prune(const char *run_dir, int keep)
 PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const ckpt_buffers *b, const ckpt_state *st,
                          const model_config *mc, lossstats *ls)
 {
-  ncio_file    f;
-  char         path[PATH_MAX], latest[PATH_MAX], tmp[PATH_MAX + 16];
-  int          dim, vid[4], sid[6], err = 0;
-  size_t       start = sh->lo, count = sh->hi - sh->lo;
-  const float *data[4] = {b->params + sh->lo, b->ema, b->adam_m, b->adam_v};
+  ncio_file      f;
+  char           path[PATH_MAX], latest[PATH_MAX], tmp[PATH_MAX + 16];
+  int            dim, vid[4], sid[6], pid[5], err = 0;
+  int64_t        npend;
+  lossstats_obs *pend;
+  size_t         start = sh->lo, count = sh->hi - sh->lo;
+  const float   *data[4] = {b->params + sh->lo, b->ema, b->adam_m, b->adam_v};
 
   PetscFunctionBegin;
+  PetscCall(lossstats_log_gather(ls, sh->comm, &pend, &npend));
   snprintf(path, sizeof path, "%s/ckpt-%08lld.nc", run_dir, (long long)st->step);
   snprintf(latest, sizeof latest, "%s/checkpoint.nc", run_dir);
   PetscCall(ncio_create(sh->comm, path, "checkpoint", &f));
@@ -110,6 +201,7 @@ PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const c
     PetscCall(ncio_put_cf(&f, vid[i], slice_names[i], "1"));
   }
   PetscCall(def_stats(&f, ls, sid));
+  PetscCall(def_pending(&f, npend, pid));
   PetscCall(put_state(&f, st, sh->n));
   PetscCall(model_config_write(&f, mc));
   PetscCall(ncio_enddef(&f));
@@ -118,6 +210,8 @@ PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const c
     NCCall(&f, nc_put_vara_float(f.ncid, vid[i], count ? &start : (size_t[]){0}, &count, data[i]));
   }
   PetscCall(put_stats(&f, ls, sid, sh->rank));
+  PetscCall(put_pending(&f, ls, pend, npend, pid, sh->rank));
+  ardm_free(&pend);
   PetscCall(ncio_commit(&f));
   if (sh->rank == 0) {
     /* atomic switch of checkpoint.nc to the new file: link under a temporary name, rename */
@@ -239,6 +333,7 @@ PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float
         path, bad / (D ? D : 1), bad % (D ? D : 1), (long long)(bad < S * D ? ls->count[bad] : 0),
         bad < S * D ? ls->sum[bad] : 0.0);
   }
+  PetscCall(get_pending(&f, st, ls, sh->rank));
   PetscCall(ncio_close(&f));
   PetscFunctionReturn(0);
 }

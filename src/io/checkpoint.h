@@ -30,7 +30,9 @@ typedef struct {
 PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const ckpt_buffers *b, const ckpt_state *st,
                          const model_config *mc, lossstats *ls);
 /* Reads a checkpoint written with any rank count: the model config (for checking), the state,
-   this rank's slices of ema/adam_m/adam_v, the full params, and (rank 0) the loss statistics. */
+   this rank's slices of ema/adam_m/adam_v, the full params, and (rank 0) the loss statistics
+   and, in its log, every rank's observations since the last log step (lossstats_log_restore
+   hands them to the ranks that now own their batch slots). */
 PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float *params, float *ema, float *adam_m,
                          float *adam_v, ckpt_state *st, lossstats *ls);
 /* Opens a checkpoint for a model: reads its configuration and parameter count. */
