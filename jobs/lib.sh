@@ -59,10 +59,15 @@ ardm_require_file() { [ -f "$2" ] || ardm_die "$1 '$2' does not exist"; }
 
 # ardm_launch NP ARGS...: runs `ardm ARGS` on NP ranks and returns its exit status. USR1 and
 # TERM sent to the batch shell (#SBATCH --signal=B:USR1@T, preemption, scancel) are passed on to
-# the launcher, which passes them to every rank (srun forwards signals to its tasks; mpirun
-# forwards USR1/USR2, and on TERM terminates the ranks after a few seconds).
+# the launcher as USR1, which it passes to every rank (srun forwards signals to its tasks;
+# mpirun forwards USR1/USR2, but on TERM terminates the ranks after a few seconds).
+# The exit-3 contract through either launcher: a launcher that got TERM itself (from Slurm,
+# which signals every process of the job) may report 1 (mpirun) or a signal even when every
+# rank checkpointed and exited with 3. Rank 0 writes the ranks' status to $ARDM_STATUS_FILE (a
+# temporary file here, on the batch host, where both launchers place rank 0), and a 3 there is
+# the job's status whatever the launcher says.
 ardm_launch() {
-  local np=$1 pid rc
+  local np=$1 pid rc status ranks
   shift
   local -a cmd
   if [ "$ARDM_LAUNCHER" = srun ]; then
@@ -71,17 +76,20 @@ ardm_launch() {
     # whole job itself on internal errors (MPI_Abort), so a failing rank does not hang the step.
     cmd=(srun --mpi=pmix --ntasks="$np")
   else
-    cmd=(mpirun -n "$np")
+    cmd=(mpirun -n "$np" -x ARDM_STATUS_FILE) # -x: also to ranks on other nodes
     [ "$OMP_NUM_THREADS" -gt 1 ] && cmd+=(--map-by "slot:PE=$OMP_NUM_THREADS") # a rank's threads get their cores
   fi
   # shellcheck disable=SC2206
   [ -n "${ARDM_LAUNCHER_ARGS:-}" ] && cmd+=($ARDM_LAUNCHER_ARGS)
   ardm_log "run: ${cmd[*]} $ARDM_BIN $*"
   _ardm_sig=""
-  "${cmd[@]}" "$ARDM_BIN" "$@" &
+  status=$(mktemp "${TMPDIR:-/tmp}/ardm-status.XXXXXX") || status=""
+  ARDM_STATUS_FILE=$status "${cmd[@]}" "$ARDM_BIN" "$@" &
   pid=$!
   trap '_ardm_sig=USR1; ardm_log "got USR1: passing it to the ranks"; kill -USR1 '"$pid"' 2>/dev/null' USR1
-  trap '_ardm_sig=TERM; ardm_log "got TERM: passing it to the ranks"; kill -TERM '"$pid"' 2>/dev/null' TERM
+  # TERM is passed on as USR1, which ardm treats alike: srun and mpirun that get TERM themselves
+  # kill the ranks (srun at once when a second signal follows), USR1 they only forward.
+  trap '_ardm_sig=TERM; ardm_log "got TERM: passing it to the ranks (as USR1)"; kill -USR1 '"$pid"' 2>/dev/null' TERM
   wait "$pid"
   rc=$?
   # wait returns early (status > 128) when a trapped signal arrives: wait again for the real one
@@ -91,6 +99,12 @@ ardm_launch() {
     rc=$?
   done
   trap - USR1 TERM
+  ranks=""
+  [ -n "$status" ] && ranks=$(head -c 8 "$status" 2>/dev/null) && rm -f "$status"
+  if [ "$ranks" = 3 ] && [ $rc -ne 3 ]; then
+    ardm_log "$ARDM_LAUNCHER exited with $rc, but the ranks wrote a checkpoint and exited with 3: status 3"
+    rc=3
+  fi
   ardm_log "ardm exited with $rc"
   return $rc
 }

@@ -42,7 +42,8 @@ PetscErrorCode ardm_check_all_impl(MPI_Comm comm, PetscBool ok, int line, const 
 PetscErrorCode ardm_errors_init(const char *name);
 /* Whether an error code returned to main is a user-input error (raised on every rank together). */
 int ardm_error_is_input(PetscErrorCode ierr);
-/* Maps an error code returned to main to the process exit status (aborting if internal). */
+/* Maps an error code returned to main to the process exit status (aborting if internal); rank 0
+   also writes that status (0, 1 or 3) to the file $ARDM_STATUS_FILE names, when set. */
 int ardm_errors_finish(PetscErrorCode ierr);
 
 /* Keeps glibc from returning freed large blocks to the kernel (first-touch page faults are

@@ -54,10 +54,27 @@ int ardm_error_is_input(PetscErrorCode ierr)
   return ierr == ARDM_ERR_INPUT || option_error;
 }
 
+/* Rank 0 records the exit status every rank is about to return in $ARDM_STATUS_FILE, when set:
+   a launcher that was itself signalled (mpirun on SIGTERM) may report another status than the
+   ranks', and jobs/lib.sh then knows that they checkpointed and exited with 3. */
+static int status_record(int code)
+{
+  const char *path = getenv("ARDM_STATUS_FILE");
+  int         rank = 0, init = 0;
+  FILE       *f;
+  MPI_Initialized(&init);
+  if (init) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0 && path && path[0] && (f = fopen(path, "w"))) {
+    fprintf(f, "%d\n", code);
+    fclose(f);
+  }
+  return code;
+}
+
 int ardm_errors_finish(PetscErrorCode ierr)
 {
-  if (!ierr) return ardm_exit_code;
-  if (ierr == ARDM_ERR_INPUT || option_error) return ARDM_EXIT_INPUT;
+  if (!ierr) return status_record(ardm_exit_code);
+  if (ierr == ARDM_ERR_INPUT || option_error) return status_record(ARDM_EXIT_INPUT);
   /* Not known to be collective: the other ranks may be blocked in a collective call. */
   MPI_Abort(MPI_COMM_WORLD, ARDM_EXIT_ABORT);
   return ARDM_EXIT_ABORT;
