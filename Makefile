@@ -6,6 +6,7 @@
 #   make demo       deps + build + the main job end to end on the small default data
 #   make asan       the same build with AddressSanitizer/UBSan into build/asan/
 #   make check-asan the tests against the sanitizer build
+#   make fuzz       libFuzzer build of the file readers (tests/fuzz/run.sh runs it)
 #   make bench      build the benchmark programs (benchmarks/README.md says how to run each)
 #   make check-layers  includes only point down the layers of src/ (run by make check)
 #   make format-check  the sources follow .clang-format (run by CI)
@@ -40,9 +41,9 @@ LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB      := $(BUILD)/libardm.a
 TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 BENCHES  := $(patsubst benchmarks/%.c,$(BUILD)/bench/%,$(wildcard benchmarks/*.c))
-FORMATTED = $(SRCS) $(wildcard src/*/*.h tests/*.h tests/unit/*.c tests/unit/*.h benchmarks/*.c benchmarks/*.h input/*/*.c)
+FORMATTED = $(SRCS) $(wildcard src/*/*.h tests/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h benchmarks/*.c benchmarks/*.h input/*/*.c)
 
-.PHONY: all deps build tests benches check check-layers check-asan demo asan bench clean install format format-check \
+.PHONY: all deps build tests benches fuzz check check-layers check-asan demo asan bench clean install format format-check \
   _build _tests _benches
 # Every public target runs `deps` first and then a fresh make of an internal _target, so that
 # the compiler flags are read after the packages exist (a fresh machine has no pkg-config data):
@@ -61,6 +62,9 @@ $(BIN)/ardm: $(BUILD)/obj/cmd/main.o $(LIB) | $(BIN)
 	$(MPICC) $(LDFLAGS) $^ -o $@ $(PKG_LIBS)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
 	$(MPICC) $(CFLAGS) -Itests $< $(LIB) -o $@ $(LDFLAGS) $(PKG_LIBS)
+# The corpus replay also compiles the fuzz entry point (tests/fuzz/fuzz_target.c).
+$(BUILD)/tests/test_fuzz_corpus: tests/unit/test_fuzz_corpus.c tests/fuzz/fuzz_target.c $(LIB) | $(BUILD)/tests
+	$(MPICC) $(CFLAGS) -Itests tests/unit/test_fuzz_corpus.c tests/fuzz/fuzz_target.c $(LIB) -o $@ $(LDFLAGS) $(PKG_LIBS)
 $(BUILD)/bench/%: benchmarks/%.c $(LIB) | $(BUILD)/bench
 	$(MPICC) $(CFLAGS) -Ibenchmarks $< $(LIB) -o $@ $(LDFLAGS) $(PKG_LIBS)
 $(BUILD)/tests $(BUILD)/bench $(BIN):
@@ -75,9 +79,9 @@ DEB_PKGS := make gcc pkg-config libopenmpi-dev openmpi-bin libscalapack-openmpi-
   python3-numpy python3-netcdf4 python3-xarray python3-matplotlib chromium slurm-wlm munge libespeak-ng-dev \
   jargon-text valgrind clang-format libpng-dev
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@missing=""; for p in $(DEB_PKGS) $(EXTRA_DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
-	if [ -z "$$missing" ]; then echo "make deps: all $(words $(DEB_PKGS)) packages present"; \
+	if [ -z "$$missing" ]; then echo "make deps: all $(words $(DEB_PKGS) $(EXTRA_DEB_PKGS)) packages present"; \
 	elif [ -n "$$ARDM_SKIP_DEPS" ]; then echo "make deps: skipped (ARDM_SKIP_DEPS); missing:$$missing"; \
 	elif [ "$$(id -u)" != 0 ]; then echo "make deps: missing:$$missing"; \
 	  echo "run as root: apt-get update && apt-get install -y --no-install-recommends$$missing"; exit 1; \
@@ -102,6 +106,15 @@ asan: deps
 	  _build _tests
 check-asan: asan
 	@ARDM_BIN=build/asan/bin/ardm ARDM_TESTS=build/asan/tests ARDM_ASAN=1 sh tests/run.sh
+
+# libFuzzer build of the readers (clang, ASan + UBSan): build/fuzz/fuzz; tests/fuzz/run.sh runs it.
+FUZZ_SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+fuzz:
+	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="clang libclang-rt-14-dev"
+	@$(MAKE) --no-print-directory BUILD=build/fuzz BIN=build/fuzz/bin OPT="-O1" WARN="-Wall -Wno-unused-parameter" \
+	  MPICC="env OMPI_CC=clang mpicc" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" build/fuzz/fuzz
+$(BUILD)/fuzz: tests/fuzz/fuzz.c tests/fuzz/fuzz_target.c $(LIB)
+	$(MPICC) $(CFLAGS) -fsanitize=fuzzer -Itests $(filter %.c %.a,$^) -o $@ $(LDFLAGS) -fsanitize=fuzzer $(PKG_LIBS)
 
 demo: all
 	@sh input/demo.sh
