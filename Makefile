@@ -8,6 +8,8 @@
 #   make check-asan the tests against the sanitizer build
 #   make fuzz       libFuzzer build of the file readers (tests/fuzz/run.sh runs it)
 #   make bench      build the benchmark programs (benchmarks/README.md says how to run each)
+#   make text8      the text8-style data set from Debian's English text (input/text8/make.sh)
+#   make images     the CIFAR-like icon set from Debian's icon themes (input/images/make.sh)
 #   make check-layers  includes only point down the layers of src/ (run by make check)
 #   make format-check  the sources follow .clang-format (run by CI)
 
@@ -43,7 +45,7 @@ TESTS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/tes
 BENCHES  := $(patsubst benchmarks/%.c,$(BUILD)/bench/%,$(wildcard benchmarks/*.c))
 FORMATTED = $(SRCS) $(wildcard src/*/*.h tests/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h benchmarks/*.c benchmarks/*.h input/*/*.c)
 
-.PHONY: all deps build tests benches fuzz check check-layers check-asan demo asan bench clean install format format-check \
+.PHONY: all deps build tests benches fuzz text8 images check check-layers check-asan demo asan bench clean install format format-check \
   _build _tests _benches
 # Every public target runs `deps` first and then a fresh make of an internal _target, so that
 # the compiler flags are read after the packages exist (a fresh machine has no pkg-config data):
@@ -115,6 +117,25 @@ fuzz:
 	  MPICC="env OMPI_CC=clang mpicc" SAN="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" build/fuzz/fuzz
 $(BUILD)/fuzz: tests/fuzz/fuzz.c tests/fuzz/fuzz_target.c $(LIB)
 	$(MPICC) $(CFLAGS) -fsanitize=fuzzer -Itests $(filter %.c %.a,$^) -o $@ $(LDFLAGS) -fsanitize=fuzzer $(PKG_LIBS)
+
+# The data sets of the text and image experiments and the codecs they are compared with: their
+# sources are Debian packages that only these targets install (tens of MB of text, hundreds of
+# MB of icons), so `make check` and `make demo` do not pull them.
+TEXT_DEB_PKGS := dict-gcide dict-wn bible-kjv bible-kjv-text dict-foldoc fortunes fortunes-min fortune-anarchism \
+  dict-devil jargon-text gzip bzip2 xz-utils
+IMAGE_DEB_PKGS := python3-gi python3-gi-cairo gir1.2-rsvg-2.0 python3-cairo python3-pil python3-numpy \
+  adwaita-icon-theme faba-icon-theme faenza-icon-theme moka-icon-theme numix-icon-theme paper-icon-theme \
+  papirus-icon-theme tango-icon-theme breeze-icon-theme elementary-icon-theme gnome-icon-theme \
+  gnome-colors-common mate-icon-theme lxde-icon-theme oxygen-icon-theme suru-icon-theme openclipart-svg \
+  optipng zopfli webp
+text8:
+	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(TEXT_DEB_PKGS)"
+	@$(MAKE) --no-print-directory _build
+	@sh input/text8/make.sh
+images:
+	@$(MAKE) --no-print-directory deps EXTRA_DEB_PKGS="$(IMAGE_DEB_PKGS)"
+	@$(MAKE) --no-print-directory _build
+	@sh input/images/make.sh
 
 demo: all
 	@sh input/demo.sh

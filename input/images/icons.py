@@ -150,7 +150,7 @@ def cmd_list(out, only=None):
                     seen.add(name)
                     rows.append((SPLIT.get(theme, "train"), theme, name, path))
     if missing:
-        sys.exit("icons.py: not installed: %s (make deps installs them)" % " ".join(sorted(set(missing))))
+        sys.exit("icons.py: not installed: %s (make images installs them)" % " ".join(sorted(set(missing))))
     with open(out + ".tmp", "w") as f:
         for r in rows:
             f.write("\t".join(r) + "\n")

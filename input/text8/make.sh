@@ -39,7 +39,7 @@ dictd=/usr/share/dictd fortunes=/usr/share/games/fortunes
 nohead='/^00-database/d; /^ *[a-z]*:\/\/[^ ]* *$/d' # dictd's header entries and bare URL lines
 
 need() { # need FILE PACKAGE: stops with a clear message when a source is not installed
-  [ -r "$1" ] || { echo "make.sh: $1 not found (Debian package $2: make deps installs it)" >&2; exit 1; }
+  [ -r "$1" ] || { echo "make.sh: $1 not found (Debian package $2; make text8 installs it)" >&2; exit 1; }
 }
 
 # extract NAME: writes the source's plain text (markup removed) to stdout

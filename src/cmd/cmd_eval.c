@@ -81,24 +81,27 @@ typedef struct {
   planner_result plans;
 } evaluator;
 
-/* Stage, plan step and the estimate's weight for the parallel NLL bound (doc/method.md section 2):
-   one stage and one plan step picked uniformly, t = p_i, weight S N (p_{i+1} - p_i) / (D - p_i)
-   on the bits of all D - t remaining targets, so its expectation is the plan's NLL. */
+/* Stage, plan step and the estimate's weight for the parallel NLL bound (doc/method.md (2.4)):
+   a stage uniformly and a plan step i with probability (p_{i+1} - p_i) / D (the step holding a
+   uniform u in 0..D-1), t = p_i, weight S / (D - p_i) on the bits of all D - t remaining
+   targets, so its expectation is the plan's NLL. Picking steps by their length rather than
+   uniformly makes every draw an average per-target cost: when the per-target cost is flat over
+   t the estimate has no variance from the choice of step at all. */
 static double plan_draw(const evaluator *ev, int bi, int64_t r, int64_t e, int64_t *tg)
 {
   const int64_t D = ev->mc.D;
   rng_stream    st;
-  int           s, n, i;
+  int           s, n, i = 0;
   const int    *p;
-  int64_t       next;
+  int64_t       u;
   rng_init(&st, (uint64_t)ev->o.seed, (uint64_t)r, (uint64_t)e, RNG_EVAL_PLAN);
   s = (int)rng_below(&st, (uint64_t)ev->mc.S);
   n = ev->plans.nsteps[bi * ev->plans.S + s];
   p = plan_starts(&ev->plans, bi, s);
-  i = (int)rng_below(&st, (uint64_t)n);
-  next = i + 1 < n ? p[i + 1] : D;
+  u = (int64_t)rng_below(&st, (uint64_t)D);
+  while (i + 1 < n && p[i + 1] <= u) i++; /* p_0 = 0 and the starts increase */
   *tg = s * D + p[i];
-  return (double)ev->mc.S * n * (double)(next - p[i]) / ((double)(D - p[i]) * (double)D * M_LN2);
+  return (double)ev->mc.S / ((double)(D - p[i]) * M_LN2);
 }
 
 /* One pass over this rank's (example, draw) pairs, B per network call (every rank makes the

@@ -1,0 +1,136 @@
+#!/bin/sh
+# benchmarks/quality_text.sh: held-out bits per character of a text OA-ARDM for a wall-clock
+# budget, next to gzip -9 / bzip2 -9 / xz -9e on the same characters (issue 12).
+# Trains one model on the text8-style set (input/text8/make.sh), keeping a checkpoint every
+# CKPT_EVERY steps; evaluates every checkpoint on a fixed subset of the test split (every
+# STRIDE-th chunk, so every source is in it) with a BUDGET-step plan made on the same stride of
+# the valid split (the parallel bound next to the all-steps ELBO); evaluates the last checkpoint
+# on the WHOLE test split; draws samples (all 250 steps and BUDGET steps, unconditional and with
+# the first half of held-out chunks given) and exports them as text. Writes OUT/quality.txt
+# (the curve: step, examples seen, wall time, bits/char +- standard error, BUDGET-step bound)
+# and OUT/samples/*.txt.
+#
+# usage: sh benchmarks/quality_text.sh OPTIONS_FILE HOURS [RANKS] [-name NAME]
+#   OPTIONS_FILE  ardm train options (e.g. input/text8_small.opts)
+#   HOURS         training wall-clock budget (ardm train -max_hours; the run ends with exit 3)
+#   RANKS         MPI ranks (default 2)
+#   -name NAME    run name (default: the options file's name)
+# Env: DATA (default input/text8/data, made with input/text8/make.sh when missing),
+#      OUT (default output/quality/NAME), STRIDE=16, DRAWS=2 (t, order) draws per chunk on the
+#      subset, FINAL_DRAWS=1 on the whole test split, BUDGET=20, CKPT_EVERY=300,
+#      EXTRA="..." more train options (override the file's), SKIP_TRAIN=1 re-evaluates a run.
+set -eu
+cd "$(dirname "$0")/.."
+[ $# -ge 2 ] || { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 1; }
+OPTS=$1 HOURS=$2
+shift 2
+NP=2
+case "${1:-}" in [0-9]*) NP=$1; shift ;; esac
+NAME=$(basename "$OPTS" .opts)
+while [ $# -gt 0 ]; do
+  case "$1" in
+  -name) NAME=$2; shift 2 ;;
+  *) echo "quality_text.sh: unknown argument '$1'" >&2; exit 1 ;;
+  esac
+done
+[ -f "$OPTS" ] || { echo "quality_text.sh: $OPTS: no such options file" >&2; exit 1; }
+DATA=${DATA:-input/text8/data}
+OUT=${OUT:-output/quality/$NAME}
+STRIDE=${STRIDE:-16} DRAWS=${DRAWS:-2} FINAL_DRAWS=${FINAL_DRAWS:-1}
+BUDGET=${BUDGET:-20} CKPT_EVERY=${CKPT_EVERY:-300}
+export OPENBLAS_NUM_THREADS=1 OMPI_MCA_rmaps_base_oversubscribe=1
+[ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+ardm() { mpirun -n "$NP" bin/ardm "$@"; }
+
+[ -f "$DATA/test.nc" ] || sh input/text8/make.sh -out "$DATA" -np "$NP"
+mkdir -p "$OUT"
+if [ -z "${SKIP_TRAIN:-}" ] || [ ! -f "$OUT/run/checkpoint.nc" ]; then
+  rm -rf "$OUT/run"
+  echo "quality_text.sh: training $NAME for $HOURS h on $NP ranks -> $OUT/run"
+  rc=0
+  date +%s >"$OUT/train_start" # checkpoint wall times are their mtimes less this
+  ardm train -options_file "$OPTS" -data "$DATA/train.nc" -out "$OUT/run" -max_hours "$HOURS" \
+    -ckpt_every "$CKPT_EVERY" -keep 100000 ${EXTRA:-} >"$OUT/train.out" 2>&1 || rc=$?
+  # exit 3 = stopped by -max_hours with a checkpoint written: the expected end of a budgeted run
+  [ $rc -eq 0 ] || [ $rc -eq 3 ] || { tail -5 "$OUT/train.out"; exit $rc; }
+fi
+
+# every STRIDE-th chunk of valid and test (the splits are source blocks in order: a stride keeps
+# the mix of sources), written with the data set's attributes so ardm reads them as data sets
+mkdir -p "$OUT/sub"
+/usr/bin/python3 - "$DATA" "$OUT/sub" "$STRIDE" <<'EOF'
+import sys
+from netCDF4 import Dataset
+src, dst, stride = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for split in ("valid", "test"):
+    a = Dataset(f"{src}/{split}.nc")
+    x = a.variables["x"][::stride, :]
+    b = Dataset(f"{dst}/{split}.tmp.nc", "w", format="NETCDF4")
+    b.createDimension("example", x.shape[0])
+    b.createDimension("dim", x.shape[1])
+    v = b.createVariable("x", a.variables["x"].dtype, ("example", "dim"))
+    v.setncatts({k: a.variables["x"].getncattr(k) for k in a.variables["x"].ncattrs()})
+    v[:] = x
+    b.setncatts({k: a.getncattr(k) for k in a.ncattrs()})
+    b.setncattr("history", a.getncattr("history") + f"\nevery {stride}th example (quality_text.sh)")
+    b.close()
+EOF
+for s in valid test; do mv "$OUT/sub/$s.tmp.nc" "$OUT/sub/$s.nc"; done
+
+# the codecs on the same characters: the subset (what the curve is measured on) and the whole split
+sh benchmarks/text_codecs.sh "$OUT/sub" test >"$OUT/codecs_sub.txt"
+sh benchmarks/text_codecs.sh "$DATA" test >"$OUT/codecs_test.txt"
+
+# every checkpoint: plan on the valid subset, evaluate on the test subset (ELBO and the bound)
+: >"$OUT/points.txt"
+for ck in $(ls "$OUT"/run/ckpt-*.nc | sed 's/.*ckpt-\([0-9]*\)\.nc/\1/' | sort -n); do
+  c="$OUT/run/ckpt-$ck.nc" e="$OUT/eval-$ck"
+  ardm eval -ckpt "$c" -data "$OUT/sub/valid.nc" -out "$e.valid.nc" -draws "$DRAWS" >/dev/null
+  ardm plan -loss "$e.valid.nc" -out "$e.plan.nc" -budgets "$BUDGET" >/dev/null
+  ardm eval -ckpt "$c" -data "$OUT/sub/test.nc" -out "$e.test.nc" -draws "$DRAWS" -plan "$e.plan.nc" >/dev/null
+  echo "$ck $c $e.test.nc" >>"$OUT/points.txt"
+  echo "quality_text.sh: step $ck evaluated"
+done
+
+# the last checkpoint on the whole test split
+last=$(tail -n 1 "$OUT/points.txt") lck=$(echo "$last" | cut -d' ' -f1) lc=$(echo "$last" | cut -d' ' -f2)
+ardm eval -ckpt "$lc" -data "$DATA/test.nc" -out "$OUT/eval-final.test.nc" -draws "$FINAL_DRAWS" \
+  -plan "$OUT/eval-$lck.plan.nc" >/dev/null
+
+# samples: all 250 steps and BUDGET steps, unconditional and with the first half given
+mkdir -p "$OUT/samples"
+ardm sample -ckpt "$lc" -n 4 -out "$OUT/samples/all_steps.nc" >/dev/null
+ardm sample -ckpt "$lc" -n 4 -plan "$OUT/eval-$lck.plan.nc" -budget "$BUDGET" \
+  -out "$OUT/samples/budget.nc" >/dev/null
+ardm sample -ckpt "$lc" -n 4 -given "$OUT/sub/test.nc" -given_mask first_half \
+  -out "$OUT/samples/prefix.nc" >/dev/null
+for s in all_steps budget prefix; do
+  bin/ardm export -format txt -in "$OUT/samples/$s.nc" -out "$OUT/samples" -name "$s" >/dev/null
+done
+
+/usr/bin/python3 - "$OUT" "$BUDGET" <<'EOF' | tee "$OUT/quality.txt"
+import os, sys
+import numpy as np
+from netCDF4 import Dataset
+out, budget = sys.argv[1], int(sys.argv[2])
+start = float(open(f"{out}/train_start").read())
+def row(ckpt, ev):
+    e = Dataset(ev)
+    b = np.asarray(e.variables["budget_bpd"][:], dtype=np.float64)
+    bs = np.asarray(e.variables["budget_bpd_stderr"][:], dtype=np.float64)
+    return (float(e.variables["bpd"][:]), float(e.variables["bpd_stderr"][:]), b[0], bs[0],
+            int(e.dimensions["example"].size) if "example" in e.dimensions else -1)
+print(f"| step | examples seen | wall (h) | test-subset bits/char | +- | {budget}-step bound | +- |")
+print("|---|---|---|---|---|---|---|")
+for line in open(f"{out}/points.txt"):
+    step, ckpt, ev = line.split()
+    seen = int(Dataset(ckpt).getncattr("examples_seen"))
+    wall = (os.path.getmtime(ckpt) - start) / 3600
+    bpd, se, b, bs, _ = row(ckpt, ev)
+    print(f"| {step} | {seen:,} | {wall:.2f} | {bpd:.4f} | {se:.4f} | {b:.4f} | {bs:.4f} |")
+bpd, se, b, bs, _ = row(ckpt, f"{out}/eval-final.test.nc")
+print(f"\nlast checkpoint (step {step}) on the whole test split: {bpd:.4f} +- {se:.4f} bits/char; "
+      f"{budget}-step bound {b:.4f} +- {bs:.4f}")
+EOF
+echo "codecs on the test subset:"; cat "$OUT/codecs_sub.txt"
+echo "codecs on the whole test split:"; cat "$OUT/codecs_test.txt"
