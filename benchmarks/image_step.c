@@ -42,15 +42,15 @@ static int run_config(int channels, int blocks, int levels, int attention, int b
                           .out_channels = IMG_K,
                           .max_batch = batch,
                           .max_time = IMG_D};
-  net_image    *net;
-  head          h;
-  float        *par, *grad, *out, *dout;
-  int32_t      *x;
-  uint8_t      *known, *tmask;
-  double        t[256], tnet = 1e30, thead = 1e30, flops;
-  size_t        nparams;
-  struct rusage ru;
-  char          line[512];
+  net_image       *net;
+  head             h;
+  float           *par, *grad, *out, *dout;
+  int32_t         *x;
+  uint8_t         *known, *tmask;
+  double           t[256], tnet = 1e30, thead = 1e30, flops;
+  size_t           nparams;
+  struct rusage    ru;
+  char             line[512];
   if (batch > 256) return 1;
   if (head_setup(PETSC_COMM_SELF, HEAD_CATEGORICAL, IMG_K, 0, 0, 0, &h)) return 1;
   if (net_image_setup(PETSC_COMM_SELF, &cfg, &net)) return 1;

@@ -37,14 +37,14 @@ static int run_config(int layers, int width, int heads, int batch, int steps, do
                          .out_channels = TEXT_K,
                          .max_batch = batch,
                          .max_time = TEXT_D};
-  net_text      net;
-  head          h;
-  float        *par, *grad;
-  int32_t      *x;
-  uint8_t      *known, *tmask;
-  double        t[256], tnet = 1e30, thead = 1e30, flops;
-  struct rusage ru;
-  char          line[512];
+  net_text        net;
+  head            h;
+  float          *par, *grad;
+  int32_t        *x;
+  uint8_t        *known, *tmask;
+  double          t[256], tnet = 1e30, thead = 1e30, flops;
+  struct rusage   ru;
+  char            line[512];
   if (batch > 256) return 1;
   if (head_setup(PETSC_COMM_SELF, HEAD_CATEGORICAL, TEXT_K, 0, 0, 0, &h)) return 1;
   if (net_text_setup(PETSC_COMM_SELF, &cfg, &net)) return 1;
@@ -65,8 +65,8 @@ static int run_config(int layers, int width, int heads, int batch, int steps, do
     net_text_forward(&net, par, batch, t);
     t1 = bench_now();
     for (int e = 0; e < batch; e++)
-      head_loss(&h, net.output + (size_t)e * TEXT_K * TEXT_D, TEXT_D, x + e * TEXT_D, tmask + e * TEXT_D, NULL, 0,
-                NULL, net.doutput + (size_t)e * TEXT_K * TEXT_D);
+      head_loss(&h, net.output + (size_t)e * TEXT_K * TEXT_D, TEXT_D, x + e * TEXT_D, tmask + e * TEXT_D, NULL, 0, NULL,
+                net.doutput + (size_t)e * TEXT_K * TEXT_D);
     t2 = bench_now();
     net_text_backward(&net, par, grad);
     if (s > 0) {
