@@ -62,15 +62,19 @@ static double categorical_loss(const float *logits, int64_t n, int64_t D, const 
   double total = 0.0;
   for (int64_t i0 = t0 * TILE; i0 < D && i0 < t1 * TILE; i0 += TILE) {
     int64_t nt = D - i0 < TILE ? D - i0 : TILE;
-    float   mx[TILE], se[TILE], lse[TILE];
+    float   mx[TILE], se[TILE], lse[TILE], wt[TILE];
+    int64_t tg[TILE];
     int     any = 0;
     for (int64_t j = 0; j < nt; j++) any |= mask[i0 + j] != 0;
     if (logp)
       for (int64_t j = 0; j < nt; j++) logp[i0 + j] = 0.0f;
     if (!any) continue;
     for (int64_t j = 0; j < nt; j++) mx[j] = -FLT_MAX, se[j] = 0.0f;
-    for (int64_t k = 0; k < n; k++)
-      for (int64_t j = 0; j < nt; j++) mx[j] = fmaxf(mx[j], logits[k * D + i0 + j]);
+    for (int64_t k = 0; k < n; k++)      /* a select, not fmaxf (a library call that stops vectorisation); */
+      for (int64_t j = 0; j < nt; j++) { /* a NaN logit leaves mx as fmaxf would, and reaches the loss */
+        float v = logits[k * D + i0 + j];
+        mx[j] = v > mx[j] ? v : mx[j];
+      }
     for (int64_t k = 0; k < n; k++)
       for (int64_t j = 0; j < nt; j++) se[j] += ardm_expf(logits[k * D + i0 + j] - mx[j]);
     for (int64_t j = 0; j < nt; j++) lse[j] = mx[j] + logf(se[j]); /* log sum exp */
@@ -82,13 +86,14 @@ static double categorical_loss(const float *logits, int64_t n, int64_t D, const 
       if (logp) logp[i0 + j] = lp;
     }
     if (!dlogits) continue;
-    /* d(-w log softmax_t)/d logit_k = w (softmax_k - [k == t]) */
+    /* d(-w log softmax_t)/d logit_k = w (softmax_k - [k == t]); the weights and targets of the
+       tile are gathered first, so that the loop over the tile has no conditional loads and
+       vectorises */
+    for (int64_t j = 0; j < nt; j++) wt[j] = mask[i0 + j] ? (weight ? weight[i0 + j] : 1.0f) : 0.0f;
+    for (int64_t j = 0; j < nt; j++) tg[j] = target[i0 + j];
     for (int64_t k = 0; k < n; k++)
-      for (int64_t j = 0; j < nt; j++) {
-        float w = mask[i0 + j] ? (weight ? weight[i0 + j] : 1.0f) : 0.0f;
-        dlogits[k * D + i0 + j] +=
-            w * (ardm_expf(logits[k * D + i0 + j] - lse[j]) - (k == target[i0 + j] ? 1.0f : 0.0f));
-      }
+      for (int64_t j = 0; j < nt; j++)
+        dlogits[k * D + i0 + j] += wt[j] * (ardm_expf(logits[k * D + i0 + j] - lse[j]) - (k == tg[j] ? 1.0f : 0.0f));
   }
   return total;
 }
