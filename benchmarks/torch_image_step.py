@@ -9,10 +9,16 @@ backward. The model follows tests/reference/net_image_ref.py op by op (nn.Conv2d
 nn.GroupNorm with the same group counts, SiLU, single-head attention over the H*W positions as
 two batched matmuls and a softmax, average pooling, nearest up-sampling, one time projection
 for all ResBlocks, an output conv to K x 3 planes plus a per-K bias); the input conv gets no
-input gradient, as in ardm. It runs the C benchmark for the same configuration first and prints
-ardm / torch step time.
+input gradient, as in ardm. It runs the C benchmark for the same configuration, then the PyTorch
+step, alternately for R rounds (-rounds R, default 3), and prints ardm / torch of the best times
+of each side.
+PyTorch's convolutions run in oneDNN, which picks the CPU's widest vector ISA (AVX-512 where
+there is one) whatever OPENBLAS_CORETYPE says, while ardm's convolutions are OpenBLAS sgemm: with
+OPENBLAS_CORETYPE=Haswell on an AVX-512 CPU ardm runs 256-bit kernels against PyTorch's 512-bit
+ones. For a like-for-like comparison either unset OPENBLAS_CORETYPE (both AVX-512) or also set
+ONEDNN_MAX_CPU_ISA=AVX2 (both AVX2); the script prints both variables.
 
-Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 benchmarks/torch_image_step.py [channels blocks levels attention batch steps]...
+Usage: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 benchmarks/torch_image_step.py [-rounds R] [channels blocks levels attention batch steps]...
 (no arguments: input/cifar_small.opts' network, 32 1 3 4 8 3; input/cifar_oa.opts' is
 256 32 1 1). Needs Debian's python3-torch (a benchmark dependency only: apt-get install -y
 --no-install-recommends python3-torch)."""
@@ -153,21 +159,21 @@ def torch_step(C, N, L, att, batch, steps):
     print("  torch: %d parameters (%.2f M)" % (sum(p.numel() for p in net.parameters()),
                                              sum(p.numel() for p in net.parameters()) / 1e6), flush=True)
     planes, x, tmask, t = inputs(batch)
-    best_net, best_head = float("inf"), float("inf")
+    best = [float("inf")] * 4  # net, head in wall seconds; net, head in CPU seconds
     for s in range(steps + 1):
         net.zero_grad(set_to_none=False)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = net(planes, t)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         o = out.detach().requires_grad_()
         logp = torch.log_softmax(o, dim=1).gather(1, x[:, None, :])[:, 0]
         (-(logp * tmask).sum()).backward()
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         out.backward(o.grad)
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         if s > 0:
-            best_net, best_head = min(best_net, (t1 - t0) + (t3 - t2)), min(best_head, t2 - t1)
-    return best_net, best_head
+            best = [min(b, v) for b, v in zip(best, ((t1 - t0) + (t3 - t2), t2 - t1, (c1 - c0) + (c3 - c2), c2 - c1))]
+    return best
 
 
 def ardm_step(args):
@@ -175,22 +181,34 @@ def ardm_step(args):
     out = subprocess.run([exe] + [str(a) for a in args], check=True, capture_output=True, text=True).stdout
     sys.stdout.write("  ardm: " + "  ardm: ".join(l + "\n" for l in out.strip().splitlines()))
     sys.stdout.flush()
-    return (float(re.search(r"step \(net fwd\+bwd\) ([0-9.]+) s", out).group(1)),
-            float(re.search(r"head ([0-9.]+) s", out).group(1)))
+    cpu = re.search(r"cpu time: net fwd\+bwd ([0-9.]+) s, head ([0-9.]+) s", out)
+    return [float(re.search(r"step \(net fwd\+bwd\) ([0-9.]+) s", out).group(1)),
+            float(re.search(r"; head ([0-9.]+) s", out).group(1)), float(cpu.group(1)), float(cpu.group(2))]
 
 
 def main():
     torch.set_num_threads(1)
-    args = [int(a) for a in sys.argv[1:]]
+    argv, rounds = sys.argv[1:], 3
+    if argv[:1] == ["-rounds"]:
+        rounds, argv = int(argv[1]), argv[2:]
+    args = [int(a) for a in argv]
     configs = [args[i:i + 6] for i in range(0, len(args), 6)] or [[32, 1, 3, 4, 8, 3]]
-    print("torch %s, threads %d, OPENBLAS_CORETYPE=%s" % (torch.__version__, torch.get_num_threads(),
-                                                         os.environ.get("OPENBLAS_CORETYPE", "(unset)")), flush=True)
+    print("torch %s, threads %d, OPENBLAS_CORETYPE=%s, ONEDNN_MAX_CPU_ISA=%s, %d rounds"
+          % (torch.__version__, torch.get_num_threads(), os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
+             os.environ.get("ONEDNN_MAX_CPU_ISA", "(unset)"), rounds), flush=True)
     for cfg in configs:
-        ta, ha = ardm_step(cfg)
-        tt, ht = torch_step(*cfg)
-        print("C=%d N=%d L=%d att=%d batch %d, 32x32x3, K=%d: net fwd+bwd ardm %.3f s, torch %.3f s: ardm/torch = "
-              "%.2f; with the head ardm %.3f s, torch %.3f s: ardm/torch = %.2f"
-              % tuple(cfg[:5] + [K, ta, tt, ta / tt, ta + ha, tt + ht, (ta + ha) / (tt + ht)]), flush=True)
+        a, t = [float("inf")] * 4, [float("inf")] * 4
+        for _ in range(rounds):  # alternating, the best of each side: a burst of load hits both alike
+            a = [min(u, v) for u, v in zip(a, ardm_step(cfg))]
+            r = torch_step(*cfg)
+            t = [min(u, v) for u, v in zip(t, r)]
+            print("  torch: net fwd+bwd %.3f s, head %.4f s; cpu time: net fwd+bwd %.3f s, head %.4f s" % tuple(r),
+                  flush=True)
+        print("C=%d N=%d L=%d att=%d batch %d, 32x32x3, K=%d" % tuple(cfg[:5] + [K]) + ":")
+        for what, k in (("wall", 0), ("cpu ", 2)):
+            print("  %s: net fwd+bwd ardm %.3f s, torch %.3f s: ardm/torch = %.2f; with the head ardm %.3f s, "
+                  "torch %.3f s: ardm/torch = %.2f" % (what, a[k], t[k], a[k] / t[k], a[k] + a[k + 1], t[k] + t[k + 1],
+                                                       (a[k] + a[k + 1]) / (t[k] + t[k + 1])), flush=True)
 
 
 if __name__ == "__main__":
