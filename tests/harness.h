@@ -10,6 +10,7 @@
    counts them). A rank count for MPI tests is given in the file as a comment "// ranks: 1 2 4". */
 #ifndef ARDM_HARNESS_H
 #define ARDM_HARNESS_H
+#include "core/ncio.h"
 #include <petscsys.h>
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@ static inline void th_init(int *argc, char ***argv)
 {
   const char *p = strrchr((*argv)[0], '/');
   snprintf(th_prog, sizeof th_prog, "%s", p ? p + 1 : (*argv)[0]);
+  ncio_mpi_env(); /* MPI-IO as the commands use it (read by MPI_Init) */
   if (PetscInitialize(argc, argv, NULL, NULL)) exit(2);
   PetscPushErrorHandler(PetscReturnErrorHandler, NULL); /* errors are test results, not output */
 }

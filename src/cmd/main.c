@@ -92,11 +92,7 @@ int main(int argc, char **argv)
   snprintf(name, sizeof name, "ardm %s", cmd->name);
   /* MPI first, so that options files are checked (one line from rank 0, exit 1 on every rank)
      before PETSc's reader can crash on a cycle or print a traceback */
-  /* Open MPI's MPI-IO loads a shared-file-pointer component at every MPI_File_open; its "sm"
-     one overflows a fixed buffer on paths of about 235 characters or more (every command then
-     crashes). ardm never uses shared file pointers: choose the component that keeps nothing
-     but the path, unless the user chose one. Read by MPI_Init. */
-  setenv("OMPI_MCA_sharedfp", "individual", 0);
+  ncio_mpi_env(); /* read by MPI_Init */
   if (MPI_Init(&argc, &argv) != MPI_SUCCESS) return ARDM_EXIT_ABORT;
   if (opts_check_files(pargc, pargv, msg, sizeof msg)) {
     int rank = 0;

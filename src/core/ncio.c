@@ -81,6 +81,19 @@ static void dir_of(const char *path, char *dir, size_t len)
 
 static char command_line[4096]; /* set once by main (ncio_set_command_line) */
 
+void ncio_mpi_env(void)
+{
+  /* Open MPI's own MPI-IO (ompio) opens a shared-file-pointer component at every MPI_File_open,
+     and it cannot open a file without one. Each leaves files beside the output: "individual"
+     creates NAME.data.<rank> and NAME.metadata.<rank>, removed only by MPI_File_close, so a
+     rank that stops while writing (an internal error's MPI_Abort, a kill) leaves them behind;
+     "sm" also overflows a fixed buffer on paths of 235+ characters. ardm never uses shared
+     file pointers: ROMIO (every other MPI-IO component) opens nothing beside the file. A
+     choice in the environment is kept; with ompio chosen, "individual" avoids the crash. */
+  setenv("OMPI_MCA_io", "^ompio", 0);
+  setenv("OMPI_MCA_sharedfp", "individual", 0);
+}
+
 void ncio_set_command_line(const char *line)
 {
   snprintf(command_line, sizeof command_line, "%s", line);

@@ -29,6 +29,11 @@ typedef struct {
                nc_strerror(ncs_));                                                                                     \
   } while (0)
 
+/* Sets Open MPI's MPI-IO environment before MPI_Init (every program that opens NetCDF files in
+   parallel calls it first): ROMIO, which creates no file beside the ones ardm writes; a choice
+   the user made in the environment (OMPI_MCA_io) is kept. */
+void ncio_mpi_env(void);
+
 /* The command line recorded in the history attribute of every file created afterwards
    (main sets it once; library callers that never do get "(library call)"). */
 void ncio_set_command_line(const char *line);

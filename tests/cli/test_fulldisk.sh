@@ -2,7 +2,8 @@
 # test_fulldisk.sh: a full file system (a size-limited tmpfs, mounted as root) during every kind
 # of write: checkpoint, training log, eval output, plan, samples, prep splits and export. Each
 # must end every rank with exit 1 and one line naming the file and saying "no space left",
-# keep the previous outputs intact and leave no *.tmp.* file, on 1 and 2 ranks.
+# keep the previous outputs intact and leave no *.tmp.* file nor MPI-IO side file (*.data.0,
+# *.metadata.0), on 1 and 2 ranks.
 . "$(dirname "$0")/../lib.sh"
 FS="$T/fs"
 mkdir -p "$FS"
@@ -19,7 +20,9 @@ leave() {
   [ "$avail" -gt "$1" ] && dd if=/dev/zero of="$FS/fill" bs=1k count=$((avail - $1)) 2>/dev/null
   return 0
 }
-no_tmp() { find "$FS" -name '*.tmp.*' | grep . && return 1; return 0; }
+# no temporary file and no MPI-IO side file (Open MPI's ompio left NAME.data.<rank> and
+# NAME.metadata.<rank> beside a file whose writer stopped; ardm selects ROMIO, which makes none)
+no_tmp() { find "$FS" -name '*.tmp.*' -o -name '*.data.[0-9]*' -o -name '*.metadata.[0-9]*' | grep . && return 1; return 0; }
 
 ok make-markov ardm_np 1 prep -format markov -out "$T/mk" -n 64 -length 32 -classes 4 -p_stay 0.7 -seed 3
 SMALL="-data $T/mk/train.nc -batch 8 -lr 2e-3 -model_blocks 2 -model_channels 16 -model_cycle 2 -log_every 1 -seed 7"

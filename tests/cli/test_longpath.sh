@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_longpath.sh: paths of about 300 characters work in every command on 1 and 2 ranks
 # (Open MPI's "sm" shared-file-pointer component overflowed a buffer on paths of 235+
-# characters inside MPI_File_open; main.c selects the "individual" one).
+# characters inside MPI_File_open; ncio_mpi_env selects ROMIO, which has none).
 . "$(dirname "$0")/../lib.sh"
 L="$T/$(printf 'a%.0s' $(seq 1 140))/$(printf 'b%.0s' $(seq 1 140))"
 mkdir -p "$L"

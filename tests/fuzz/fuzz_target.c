@@ -37,7 +37,7 @@ static PetscErrorCode quiet_handler(MPI_Comm comm, int line, const char *func, c
 int fuzz_init(int *argc, char ***argv)
 {
   const char *dir = getenv("TMPDIR");
-  setenv("OMPI_MCA_sharedfp", "individual", 0);
+  ncio_mpi_env();
   /* no arguments: the fuzzer's own flags must not reach PETSc's option database (the readers'
      commands reject unknown options) */
   if (MPI_Init(NULL, NULL) != MPI_SUCCESS) return 1;

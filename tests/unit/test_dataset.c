@@ -1,10 +1,13 @@
 /* test_dataset.c: the data set contract through real parallel NetCDF files: collective write
    and read round trip (every rank gets exactly its examples), shuffled reads, and every
-   validation error raised on all ranks together. */
+   validation error raised on all ranks together; no file but the temporary one beside a file
+   being written. */
 // ranks: 1 2 4
 #include "harness.h"
 #include "io/dataset.h"
 #include "core/rng.h"
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char        dir[256];
@@ -216,6 +219,48 @@ static int test_missing_and_mismatch(void)
   return 0;
 }
 
+/* The names in directory d other than "." and ".." (rank 0; "" when none). */
+static int list_dir(const char *d, char *names, size_t len)
+{
+  DIR           *dp = opendir(d);
+  struct dirent *e;
+  int            n = 0;
+  names[0] = 0;
+  if (!dp) return -1;
+  while ((e = readdir(dp)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      snprintf(names + strlen(names), len - strlen(names), "%s%s", n ? " " : "", e->d_name);
+      n++;
+    }
+  closedir(dp);
+  return n;
+}
+
+/* While a file is being written, nothing but its temporary name exists beside it (Open MPI's
+   ompio would add NAME.tmp.<pid>.data.<rank> and .metadata.<rank>, which a rank that stops
+   mid-write leaves behind; ncio_mpi_env selects ROMIO), and nothing at all after a discard. */
+static int test_no_side_files(void)
+{
+  char          sub[300], path[320], during[1024] = "", after[1024] = "";
+  int           n_during = 0, n_after = 0;
+  dataset       ds;
+  dataset_attrs a = {.modality = "sequence", .split = "train"};
+  snprintf(sub, sizeof sub, "%s/side", dir);
+  snprintf(path, sizeof path, "%s/s.nc", sub);
+  if (rank == 0) mkdir(sub, 0777);
+  CHECK_OK(dataset_create(PETSC_COMM_WORLD, path, 4, 8, 4, PETSC_FALSE, &a, &ds));
+  MPI_Barrier(PETSC_COMM_WORLD);
+  if (rank == 0) n_during = list_dir(sub, during, sizeof during);
+  MPI_Barrier(PETSC_COMM_WORLD);
+  CHECK_OK(dataset_discard(&ds));
+  MPI_Barrier(PETSC_COMM_WORLD);
+  if (rank == 0) n_after = list_dir(sub, after, sizeof after);
+  CHECK(rank || (n_during == 1 && strstr(during, "s.nc.tmp.") == during), "while writing, the directory holds: %s",
+        during);
+  CHECK(n_after == 0, "after the discard, the directory holds: %s", after);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   TH_INIT(&argc, &argv);
@@ -229,6 +274,7 @@ int main(int argc, char **argv)
   TH_RUN(test_missing_and_mismatch);
   TH_RUN(test_open_any);
   TH_RUN(test_changed);
+  TH_RUN(test_no_side_files);
   if (rank == 0) {
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
