@@ -5,6 +5,10 @@
   ncvar.py att F NAME            print a global attribute
   ncvar.py setatt F NAME VALUE   overwrite a global attribute, keeping its type (corrupt-file tests)
   ncvar.py setval F VAR I VALUE  overwrite element I of VAR (flat index), in place
+  ncvar.py flip F VAR I          flip the lowest bit of element I of VAR (flat index) in the file's
+                                 raw bytes, not through NetCDF (a bit flip on the disk; checksum
+                                 tests): the element is found by searching the file for the bytes
+                                 of the values from I on, which must occur exactly once
 """
 import sys
 import numpy as np
@@ -48,6 +52,31 @@ def main():
         a.flat[int(i)] = float(value)
         v[:] = a
         d.close()
+        return 0
+    if cmd == "flip":
+        f, var, i = sys.argv[2:5]
+        i = int(i)
+        d = Dataset(f)
+        v = d.variables[var]
+        a = np.ravel(np.asarray(v[:], dtype=v.dtype))
+        # the stored bytes of elements i, i+1, ... (little-endian, as HDF5 writes them here):
+        # 64 bytes, or fewer up to the end of the chunk's row (a chunk is stored whole, then
+        # its checksum), so that they occur once
+        n = max(1, 64 // a.itemsize)
+        ch = v.chunking()
+        if ch != "contiguous":
+            last = int(np.unravel_index(i, v.shape)[-1])
+            n = min(n, ch[-1] - last % ch[-1])
+        d.close()
+        want = a[i:i + n].astype(a.dtype.newbyteorder("<")).tobytes()
+        raw = bytearray(open(f, "rb").read())
+        at = raw.find(want)
+        if at < 0 or raw.find(want, at + 1) >= 0:
+            print(f"{var}[{i}..{i + n - 1}]: found {'no' if at < 0 else 'more than one'} copy of its bytes in {f}")
+            return 1
+        raw[at] ^= 1
+        open(f, "wb").write(raw)
+        print(f"{f}: flipped bit 0 of byte {at} ({var}[{i}])")
         return 0
     print(__doc__)
     return 2

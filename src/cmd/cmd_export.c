@@ -224,13 +224,13 @@ static PetscErrorCode read_input(MPI_Comm comm, const export_options *o, export_
   {
     size_t st[2] = {in->hi > in->lo ? (size_t)in->lo : 0, 0}, ct[2] = {(size_t)(in->hi - in->lo), (size_t)D};
     PetscCall(ncio_collective(&f, vx));
-    NCCall(&f, nc_get_vara_int(f.ncid, vx, st, ct, in->x));
+    NCRead(&f, vx, nc_get_vara_int(f.ncid, vx, st, ct, in->x));
   }
   if (o->png) { /* rank 0 also reads the grid's examples */
     int64_t ng = rank == 0 ? PetscMin(in->n, 64) : 0;
     size_t  st[2] = {0, 0}, ct[2] = {(size_t)ng, (size_t)D};
     PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(ng * D + 1), &in->xgrid));
-    NCCall(&f, nc_get_vara_int(f.ncid, vx, st, ct, in->xgrid));
+    NCRead(&f, vx, nc_get_vara_int(f.ncid, vx, st, ct, in->xgrid));
   }
   PetscCall(ncio_close(&f));
   for (int64_t i = 0; i < (in->hi - in->lo) * D && bad < 0; i++)

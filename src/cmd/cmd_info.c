@@ -40,13 +40,13 @@ static PetscErrorCode var_stats(ncio_file *f, int varid, value_stats *st)
     size_t s0 = PetscMin(lo + b * block, hi), cnt = PetscMin(block, hi - s0);
     size_t start[NC_MAX_VAR_DIMS] = {0}, count[NC_MAX_VAR_DIMS];
     if (nd == 0) {
-      if (b == 0) NCCall(f, nc_get_var_double(f->ncid, varid, buf)); /* collective: all ranks read */
-      cnt = rank == 0 && b == 0;                                     /* rank 0 counts it */
+      if (b == 0) NCRead(f, varid, nc_get_var_double(f->ncid, varid, buf)); /* collective: all ranks read */
+      cnt = rank == 0 && b == 0;                                            /* rank 0 counts it */
       row = 1;
     } else {
       start[0] = cnt ? s0 : 0, count[0] = cnt;
       for (int i = 1; i < nd; i++) count[i] = len[i];
-      NCCall(f, nc_get_vara_double(f->ncid, varid, start, count, buf));
+      NCRead(f, varid, nc_get_vara_double(f->ncid, varid, start, count, buf));
     }
     for (size_t i = 0; i < cnt * row; i++) {
       if (!isfinite(buf[i])) {

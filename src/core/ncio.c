@@ -346,10 +346,37 @@ PetscErrorCode ncio_def_dim(ncio_file *f, const char *name, size_t len, int *dim
   PetscFunctionReturn(0);
 }
 
+/* Chunks of about NCIO_CHUNK_BYTES along the first dimension, whole along the others (at least
+   one row). HDF5 filters each chunk on one rank in a parallel write, so NetCDF's default (a
+   few large chunks per variable) would leave the other ranks idle and send them the data. */
+#define NCIO_CHUNK_BYTES (4 << 20)
+static PetscErrorCode def_chunks(ncio_file *f, int varid, nc_type type, int ndims, const int *dimids)
+{
+  size_t tsz = 1, row = 1, len0 = 0, chunk[NC_MAX_VAR_DIMS];
+  PetscFunctionBegin;
+  NCCall(f, nc_inq_type(f->ncid, type, NULL, &tsz));
+  NCCall(f, nc_inq_dimlen(f->ncid, dimids[0], &len0));
+  for (int d = 1; d < ndims; d++) {
+    NCCall(f, nc_inq_dimlen(f->ncid, dimids[d], &chunk[d]));
+    chunk[d] = PetscMax(chunk[d], 1);
+    row *= chunk[d];
+  }
+  chunk[0] = PetscMax(NCIO_CHUNK_BYTES / (row * tsz), 1);
+  if (len0 > 0) chunk[0] = PetscMin(chunk[0], len0); /* 0: an unlimited dimension still empty */
+  NCCall(f, nc_def_var_chunking(f->ncid, varid, NC_CHUNKED, chunk));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode ncio_def_var(ncio_file *f, const char *name, nc_type type, int ndims, const int *dimids, int *varid)
 {
   PetscFunctionBegin;
   NCCall(f, nc_def_var(f->ncid, name, type, ndims, dimids, varid));
+  /* every array carries a Fletcher-32 checksum per chunk, which HDF5 checks on every read
+     (doc/formats.md "Checksums"); a scalar cannot be chunked, so it has none */
+  if (ndims > 0) {
+    PetscCall(def_chunks(f, *varid, type, ndims, dimids));
+    NCCall(f, nc_def_var_fletcher32(f->ncid, *varid, NC_FLETCHER32));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -621,6 +648,24 @@ PetscErrorCode ncio_get_att_double(ncio_file *f, int varid, const char *name, do
   PetscCheck(n == 1 && t != NC_CHAR && t != NC_STRING, f->comm, ARDM_ERR_INPUT,
              "%s: attribute '%s' must be one number (found %zu value(s) of type %s)", f->path, name, n, type_name(t));
   NCCall(f, nc_get_att_double(f->ncid, varid, name, value));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode ncio_read_check(ncio_file *f, int varid, int status)
+{
+  char name[NC_MAX_NAME + 1] = "?", msg[NC_MAX_NAME + 160] = "";
+  int  checksum = 0;
+  PetscFunctionBegin;
+  if (status != NC_NOERR) {
+    (void)nc_inq_varname(f->ncid, varid, name);
+    (void)nc_inq_var_fletcher32(f->ncid, varid, &checksum);
+    /* HDF5 reports a chunk whose checksum does not match as a read error of the variable */
+    if (status == NC_EHDFERR && checksum == NC_FLETCHER32)
+      snprintf(msg, sizeof msg, "checksum mismatch in variable '%s' (the file is corrupted)", name);
+    else
+      snprintf(msg, sizeof msg, "cannot read variable '%s' (%s)", name, nc_strerror(status));
+  }
+  ArdmCheckAll(f->comm, status == NC_NOERR, "%s: %s", f->path, msg);
   PetscFunctionReturn(0);
 }
 

@@ -70,6 +70,8 @@ PetscErrorCode ncio_close(ncio_file *f);
    definitions) so that a full disk is an input error on every rank, "no space left", before
    HDF5 writes anything collectively. */
 PetscErrorCode ncio_def_dim(ncio_file *f, const char *name, size_t len, int *dimid);
+/* Every variable with dimensions is chunked (about 4 MiB per chunk along its first dimension;
+   a caller may set other chunks before ncio_enddef) and carries a Fletcher-32 checksum. */
 PetscErrorCode ncio_def_var(ncio_file *f, const char *name, nc_type type, int ndims, const int *dimids, int *varid);
 PetscErrorCode ncio_put_att_text(ncio_file *f, int varid, const char *name, const char *value);
 PetscErrorCode ncio_put_att_int(ncio_file *f, int varid, const char *name, int64_t value);
@@ -101,4 +103,11 @@ PetscErrorCode ncio_make_dir(MPI_Comm comm, const char *dir, const char *option)
 
 /* Collective access mode for a variable (all ranks call every read/write, possibly count 0). */
 PetscErrorCode ncio_collective(ncio_file *f, int varid);
+/* After a read of variable varid that every rank made (status: its NetCDF result): a failure on
+   any rank is an input error on every rank naming the file and the variable, "checksum
+   mismatch in variable 'V' (the file is corrupted)" where V has a checksum, else "cannot read
+   variable 'V' (NetCDF's message)". Collective. */
+PetscErrorCode ncio_read_check(ncio_file *f, int varid, int status);
+/* A collective read checked by ncio_read_check (in a function returning PetscErrorCode). */
+#define NCRead(f, varid, call) PetscCall(ncio_read_check((f), (varid), (call)))
 #endif

@@ -134,8 +134,9 @@ static PetscErrorCode get_pending(ncio_file *f, const ckpt_state *st, lossstats 
     PetscCall(ncio_var(f, pend_vars[i], 1, dn, 0, NULL, &vid[i], NULL));
     PetscCall(ncio_collective(f, vid[i]));
   }
-  for (int i = 0; i < 4; i++) NCCall(f, nc_get_vara_longlong(f->ncid, vid[i], &s0, &c0, rank ? &l0 : col + i * n));
-  NCCall(f, nc_get_vara_double(f->ncid, vid[4], &s0, &c0, rank ? &d0 : loss));
+  for (int i = 0; i < 4; i++)
+    NCRead(f, vid[i], nc_get_vara_longlong(f->ncid, vid[i], &s0, &c0, rank ? &l0 : col + i * n));
+  NCRead(f, vid[4], nc_get_vara_double(f->ncid, vid[4], &s0, &c0, rank ? &d0 : loss));
   if (rank == 0) {
     for (size_t j = 0; j < n; j++) {
       lossstats_obs *o = &ls->log[j];
@@ -270,7 +271,7 @@ static PetscErrorCode read_floats(ncio_file *f, const char *name, size_t nparam,
   PetscCall(ncio_dim(f, "nparam", &len));
   PetscCheck(len == nparam, f->comm, ARDM_ERR_INPUT, "%s: has %zu parameters, the model has %zu", f->path, len, nparam);
   PetscCall(ncio_collective(f, vid));
-  NCCall(f, nc_get_vara_float(f->ncid, vid, count ? &start : (size_t[]){0}, &count, out));
+  NCRead(f, vid, nc_get_vara_float(f->ncid, vid, count ? &start : (size_t[]){0}, &count, out));
   size_t bad = count;
   for (size_t i = 0; i < count && bad == count; i++)
     if (!isfinite(out[i])) bad = i;
@@ -315,10 +316,10 @@ PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float
       PetscCall(ncio_var(&f, names[i], 2, NULL, 0, NULL, &vid[i], NULL));
       PetscCall(ncio_collective(&f, vid[i]));
     }
-    NCCall(&f, nc_get_vara_longlong(f.ncid, vid[0], s0, c0, sh->rank ? &l0 : (long long *)ls->count));
-    NCCall(&f, nc_get_vara_double(f.ncid, vid[1], s0, c0, sh->rank ? &d0 : ls->sum));
-    NCCall(&f, nc_get_vara_double(f.ncid, vid[2], s0, c0, sh->rank ? &d0 : ls->sumsq));
-    NCCall(&f, nc_get_vara_double(f.ncid, vid[3], s0, c0, sh->rank ? &d0 : ls->ema));
+    NCRead(&f, vid[0], nc_get_vara_longlong(f.ncid, vid[0], s0, c0, sh->rank ? &l0 : (long long *)ls->count));
+    NCRead(&f, vid[1], nc_get_vara_double(f.ncid, vid[1], s0, c0, sh->rank ? &d0 : ls->sum));
+    NCRead(&f, vid[2], nc_get_vara_double(f.ncid, vid[2], s0, c0, sh->rank ? &d0 : ls->sumsq));
+    NCRead(&f, vid[3], nc_get_vara_double(f.ncid, vid[3], s0, c0, sh->rank ? &d0 : ls->ema));
   }
   { /* rank 0 holds the statistics: negative counts or non-finite sums are a corrupt file */
     size_t bad = S * D;

@@ -159,11 +159,13 @@ static PetscErrorCode check_unchanged(dataset *ds)
   PetscFunctionReturn(0);
 }
 
-/* After this rank's reads (NetCDF status s; x holds examples idx[0..count) or, when idx is NULL,
-   start..start+count-1): every rank agrees that the file is still the one opened (so nothing
-   was read past a new end or from new contents), that the reads worked and that every value is
-   below K, in this order. Collective. */
-static PetscErrorCode check_read(dataset *ds, int s, const int64_t *idx, int64_t start, int64_t count, const int32_t *x)
+/* After this rank's reads (NetCDF status s of variable varid; x holds examples idx[0..count) or,
+   when idx is NULL, start..start+count-1): every rank agrees that the file is still the one
+   opened (so nothing was read past a new end or from new contents), that the reads worked (a
+   checksum mismatch names the variable) and that every value is below K, in this order.
+   Collective. */
+static PetscErrorCode check_read(dataset *ds, int s, int varid, const int64_t *idx, int64_t start, int64_t count,
+                                 const int32_t *x)
 {
   int64_t bad = -1, e;
   int     any;
@@ -175,7 +177,7 @@ static PetscErrorCode check_read(dataset *ds, int s, const int64_t *idx, int64_t
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, ds->f.comm));
   PetscCall(check_unchanged(ds));
   if (!any) PetscFunctionReturn(0);
-  ArdmCheckAll(ds->f.comm, s == NC_NOERR, "%s: cannot read the data (%s)", ds->f.path, nc_strerror(s));
+  PetscCall(ncio_read_check(&ds->f, varid, s));
   e = bad < 0 ? 0 : idx ? idx[bad / ds->D] : start + bad / ds->D;
   ArdmCheckAll(ds->f.comm, bad < 0, "%s: x[%lld][%lld] = %d is not below num_classes = %d", ds->f.path, (long long)e,
                (long long)(bad < 0 ? 0 : bad % ds->D), bad < 0 ? 0 : x[bad], ds->K);
@@ -183,17 +185,18 @@ static PetscErrorCode check_read(dataset *ds, int s, const int64_t *idx, int64_t
 }
 
 /* One collective read of examples start..start+count-1 (count may be 0; labels only when label
-   is not NULL). Returns the NetCDF status rather than stopping, so that check_read can first
-   tell every rank whether the file changed under it. */
-static int read_range(dataset *ds, int64_t start, int64_t count, int32_t *x, int32_t *label)
+   is not NULL). Returns the NetCDF status (and in *varid the variable that failed) rather than
+   stopping, so that check_read can first tell every rank whether the file changed under it. */
+static int read_range(dataset *ds, int64_t start, int64_t count, int32_t *x, int32_t *label, int *varid)
 {
   size_t st[2] = {count ? (size_t)start : 0, 0}, ct[2] = {(size_t)count, (size_t)ds->D};
   int    s = nc_get_vara_int(ds->f.ncid, ds->xid, st, ct, x);
+  *varid = ds->xid;
   if (ds->labelid >= 0) {
     int    dummy;
     size_t lct[1] = {label ? (size_t)count : 0}; /* every rank joins the collective read */
     int    s2 = nc_get_vara_int(ds->f.ncid, ds->labelid, st, lct, label ? label : &dummy);
-    if (s == NC_NOERR) s = s2;
+    if (s == NC_NOERR && s2 != NC_NOERR) s = s2, *varid = ds->labelid;
   } else if (label)
     for (int64_t i = 0; i < count; i++) label[i] = -1;
   return s;
@@ -205,14 +208,15 @@ PetscErrorCode dataset_read(dataset *ds, int64_t start, int64_t count, int32_t *
   ArdmCheckAll(ds->f.comm, start >= 0 && count >= 0 && start + count <= ds->n,
                "%s: examples %lld..%lld requested, the file has %lld", ds->f.path, (long long)start,
                (long long)(start + count - 1), (long long)ds->n);
-  PetscCall(check_read(ds, read_range(ds, start, count, x, label), NULL, start, count, x));
+  int varid, s = read_range(ds, start, count, x, label, &varid);
+  PetscCall(check_read(ds, s, varid, NULL, start, count, x));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode dataset_read_list(dataset *ds, const int64_t *idx, int64_t count, int32_t *x, int32_t *label)
 {
   int64_t most = count, ok = 1;
-  int     s = NC_NOERR;
+  int     s = NC_NOERR, varid = ds->xid;
   PetscFunctionBegin;
   for (int64_t i = 0; i < count; i++)
     if (idx[i] < 0 || idx[i] >= ds->n) ok = 0;
@@ -221,10 +225,10 @@ PetscErrorCode dataset_read_list(dataset *ds, const int64_t *idx, int64_t count,
   /* one collective read per example; ranks with fewer examples join with empty reads */
   for (int64_t i = 0; i < most; i++) {
     int64_t has = i < count;
-    int     si = read_range(ds, has ? idx[i] : 0, has, has ? x + i * ds->D : x, has && label ? label + i : NULL);
-    if (s == NC_NOERR) s = si;
+    int vi, si = read_range(ds, has ? idx[i] : 0, has, has ? x + i * ds->D : x, has && label ? label + i : NULL, &vi);
+    if (s == NC_NOERR && si != NC_NOERR) s = si, varid = vi;
   }
-  PetscCall(check_read(ds, s, idx, 0, count, x));
+  PetscCall(check_read(ds, s, varid, idx, 0, count, x));
   PetscFunctionReturn(0);
 }
 
@@ -236,7 +240,7 @@ PetscErrorCode dataset_read_labels(dataset *ds, int32_t *label)
     for (int64_t i = 0; i < ds->n; i++) label[i] = -1;
   } else
     s = nc_get_var_int(ds->f.ncid, ds->labelid, label);
-  PetscCall(check_read(ds, s, NULL, 0, 0, NULL));
+  PetscCall(check_read(ds, s, ds->labelid, NULL, 0, 0, NULL));
   PetscFunctionReturn(0);
 }
 

@@ -63,8 +63,8 @@ PetscErrorCode plan_losses_read(MPI_Comm comm, const char *path, const char *var
   /* collective row by row: rank 0 reads, the others take part with empty counts */
   for (size_t s = 0; s < S; s++) {
     size_t st[2] = {rank ? 0 : s, 0}, ct[2] = {rank ? 0 : 1, rank ? 0 : D};
-    NCCall(&f, nc_get_vara_double(f.ncid, vl, st, ct, rank ? NULL : ls->loss + s * D));
-    NCCall(&f, nc_get_vara_longlong(f.ncid, vc, st, ct, row));
+    NCRead(&f, vl, nc_get_vara_double(f.ncid, vl, st, ct, rank ? NULL : ls->loss + s * D));
+    NCRead(&f, vc, nc_get_vara_longlong(f.ncid, vc, st, ct, row));
     for (size_t t = 0; rank == 0 && t < D; t++) ls->count[s * D + t] = (int64_t)row[t];
   }
   ardm_free(&row);
@@ -194,9 +194,9 @@ static PetscErrorCode get_all(ncio_file *f, int varid, nc_type type, void *data)
   PetscFunctionBegin;
   PetscCall(ncio_collective(f, varid));
   if (type == NC_INT)
-    NCCall(f, nc_get_var_int(f->ncid, varid, (int *)data));
+    NCRead(f, varid, nc_get_var_int(f->ncid, varid, (int *)data));
   else
-    NCCall(f, nc_get_var_double(f->ncid, varid, (double *)data));
+    NCRead(f, varid, nc_get_var_double(f->ncid, varid, (double *)data));
   PetscFunctionReturn(0);
 }
 

@@ -98,8 +98,8 @@ PetscErrorCode trainlog_load(trainlog *log, MPI_Comm comm, const char *path, int
   PetscCall(ardm_alloc((n + 1) * sizeof(double) * NFIELDS, &col));
   PetscCall(ardm_alloc((n + 1) * sizeof(long long), &steps));
   if (n) {
-    NCCall(&f, nc_get_var_longlong(f.ncid, vstep, steps));
-    for (int i = 0; i < NFIELDS; i++) NCCall(&f, nc_get_var_double(f.ncid, vid[i], col + (size_t)i * n));
+    NCRead(&f, vstep, nc_get_var_longlong(f.ncid, vstep, steps));
+    for (int i = 0; i < NFIELDS; i++) NCRead(&f, vid[i], nc_get_var_double(f.ncid, vid[i], col + (size_t)i * n));
   }
   for (size_t j = 0; rank == 0 && j < n; j++) {
     trainlog_record r = {.step = steps[j]};
