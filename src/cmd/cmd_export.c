@@ -109,22 +109,23 @@ static void to_bytes(uint8_t *out, const int32_t *x, int64_t D, int64_t K)
   for (int64_t i = 0; i < D; i++) out[i] = (uint8_t)(K == 256 ? x[i] : (int64_t)x[i] * 255 / (K - 1));
 }
 
-static PetscErrorCode write_png(const char *path, const int32_t *x, int64_t K, int H, int W, int C, uint8_t *buf)
+/* One image as a PNG file (through a temporary name); returns 0 or an errno as write_wav, with
+   libpng's reason in why. */
+static int write_png(const char *path, const int32_t *x, int64_t K, int H, int W, int C, uint8_t *buf, char *why,
+                     size_t len)
 {
-  char why[PATH_MAX + 256];
-  PetscFunctionBegin;
   to_bytes(buf, x, (int64_t)C * H * W, K);
-  PetscCheck(!png_write_planar(path, H, W, C, buf, why, sizeof why), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s", why);
-  PetscFunctionReturn(0);
+  return png_write_planar(path, H, W, C, buf, why, len);
 }
 
-/* The first min(n, 64) examples x[n][C][H][W] in an 8 x 8 grid with 1-pixel black borders. */
-static PetscErrorCode write_grid(const char *path, const int32_t *x, int64_t n, int64_t K, int H, int W, int C)
+/* The first min(n, 64) examples x[n][C][H][W] in an 8 x 8 grid with 1-pixel black borders; *err
+   as write_png. */
+static PetscErrorCode write_grid(const char *path, const int32_t *x, int64_t n, int64_t K, int H, int W, int C,
+                                 int *err, char *why, size_t len)
 {
   int      GH = 8 * (H + 1) + 1, GW = 8 * (W + 1) + 1;
   int64_t  D = (int64_t)C * H * W;
   uint8_t *g, *one;
-  char     why[PATH_MAX + 256];
   PetscFunctionBegin;
   PetscCall(PetscCalloc2((size_t)C * GH * GW, &g, D, &one));
   for (int64_t e = 0; e < n && e < 64; e++) {
@@ -133,7 +134,7 @@ static PetscErrorCode write_grid(const char *path, const int32_t *x, int64_t n, 
     for (int c = 0; c < C; c++)
       for (int y = 0; y < H; y++) memcpy(g + ((int64_t)c * GH + r0 + y) * GW + c0, one + ((int64_t)c * H + y) * W, W);
   }
-  PetscCheck(!png_write_planar(path, GH, GW, C, g, why, sizeof why), PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "%s", why);
+  *err = png_write_planar(path, GH, GW, C, g, why, len);
   PetscCall(PetscFree2(g, one));
   PetscFunctionReturn(0);
 }
@@ -248,7 +249,7 @@ PetscErrorCode cmd_export(int npos, char **pos)
   export_options o;
   export_input   in;
   PetscBool      help;
-  char           path[PATH_MAX + 96] = "";
+  char           path[PATH_MAX + 96] = "", why[256] = "";
   int            err = 0;
 
   PetscFunctionBegin;
@@ -261,14 +262,15 @@ PetscErrorCode cmd_export(int npos, char **pos)
   if (o.png) {
     uint8_t *buf;
     PetscCall(PetscMalloc1(in.D, &buf));
-    for (int64_t i = in.lo; i < in.hi; i++) {
+    for (int64_t i = in.lo; i < in.hi && !err; i++) {
       snprintf(path, sizeof path, "%s/%s_%04lld.png", o.out, o.name, (long long)i);
-      PetscCall(write_png(path, in.x + (i - in.lo) * in.D, in.K, (int)in.H, (int)in.W, (int)in.C, buf));
+      err = write_png(path, in.x + (i - in.lo) * in.D, in.K, (int)in.H, (int)in.W, (int)in.C, buf, why, sizeof why);
     }
     PetscCall(PetscFree(buf));
-    if (rank == 0) {
+    if (rank == 0 && !err) {
       snprintf(path, sizeof path, "%s/%s_grid.png", o.out, o.name);
-      PetscCall(write_grid(path, in.xgrid, PetscMin(in.n, 64), in.K, (int)in.H, (int)in.W, (int)in.C));
+      PetscCall(
+          write_grid(path, in.xgrid, PetscMin(in.n, 64), in.K, (int)in.H, (int)in.W, (int)in.C, &err, why, sizeof why));
     }
   } else if (o.wav) {
     for (int64_t i = in.lo; i < in.hi && !err; i++) {
@@ -279,7 +281,9 @@ PetscErrorCode cmd_export(int npos, char **pos)
     snprintf(path, sizeof path, "%s/%s.txt", o.out, o.name);
     err = write_txt(path, in.x, in.n, in.D, in.alphabet);
   }
-  ArdmCheckAll(comm, !err, "%s: cannot write (%s)", path, write_error(err));
+  /* a full disk says so in the same words for every format; libpng's own reasons otherwise */
+  ArdmCheckAll(comm, !err, "%s: cannot write (%s)", path,
+               err == ENOSPC || err == EDQUOT || !why[0] ? write_error(err) : why);
   ardm_free(&in.xgrid);
   ardm_free(&in.x);
   PetscCall(PetscPrintf(comm, "ardm export: %lld examples of %s -> %s/ (%s)\n", (long long)in.n, o.in, o.out,

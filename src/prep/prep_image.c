@@ -61,32 +61,35 @@ int png_write_planar(const char *path, int height, int width, int channels, cons
   int64_t   hw = (int64_t)height * width;
   uint8_t  *buf = (uint8_t *)malloc((size_t)(hw * channels));
   char      tmp[4200];
-  int       ok;
-  if (!buf) {
-    snprintf(why, len, "out of memory");
-    return 1;
-  }
+  FILE     *fp;
+  int       err = 0;
+  why[0] = 0;
+  if (!buf) return ENOMEM;
   for (int64_t p = 0; p < hw; p++)
     for (int c = 0; c < channels; c++) buf[channels * p + c] = planar[c * hw + p];
   memset(&img, 0, sizeof img);
   img.version = PNG_IMAGE_VERSION;
   img.width = (png_uint_32)width, img.height = (png_uint_32)height;
   img.format = channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
-  snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid()); /* renamed into place when complete */
-  ok = png_image_write_to_file(&img, tmp, 0, buf, 0, NULL);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()); /* renamed into place when complete */
+  /* our own stream, so that a write error keeps its errno (libpng says only "Write Error") */
+  if (!(fp = fopen(tmp, "wb"))) {
+    err = errno ? errno : EIO;
+  } else {
+    errno = 0;
+    if (!png_image_write_to_stdio(&img, fp, 0, buf, 0, NULL)) {
+      err = errno ? errno : EIO;
+      if (err == EIO) snprintf(why, len, "%s", img.message);
+    }
+    png_image_free(&img);
+    if (!err && (fflush(fp) || ferror(fp))) err = errno ? errno : EIO;
+    if (fclose(fp) && !err) err = errno ? errno : EIO;
+  }
   free(buf);
-  if (!ok) {
-    snprintf(why, len, "cannot write %s: %s", path, img.message);
-    (void)unlink(tmp);
-    return 1;
-  }
-  png_image_free(&img);
-  if (rename(tmp, path)) {
-    snprintf(why, len, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    (void)unlink(tmp);
-    return 1;
-  }
-  return 0;
+  if (!err && rename(tmp, path)) err = errno;
+  if (err) (void)unlink(tmp);
+  if (err && !why[0]) snprintf(why, len, "%s", strerror(err));
+  return err;
 }
 
 /* ---- the PNG list (rank 0 walks the tree, every rank gets the sorted list) ---- */

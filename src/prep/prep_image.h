@@ -28,8 +28,9 @@ PetscErrorCode prep_cifar10(MPI_Comm comm, const prep_image_opts *o);
 /* Reads PATH as 8-bit RGB into rgb[3][height][width] (channel-planar). Returns 0, or 1 with a
    reason in why (not a PNG, wrong size, decode error). */
 int png_read_planar(const char *path, int height, int width, uint8_t *rgb, char *why, size_t len);
-/* Writes planar[channels][height][width] (channels 1 = grey, 3 = RGB) to PATH as an 8-bit PNG.
-   Returns 0, or 1 with a reason in why. */
+/* Writes planar[channels][height][width] (channels 1 = grey, 3 = RGB) to PATH as an 8-bit PNG,
+   through PATH.tmp.<pid> renamed when complete (removed on failure). Returns 0, or an errno
+   value (ENOSPC on a full disk; EIO for a libpng error) with the reason in why. */
 int png_write_planar(const char *path, int height, int width, int channels, const uint8_t *planar, char *why,
                      size_t len);
 #endif

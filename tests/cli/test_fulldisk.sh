@@ -1,9 +1,9 @@
 #!/bin/sh
 # test_fulldisk.sh: a full file system (a size-limited tmpfs, mounted as root) during every kind
-# of write: checkpoint, training log, eval output, plan, samples, prep splits and export. Each
-# must end every rank with exit 1 and one line naming the file and saying "no space left",
-# keep the previous outputs intact and leave no *.tmp.* file nor MPI-IO side file (*.data.0,
-# *.metadata.0), on 1 and 2 ranks.
+# of write: checkpoint, training log, eval output, plan, samples, prep splits and export (WAV,
+# text, PNG). Each must end every rank with exit 1 and one line naming the file and saying "no
+# space left", keep the previous outputs intact and leave no *.tmp.* file nor MPI-IO side file
+# (*.data.0, *.metadata.0), on 1 and 2 ranks.
 . "$(dirname "$0")/../lib.sh"
 FS="$T/fs"
 mkdir -p "$FS"
@@ -76,4 +76,15 @@ leave 8
 fails_exit export-txt-full 1 "sample.txt: cannot write \(no space left on the device\)" \
   ardm_np 2 export -format txt -in "$T/tx/train.nc" -out "$FS/txt"
 check export-txt-no-tmp no_tmp
+
+# PNG export: every rank's images and rank 0's grid, each through a temporary name
+ok make-pngs /usr/bin/python3 tests/images.py png "$T/png" 60 8
+ok prep-png ardm_np 1 prep -format png -in "$T/png" -out "$T/im" -height 8 -width 8
+for np in 1 2; do
+  rm -rf "$FS"/*
+  leave 8
+  fails_exit export-png-full-np$np 1 "sample_([0-9]+|grid).png: cannot write \(no space left on the device\)" \
+    ardm_np $np export -format png -in "$T/im/train.nc" -out "$FS/png$np"
+  check export-png-no-tmp-np$np no_tmp
+done
 finish
