@@ -12,6 +12,7 @@
    (no arguments: 6 x 256 with 8 heads and 12 x 768 with 12 heads, MLP 4, batch 8). No MPI is
    started; each configuration runs in a forked child so its maxrss is its own. */
 #include "nn/heads.h"
+#include "nn/layer_attn.h"
 #include "nn/net_text.h"
 #include "bench.h"
 #include <cblas.h>
@@ -31,6 +32,7 @@ static int run_config(int layers, int width, int heads, int batch, int steps, co
                          .width = width,
                          .heads = heads,
                          .mlp = 4,
+                         .attn_bias = ATTN_BIAS_DISTANCE, /* the default of ardm train */
                          .dim = TEXT_D,
                          .K = TEXT_K,
                          .stages = 0,

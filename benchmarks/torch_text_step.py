@@ -6,7 +6,9 @@ the other half), best of a few steps after a warm-up. The network and the head a
 on both sides: the head (log-softmax over K and the masked negative log-likelihood, forward and
 backward) runs on a detached copy of the output, whose gradient is then fed to the network's
 backward. The model follows tests/reference/net_text_ref.py layer by layer (the same shapes
-and GEMMs, tanh-GELU, pre-norm blocks, attention as two batched matmuls and a softmax).
+and GEMMs, tanh-GELU, pre-norm blocks, attention as two batched matmuls and a softmax, with
+the distance bias -m_h |i - j| added to the scores as ardm's default -model_attn_bias distance
+does: a fixed [H][D][D] buffer, one add per score on both sides).
 It runs the C benchmark for the same configuration, then the PyTorch step, alternately for R
 rounds (-rounds R, default 3), and prints ardm / torch of the best times of each side. Both
 sides' GEMMs go through the same OpenBLAS (PyTorch's nn.Linear and matmul call libblas), so
@@ -38,6 +40,10 @@ class Block(nn.Module):
     def __init__(self, W, H, m):
         super().__init__()
         self.H = H
+        # -model_attn_bias distance: score_ij of head h gets -m_h |i - j|, m_h = 2^(-8(h+1)/H)
+        slopes = torch.tensor([2.0 ** (-8.0 * (h + 1) / H) for h in range(H)])
+        dist = (torch.arange(D)[:, None] - torch.arange(D)[None, :]).abs().float()
+        self.register_buffer("bias", -slopes[:, None, None] * dist[None])  # [H][D][D]
         self.ln1, self.ln2 = nn.LayerNorm(W), nn.LayerNorm(W)
         self.qkv, self.proj = nn.Linear(W, 3 * W), nn.Linear(W, W)
         self.fc1, self.fc2 = nn.Linear(W, m * W), nn.Linear(m * W, W)
@@ -46,7 +52,7 @@ class Block(nn.Module):
         B, n, W = x.shape
         hd = W // self.H
         q, k, v = self.qkv(self.ln1(x)).view(B, n, 3, self.H, hd).permute(2, 0, 3, 1, 4)  # [B][H][D][hd] each
-        p = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd), dim=-1)
+        p = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + self.bias, dim=-1)
         a = torch.matmul(p, v).transpose(1, 2).reshape(B, n, W)
         x = x + self.proj(a)
         return x + self.fc2(gelu(self.fc1(self.ln2(x))))

@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const net_kind_names[] = {"diffwave", "transformer", "unet"};
+const char *const        net_kind_names[] = {"diffwave", "transformer", "unet"};
+static const char *const attn_bias_names[] = {"none", "distance"};
 
 const model_config_field model_config_fields[] = {
     {"model_blocks", offsetof(model_config, blocks), 0},
@@ -26,6 +27,7 @@ const model_config_field model_config_fields[] = {
     {"model_mlp", offsetof(model_config, mlp), 1},
     {"model_levels", offsetof(model_config, levels), 1},
     {"model_attention", offsetof(model_config, attention), 1},
+    {"model_attn_bias", offsetof(model_config, attn_bias), 1}, /* absent: 0 = none, what such models ran */
 };
 const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model_config_fields[0]);
 
@@ -40,6 +42,7 @@ const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model
 #define RANGE_MLP       1, 16
 #define RANGE_LEVELS    1, 8
 #define RANGE_ATTENTION 0, 255
+#define RANGE_ATTN_BIAS 0, 1
 #define RANGE_MIXTURES  1, 256
 #define RANGE_UPSCALE_B 0, 65536
 #define DW              (1u << NET_DIFFWAVE)
@@ -60,12 +63,13 @@ static const struct {
     {"model_mlp", offsetof(model_config, mlp), RANGE_MLP, TF},
     {"model_levels", offsetof(model_config, levels), RANGE_LEVELS, UN},
     {"model_attention", offsetof(model_config, attention), RANGE_ATTENTION, UN},
+    {"model_attn_bias", offsetof(model_config, attn_bias), RANGE_ATTN_BIAS, TF},
 };
 
 PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_config *c)
 {
   static const char *const heads[] = {"auto", "categorical", "logistic_mixture", "stage_categorical", "stage_data"};
-  PetscInt                 hk = (PetscInt)c->head + 1, nk = (PetscInt)c->net;
+  PetscInt                 hk = (PetscInt)c->head + 1, nk = (PetscInt)c->net, ab = (PetscInt)c->attn_bias;
   PetscFunctionBegin;
   PetscCall(opts_choice(PetscOptionsObject, "-model",
                         "network: diffwave (non-causal DiffWave-style residual network, audio), transformer "
@@ -85,6 +89,11 @@ PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_
   PetscCall(opts_int(PetscOptionsObject, "-model_heads", "transformer: attention heads", &c->heads, RANGE_HEADS, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-model_mlp", "transformer: MLP hidden width / model width", &c->mlp,
                      RANGE_MLP, NULL));
+  PetscCall(opts_choice(PetscOptionsObject, "-model_attn_bias",
+                        "transformer: fixed bias on the attention scores: none, or distance (-m_h |i - j|, slopes "
+                        "m_h = 2^(-8(h+1)/H), ALiBi-style)",
+                        attn_bias_names, 2, &ab, NULL));
+  c->attn_bias = (int)ab;
   PetscCall(opts_int(PetscOptionsObject, "-model_levels", "unet: resolutions (each halves height and width)",
                      &c->levels, RANGE_LEVELS, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-model_attention",
@@ -148,7 +157,7 @@ PetscErrorCode model_config_finish(MPI_Comm comm, model_config *c)
   c->kernel = 3;
   /* only the chosen network's fields describe the model (checkpoints compare them) */
   if (c->net != NET_DIFFWAVE) c->cycle = c->kernel = 0;
-  if (c->net != NET_TRANSFORMER) c->layers = c->width = c->heads = c->mlp = 0;
+  if (c->net != NET_TRANSFORMER) c->layers = c->width = c->heads = c->mlp = c->attn_bias = 0;
   if (c->net != NET_UNET) c->levels = c->attention = 0;
   if (c->net == NET_TRANSFORMER) c->blocks = c->channels = 0;
   if (c->head == HEAD_AUTO)
@@ -173,7 +182,8 @@ void model_config_describe(const model_config *c, size_t nparam, char *buf, size
     snprintf(hd, sizeof hd, "%s(b=%d)", head_kind_name(c->head), c->upscale_b ? c->upscale_b : c->K);
   char nt[96];
   if (c->net == NET_TRANSFORMER)
-    snprintf(nt, sizeof nt, "transformer L=%d W=%d heads=%d mlp=%d", c->layers, c->width, c->heads, c->mlp);
+    snprintf(nt, sizeof nt, "transformer L=%d W=%d heads=%d mlp=%d attn_bias=%s", c->layers, c->width, c->heads, c->mlp,
+             attn_bias_names[c->attn_bias == 1]);
   else if (c->net == NET_UNET)
     snprintf(nt, sizeof nt, "unet C=%d blocks=%d levels=%d attention=0x%x", c->channels, c->blocks, c->levels,
              (unsigned)c->attention);

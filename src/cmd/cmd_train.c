@@ -55,6 +55,7 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
                          .width = 256,
                          .heads = 8,
                          .mlp = 4,
+                         .attn_bias = 1, /* distance: without it the Transformer sits on the unigram plateau */
                          .levels = 3,
                          .head = HEAD_AUTO,
                          .mixtures = 30};
@@ -161,6 +162,11 @@ static PetscErrorCode trainer_setup(trainer *tr)
     model_config saved;
     size_t       np;
     PetscCall(ckpt_read_config(tr->comm, path, &saved, &np));
+    /* checkpoints from before the option read as none while new runs default to distance */
+    PetscCheck(saved.net != tr->o.mc.net || saved.attn_bias == tr->o.mc.attn_bias, tr->comm, ARDM_ERR_INPUT,
+               "%s: its model has -model_attn_bias %s, the options say %s (resume with -model_attn_bias %s)", path,
+               saved.attn_bias ? "distance" : "none", tr->o.mc.attn_bias ? "distance" : "none",
+               saved.attn_bias ? "distance" : "none");
     PetscCheck(model_config_equal(&saved, &tr->o.mc), tr->comm, ARDM_ERR_INPUT,
                "%s: its model (B=%d C=%d K=%d D=%lld head %d b=%d) differs from the options and data set (B=%d C=%d "
                "K=%d D=%lld head %d b=%d)",

@@ -30,7 +30,22 @@ static void softmax_rows(float *s, int64_t d)
   }
 }
 
-void attn_forward(float *y, float *prob, const float *qkv, int64_t batch, int64_t d, int64_t heads, int64_t hd)
+float attn_bias_slope(int64_t h, int64_t heads)
+{
+  return (float)exp2(-8.0 * (double)(h + 1) / (double)heads);
+}
+
+/* s[D][D] -= m |i - j|: the distance bias of one head, added to its scaled scores. */
+static void add_distance_bias(float *s, int64_t d, float m)
+{
+  for (int64_t i = 0; i < d; i++) {
+    float *r = s + i * d;
+    for (int64_t j = 0; j < d; j++) r[j] -= m * (float)(i > j ? i - j : j - i);
+  }
+}
+
+void attn_forward(float *y, float *prob, const float *qkv, int64_t batch, int64_t d, int64_t heads, int64_t hd,
+                  attn_bias bias)
 {
   PROF_BEGIN(PROF_ATTN);
   const int64_t w = heads * hd, ld = 3 * w;
@@ -40,6 +55,7 @@ void attn_forward(float *y, float *prob, const float *qkv, int64_t batch, int64_
       const float *q = qkv + b * d * ld + h * hd, *k = q + w, *v = q + 2 * w; /* [D][hd], leading dim 3W */
       float       *p = prob + (b * heads + h) * d * d;                        /* [D][D] */
       gemm(0, 1, d, d, hd, scale, q, ld, k, ld, 0.0f, p, d);                  /* scores = Q K^T / sqrt(hd) */
+      if (bias == ATTN_BIAS_DISTANCE) add_distance_bias(p, d, attn_bias_slope(h, heads));
       softmax_rows(p, d);
       gemm(0, 0, d, hd, d, 1.0f, p, d, v, ld, 0.0f, y + b * d * w + h * hd, w); /* y_h = P V */
     }

@@ -127,6 +127,8 @@ PetscErrorCode net_text_setup(MPI_Comm comm, const net_text_config *cfg, net_tex
   PetscCheck(cfg->width >= 4 && cfg->width % 2 == 0 && cfg->width % cfg->heads == 0, comm, ARDM_ERR_INPUT,
              "transformer: -model_width %d must be even, >= 4 and divisible by -model_heads %d", cfg->width,
              cfg->heads);
+  PetscCheck(cfg->attn_bias == ATTN_BIAS_NONE || cfg->attn_bias == ATTN_BIAS_DISTANCE, comm, ARDM_ERR_INPUT,
+             "transformer: attention bias %d: expected 0 (none) or 1 (distance)", cfg->attn_bias);
   PetscCheck(cfg->dim >= 1 && cfg->K >= 2 && cfg->out_channels >= 1 && cfg->max_batch >= 1 && cfg->max_time > 0, comm,
              ARDM_ERR_INPUT, "transformer: need D >= 1, K >= 2, >= 1 output, batch >= 1 and max_time > 0");
   net->cfg = *cfg;
@@ -190,10 +192,10 @@ void net_text_describe(const net_text *net, char *buf, size_t len)
 {
   const net_text_config *c = &net->cfg;
   snprintf(buf, len,
-           "transformer: %d layers x %d wide, %d heads, MLP %dx, D %lld, %lld input symbols -> %d outputs/position, "
-           "%zu parameters (%.2f M), attention probabilities %.1f MB",
-           c->layers, c->width, c->heads, c->mlp, (long long)c->dim, (long long)net->vocab, c->out_channels,
-           net->nparams, (double)net->nparams / 1e6,
+           "transformer: %d layers x %d wide, %d heads, MLP %dx, attention bias %s, D %lld, %lld input symbols -> %d "
+           "outputs/position, %zu parameters (%.2f M), attention probabilities %.1f MB",
+           c->layers, c->width, c->heads, c->mlp, c->attn_bias == ATTN_BIAS_DISTANCE ? "distance" : "none",
+           (long long)c->dim, (long long)net->vocab, c->out_channels, net->nparams, (double)net->nparams / 1e6,
            (double)c->layers * c->max_batch * c->heads * (double)c->dim * (double)c->dim * 4 / 1e6);
 }
 
@@ -251,7 +253,7 @@ void net_text_forward(net_text *net, const float *p, int64_t B, const double *t)
     layernorm_forward(net->lnout, net->mean1 + l * Nm, net->rstd1 + l * Nm, x, bp + bl.off[B_LN1G], bp + bl.off[B_LN1B],
                       N, W, LN_EPS);
     dense_forward(qkv, net->lnout, bp + bl.off[B_QKVW], bp + bl.off[B_QKVB], N, W, 3 * W); /* qkv[N][3W] */
-    attn_forward(att, prob, qkv, B, D, H, W / H);                                          /* att[N][W] */
+    attn_forward(att, prob, qkv, B, D, H, W / H, (attn_bias)c->attn_bias);                 /* att[N][W] */
     dense_forward(mid, att, bp + bl.off[B_PROJW], bp + bl.off[B_PROJB], N, W, W);
     axpy_acc(mid, x, 1.0f, N * W); /* mid = x + proj(att) */
     layernorm_forward(net->lnout, net->mean2 + l * Nm, net->rstd2 + l * Nm, mid, bp + bl.off[B_LN2G],

@@ -9,7 +9,9 @@
              the model puts there (the middle of the values consistent with x_past), V = 2K + 1,
              and a learned stage vector is added;
              temb = dense W->W (GELU (dense W->W (sinusoid_W(t * 1000 / max_time))))
-     block:  a = x + proj(attention(qkv(LN1(x))))                  (H heads, full D x D)
+     block:  a = x + proj(attention(qkv(LN1(x))))                  (H heads, full D x D; with
+                                                                   attn_bias distance, score_ij
+                                                                   of head h gets -m_h |i - j|)
              x' = a + fc2(GELU(fc1(LN2(a))))                       (fc1: W -> mW, fc2: mW -> W)
      output: out[B][O][D] = head(LN_f(x_L)), transposed to the channel-major layout of nn/net.h.
    Learned positions (the data has a fixed D). Initialisation (deterministic in the seed): dense
@@ -33,6 +35,7 @@ typedef struct {
   int     width;        /* W, even, divisible by heads (reference 768) */
   int     heads;        /* H (reference 12) */
   int     mlp;          /* MLP hidden width / W (4) */
+  int     attn_bias;    /* attn_bias of nn/layer_attn.h: 0 none, 1 distance (-m_h |i - j| on the scores) */
   int64_t dim;          /* D positions */
   int     K;            /* data symbols (the absorbing one is K) */
   int     stages;       /* S upscale stages (0 or 1 = none) */

@@ -6,11 +6,14 @@ forward.
 Usage: /usr/bin/python3 tests/reference/net_text_ref.py FILE.nc
 FILE.nc is written by `build/tests/test_net_text -net_reference_dump FILE.nc`: one variable per
 parameter tensor (flat, named as in the C tensor table), the input symbols[example][dim], the
-times t[example] and the C output[example][out_channel][dim]. Exits 0 when they agree, 1 with a
+times t[example], the attention bias (global attribute attn_bias: 0 none, 1 distance; absent =
+0) and the C output[example][out_channel][dim]. Exits 0 when they agree, 1 with a
 message otherwise.
 
 Written from the architecture description, not from the C code: attention is computed per head
-with an explicit softmax over all positions, layer norm and tanh-GELU from their formulas."""
+with an explicit softmax over all positions (with attn_bias 1, head h's score of query i and
+key j gets -m_h |i - j|, m_h = 2^(-8 (h + 1) / H): ALiBi's slopes, symmetric because the
+attention is bidirectional), layer norm and tanh-GELU from their formulas."""
 import sys
 
 import numpy as np
@@ -34,16 +37,19 @@ def time_embedding(t, max_time, dim):
     return np.concatenate([np.sin(a), np.cos(a)])
 
 
-def attention(qkv, heads):
+def attention(qkv, heads, bias):
     d, w3 = qkv.shape
     w = w3 // 3
     hd = w // heads
     out = np.zeros((d, w))
+    dist = np.abs(np.arange(d)[:, None] - np.arange(d)[None, :]).astype(np.float64)
     for h in range(heads):
         q = qkv[:, h * hd:(h + 1) * hd]
         k = qkv[:, w + h * hd:w + (h + 1) * hd]
         v = qkv[:, 2 * w + h * hd:2 * w + (h + 1) * hd]
         s = q @ k.T / np.sqrt(hd)
+        if bias == 1:
+            s = s - 2.0 ** (-8.0 * (h + 1) / heads) * dist
         p = np.exp(s - s.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         out[:, h * hd:(h + 1) * hd] = p @ v
@@ -54,6 +60,7 @@ def forward(f, symbols, t):
     g = lambda name: np.asarray(f.variables[name][:], dtype=np.float64)
     L, W, H, m, V = (int(f.getncattr(a)) for a in ("layers", "width", "heads", "mlp", "vocab"))
     max_time = float(f.getncattr("max_time"))
+    bias = int(f.getncattr("attn_bias")) if "attn_bias" in f.ncattrs() else 0
     d = symbols.shape[0]
     e = time_embedding(t, max_time, W)
     temb = g("time.dense2.w").reshape(W, W) @ gelu(g("time.dense1.w").reshape(W, W) @ e + g("time.dense1.b")) \
@@ -63,7 +70,7 @@ def forward(f, symbols, t):
         p = lambda n: g("block%d.%s" % (l, n))
         h = layer_norm(x, p("ln1.g"), p("ln1.b"))
         qkv = h @ p("qkv.w").reshape(3 * W, W).T + p("qkv.b")
-        x = x + attention(qkv, H) @ p("proj.w").reshape(W, W).T + p("proj.b")
+        x = x + attention(qkv, H, bias) @ p("proj.w").reshape(W, W).T + p("proj.b")
         h = layer_norm(x, p("ln2.g"), p("ln2.b"))
         h = gelu(h @ p("fc1.w").reshape(m * W, W).T + p("fc1.b"))
         x = x + h @ p("fc2.w").reshape(W, m * W).T + p("fc2.b")
@@ -81,6 +88,7 @@ def main():
         sym = np.asarray(f.variables["symbols"][:], dtype=np.int64)
         t = np.asarray(f.variables["t"][:], dtype=np.float64)
         got = np.asarray(f.variables["output"][:], dtype=np.float64)
+        f_bias = int(f.getncattr("attn_bias")) if "attn_bias" in f.ncattrs() else 0
         want = np.stack([forward(f, sym[e], t[e]) for e in range(sym.shape[0])])
     # float32 through 3 blocks (GEMMs of length <= 48, layer norms, the ~1 ulp exp): ~1e-6 of
     # outputs ~1 expected; 1e-5 of max(1, largest |output|) leaves a margin and is far below
@@ -92,7 +100,8 @@ def main():
         idx = np.unravel_index(int(np.argmax(np.abs(got - want))), got.shape)
         print("MISMATCH: max |C - numpy| = %.3g > %.3g at %s (C %.6g, numpy %.6g)" % (err, tol, idx, got[idx], want[idx]))
         return 1
-    print("OK: max |C - numpy| = %.3g (tolerance %.3g, output scale %.3g)" % (err, tol, scale))
+    print("OK: max |C - numpy| = %.3g (tolerance %.3g, output scale %.3g, attn_bias %s)"
+          % (err, tol, scale, f_bias))
     return 0
 
 

@@ -1,12 +1,13 @@
 /* test_net_text.c: the whole Transformer network (nn/net_text.h) at a small size: gradient
    check of every parameter tensor against central differences (gradcheck.h), the
    layout/initialisation contract, batch independence and order equivariance of the
-   non-causal attention. With -net_reference_dump FILE it instead writes a small network's
-   parameters (one NetCDF variable per tensor), input symbols, stages, times and forward
-   outputs to FILE for the numpy reference (tests/reference/net_text_ref.py, run by
-   tests/cli/test_net_reference.sh). */
+   non-causal attention. With -net_reference_dump FILE [-net_reference_attn_bias 0|1, default
+   1] it instead writes a small network's parameters (one NetCDF variable per tensor), input
+   symbols, stages, times, attention bias and forward outputs to FILE for the numpy reference
+   (tests/reference/net_text_ref.py, run by tests/cli/test_net_reference.sh). */
 #include "harness.h"
 #include "gradcheck.h"
+#include "nn/layer_attn.h"
 #include "nn/net_text.h"
 #include <netcdf.h>
 #include <stdlib.h>
@@ -26,14 +27,16 @@ static void net_b(void *c)
   net_text_backward(&NET, PAR, GRAD);
 }
 
-/* 2 layers x 8 wide, 2 heads, MLP 2x, D 9, K 5 with 2 upscale stages (so every table,
-   stage vectors included, is exercised), 5 outputs, batch 3. */
+/* 2 layers x 8 wide, 2 heads, MLP 2x, the distance bias on the attention scores (the default of
+   ardm train), D 9, K 5 with 2 upscale stages (so every table, stage vectors included, is
+   exercised), 5 outputs, batch 3. */
 static net_text_config small_config(void)
 {
   net_text_config c = {.layers = 2,
                        .width = 8,
                        .heads = 2,
                        .mlp = 2,
+                       .attn_bias = ATTN_BIAS_DISTANCE,
                        .dim = 9,
                        .K = 5,
                        .stages = 2,
@@ -192,13 +195,15 @@ static int test_net_text_noncausal(void)
   } while (0)
 
 /* A network different from the gradient-check one (3 layers, 4 heads, longer D, K = 27 without
-   stages) with random non-zero parameters; writes everything the reference needs. */
-static int dump_reference(const char *path)
+   stages) with random non-zero parameters and the given attention bias; writes everything the
+   reference needs. */
+static int dump_reference(const char *path, int bias)
 {
   net_text_config cfg = {.layers = 3,
                          .width = 16,
                          .heads = 4,
                          .mlp = 3,
+                         .attn_bias = bias,
                          .dim = 30,
                          .K = 27,
                          .stages = 0,
@@ -228,6 +233,7 @@ static int dump_reference(const char *path)
   NC(nc_put_att_int(ncid, NC_GLOBAL, "width", NC_INT, 1, &cfg.width));
   NC(nc_put_att_int(ncid, NC_GLOBAL, "heads", NC_INT, 1, &cfg.heads));
   NC(nc_put_att_int(ncid, NC_GLOBAL, "mlp", NC_INT, 1, &cfg.mlp));
+  NC(nc_put_att_int(ncid, NC_GLOBAL, "attn_bias", NC_INT, 1, &cfg.attn_bias));
   ival = (int)NET.vocab;
   NC(nc_put_att_int(ncid, NC_GLOBAL, "vocab", NC_INT, 1, &ival));
   NC(nc_put_att_double(ncid, NC_GLOBAL, "max_time", NC_DOUBLE, 1, &cfg.max_time));
@@ -258,10 +264,12 @@ int main(int argc, char **argv)
 {
   char      dump[PETSC_MAX_PATH_LEN];
   PetscBool has = PETSC_FALSE;
+  PetscInt  bias = ATTN_BIAS_DISTANCE;
   TH_INIT(&argc, &argv);
   PetscOptionsGetString(NULL, NULL, "-net_reference_dump", dump, sizeof dump, &has);
+  PetscOptionsGetInt(NULL, NULL, "-net_reference_attn_bias", &bias, NULL); /* 0 none, 1 distance */
   if (has) {
-    int rc = dump_reference(dump);
+    int rc = dump_reference(dump, (int)bias);
     PetscFinalize();
     return rc;
   }
