@@ -4,6 +4,7 @@
   ncvar.py get F VAR             print VAR's values, one per line
   ncvar.py att F NAME            print a global attribute
   ncvar.py setatt F NAME VALUE   overwrite a global attribute, keeping its type (corrupt-file tests)
+  ncvar.py delatt F NAME         remove a global attribute (files from before it existed)
   ncvar.py setval F VAR I VALUE  overwrite element I of VAR (flat index), in place
   ncvar.py flip F VAR I          flip the lowest bit of element I of VAR (flat index) in the file's
                                  raw bytes, not through NetCDF (a bit flip on the disk; checksum
@@ -42,6 +43,12 @@ def main():
         d = Dataset(f, "a")
         old = np.asarray(d.getncattr(name))
         d.setncattr(name, np.array(value, dtype=np.float64).astype(old.dtype))
+        d.close()
+        return 0
+    if cmd == "delatt":
+        f, name = sys.argv[2:4]
+        d = Dataset(f, "a")
+        d.delncattr(name)
         d.close()
         return 0
     if cmd == "setval":

@@ -20,6 +20,8 @@ for np in 1 2; do
     ardm_np $np train -data x.nc -model bogus
   one_error train-head-np$np 'error: -head bogus: expected auto, categorical, logistic_mixture, stage_categorical or stage_data$' \
     ardm_np $np train -data x.nc -head bogus
+  one_error train-model_attn_bias-np$np 'ardm train: error: -model_attn_bias bogus: expected none or distance$' \
+    ardm_np $np train -data x.nc -model transformer -model_attn_bias bogus
   one_error eval-weights-np$np 'ardm eval: error: -weights bogus: expected ema or params$' \
     ardm_np $np eval -ckpt x.nc -data x.nc -weights bogus
   one_error export-format-np$np 'ardm export: error: -format mp3: expected txt, wav or png$' \
