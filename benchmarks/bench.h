@@ -50,4 +50,14 @@ static inline double bench_sgemm_gflops(void)
 {
   return bench_sgemm_gflops_cpu(NULL);
 }
+/* Measures sgemm again after a configuration ran and keeps the best of before and after as the
+   reference (wall and per CPU second), printing both: the load can change during a run. */
+static inline void bench_sgemm_after(double *ref, double *refc)
+{
+  double afterc, after = bench_sgemm_gflops_cpu(&afterc);
+  *ref = after > *ref ? after : *ref, *refc = afterc > *refc ? afterc : *refc;
+  printf("sgemm after this configuration: %.1f GFLOP/s (%.1f per CPU second); reference %.1f (%.1f)\n", after, afterc,
+         *ref, *refc);
+}
+
 #endif

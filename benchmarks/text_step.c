@@ -80,12 +80,7 @@ static int run_config(int layers, int width, int heads, int batch, int steps, co
     }
   }
   getrusage(RUSAGE_SELF, &ru);
-  {
-    double afterc, after = bench_sgemm_gflops_cpu(&afterc);
-    ref = after > ref ? after : ref, refc = afterc > refc ? afterc : refc;
-    printf("sgemm after this configuration: %.1f GFLOP/s (%.1f per CPU second); reference %.1f (%.1f)\n", after, afterc,
-           ref, refc);
-  }
+  bench_sgemm_after(&ref, &refc);
   flops = net_text_flops(&net, batch);
   printf("L=%d W=%d H=%d batch %d: %.2fM params; step (net fwd+bwd) %.3f s, %.1f GFLOP/s = %.2f of sgemm; "
          "head %.4f s (net+head %.2f of sgemm); peak RSS %.2f GiB (workspace %.2f GiB)\n",
