@@ -122,7 +122,7 @@ $(BUILD)/fuzz: tests/fuzz/fuzz.c tests/fuzz/fuzz_target.c $(LIB)
 # sources are Debian packages that only these targets install (tens of MB of text, hundreds of
 # MB of icons), so `make check` and `make demo` do not pull them.
 TEXT_DEB_PKGS := dict-gcide dict-wn bible-kjv bible-kjv-text dict-foldoc fortunes fortunes-min fortune-anarchism \
-  dict-devil jargon-text gzip bzip2 xz-utils
+  dict-devil gzip bzip2 xz-utils
 IMAGE_DEB_PKGS := python3-gi python3-gi-cairo gir1.2-rsvg-2.0 python3-cairo python3-pil python3-numpy \
   adwaita-icon-theme faba-icon-theme faenza-icon-theme moka-icon-theme numix-icon-theme paper-icon-theme \
   papirus-icon-theme tango-icon-theme breeze-icon-theme elementary-icon-theme gnome-icon-theme \
