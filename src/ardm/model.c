@@ -67,6 +67,7 @@ static PetscErrorCode model_net_create(const model_config *c, int in_channels, i
                           .heads = c->heads,
                           .mlp = c->mlp,
                           .attn_bias = c->attn_bias,
+                          .window = c->window,
                           .dim = c->D,
                           .K = c->K,
                           .stages = in_channels > 2 ? in_channels - 2 : 0,

@@ -28,6 +28,7 @@ const model_config_field model_config_fields[] = {
     {"model_levels", offsetof(model_config, levels), 1},
     {"model_attention", offsetof(model_config, attention), 1},
     {"model_attn_bias", offsetof(model_config, attn_bias), 1}, /* absent: 0 = none, what such models ran */
+    {"model_window", offsetof(model_config, window), 1},       /* absent: 0, likewise */
 };
 const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model_config_fields[0]);
 
@@ -43,6 +44,7 @@ const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model
 #define RANGE_LEVELS    1, 8
 #define RANGE_ATTENTION 0, 255
 #define RANGE_ATTN_BIAS 0, 1
+#define RANGE_WINDOW    0, 16
 #define RANGE_MIXTURES  1, 256
 #define RANGE_UPSCALE_B 0, 65536
 #define DW              (1u << NET_DIFFWAVE)
@@ -64,6 +66,7 @@ static const struct {
     {"model_levels", offsetof(model_config, levels), RANGE_LEVELS, UN},
     {"model_attention", offsetof(model_config, attention), RANGE_ATTENTION, UN},
     {"model_attn_bias", offsetof(model_config, attn_bias), RANGE_ATTN_BIAS, TF},
+    {"model_window", offsetof(model_config, window), RANGE_WINDOW, TF},
 };
 
 PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_config *c)
@@ -94,6 +97,10 @@ PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_
                         "m_h = 2^(-8(h+1)/H), ALiBi-style)",
                         attn_bias_names, 2, &ab, NULL));
   c->attn_bias = (int)ab;
+  PetscCall(opts_int(PetscOptionsObject, "-model_window",
+                     "transformer: input window R: each position also embeds the symbols at distances 1..R on "
+                     "either side (0 = only its own)",
+                     &c->window, RANGE_WINDOW, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-model_levels", "unet: resolutions (each halves height and width)",
                      &c->levels, RANGE_LEVELS, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-model_attention",
@@ -157,7 +164,7 @@ PetscErrorCode model_config_finish(MPI_Comm comm, model_config *c)
   c->kernel = 3;
   /* only the chosen network's fields describe the model (checkpoints compare them) */
   if (c->net != NET_DIFFWAVE) c->cycle = c->kernel = 0;
-  if (c->net != NET_TRANSFORMER) c->layers = c->width = c->heads = c->mlp = c->attn_bias = 0;
+  if (c->net != NET_TRANSFORMER) c->layers = c->width = c->heads = c->mlp = c->attn_bias = c->window = 0;
   if (c->net != NET_UNET) c->levels = c->attention = 0;
   if (c->net == NET_TRANSFORMER) c->blocks = c->channels = 0;
   if (c->head == HEAD_AUTO)
@@ -180,10 +187,10 @@ void model_config_describe(const model_config *c, size_t nparam, char *buf, size
     snprintf(hd, sizeof hd, "%s", head_kind_name(c->head));
   else
     snprintf(hd, sizeof hd, "%s(b=%d)", head_kind_name(c->head), c->upscale_b ? c->upscale_b : c->K);
-  char nt[96];
+  char nt[128];
   if (c->net == NET_TRANSFORMER)
-    snprintf(nt, sizeof nt, "transformer L=%d W=%d heads=%d mlp=%d attn_bias=%s", c->layers, c->width, c->heads, c->mlp,
-             attn_bias_names[c->attn_bias == 1]);
+    snprintf(nt, sizeof nt, "transformer L=%d W=%d heads=%d mlp=%d attn_bias=%s window=%d", c->layers, c->width,
+             c->heads, c->mlp, attn_bias_names[c->attn_bias == 1], c->window);
   else if (c->net == NET_UNET)
     snprintf(nt, sizeof nt, "unet C=%d blocks=%d levels=%d attention=0x%x", c->channels, c->blocks, c->levels,
              (unsigned)c->attention);

@@ -56,6 +56,7 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
                          .heads = 8,
                          .mlp = 4,
                          .attn_bias = 1, /* distance: without it the Transformer sits on the unigram plateau */
+                         .window = 2,    /* neighbours in the input: leaves the plateau within ~100 steps */
                          .levels = 3,
                          .head = HEAD_AUTO,
                          .mixtures = 30};
@@ -167,6 +168,9 @@ static PetscErrorCode trainer_setup(trainer *tr)
                "%s: its model has -model_attn_bias %s, the options say %s (resume with -model_attn_bias %s)", path,
                saved.attn_bias ? "distance" : "none", tr->o.mc.attn_bias ? "distance" : "none",
                saved.attn_bias ? "distance" : "none");
+    PetscCheck(saved.net != tr->o.mc.net || saved.window == tr->o.mc.window, tr->comm, ARDM_ERR_INPUT,
+               "%s: its model has -model_window %d, the options say %d (resume with -model_window %d)", path,
+               saved.window, tr->o.mc.window, saved.window);
     PetscCheck(model_config_equal(&saved, &tr->o.mc), tr->comm, ARDM_ERR_INPUT,
                "%s: its model (B=%d C=%d K=%d D=%lld head %d b=%d) differs from the options and data set (B=%d C=%d "
                "K=%d D=%lld head %d b=%d)",

@@ -50,6 +50,13 @@ static void build_layout(net_text *net)
   float                  sm = (float)(1.0 / sqrt((double)M));
   char                   nm[32];
   net->off_tok = add_tensor(net, "tok.emb", (size_t)net->vocab * W, 0, 1.0f);
+  net->off_win = net->nparams; /* left_1, right_1, left_2, ... each [V + 1][W] */
+  for (int o = 1; o <= c->window; o++) {
+    snprintf(nm, sizeof nm, "tok.left%d", o);
+    add_tensor(net, nm, (size_t)(net->vocab + 1) * W, 0, 1.0f);
+    snprintf(nm, sizeof nm, "tok.right%d", o);
+    add_tensor(net, nm, (size_t)(net->vocab + 1) * W, 0, 1.0f);
+  }
   net->off_pos = add_tensor(net, "pos.emb", D * W, 0, 0.5f);
   net->off_stage = c->stages > 1 ? add_tensor(net, "stage.emb", (size_t)c->stages * W, 0, 0.5f) : 0;
   net->off_t1w = add_tensor(net, "time.dense1.w", W * W, (int)W, sw);
@@ -129,12 +136,14 @@ PetscErrorCode net_text_setup(MPI_Comm comm, const net_text_config *cfg, net_tex
              cfg->heads);
   PetscCheck(cfg->attn_bias == ATTN_BIAS_NONE || cfg->attn_bias == ATTN_BIAS_DISTANCE, comm, ARDM_ERR_INPUT,
              "transformer: attention bias %d: expected 0 (none) or 1 (distance)", cfg->attn_bias);
+  PetscCheck(cfg->window >= 0 && cfg->window <= NET_TEXT_MAX_WINDOW, comm, ARDM_ERR_INPUT,
+             "transformer: input window %d: expected 0..%d", cfg->window, NET_TEXT_MAX_WINDOW);
   PetscCheck(cfg->dim >= 1 && cfg->K >= 2 && cfg->out_channels >= 1 && cfg->max_batch >= 1 && cfg->max_time > 0, comm,
              ARDM_ERR_INPUT, "transformer: need D >= 1, K >= 2, >= 1 output, batch >= 1 and max_time > 0");
   net->cfg = *cfg;
   net->vocab = cfg->stages > 1 ? 2 * (int64_t)cfg->K + 1 : (int64_t)cfg->K + 1;
-  PetscCall(ardm_alloc(sizeof(net_tensor) * (size_t)(B_N * cfg->layers + 16), &net->tensors));
-  PetscCall(ardm_alloc(sizeof(float) * (size_t)(B_N * cfg->layers + 16), &net->init_std));
+  PetscCall(ardm_alloc(sizeof(net_tensor) * (size_t)(B_N * cfg->layers + 2 * cfg->window + 16), &net->tensors));
+  PetscCall(ardm_alloc(sizeof(float) * (size_t)(B_N * cfg->layers + 2 * cfg->window + 16), &net->init_std));
   build_layout(net);
   net->work_floats = carve(net, NULL);
   PetscCall(ardm_alloc(net->work_floats * sizeof(float), &net->work));
@@ -192,9 +201,9 @@ void net_text_describe(const net_text *net, char *buf, size_t len)
 {
   const net_text_config *c = &net->cfg;
   snprintf(buf, len,
-           "transformer: %d layers x %d wide, %d heads, MLP %dx, attention bias %s, D %lld, %lld input symbols -> %d "
-           "outputs/position, %zu parameters (%.2f M), attention probabilities %.1f MB",
-           c->layers, c->width, c->heads, c->mlp, c->attn_bias == ATTN_BIAS_DISTANCE ? "distance" : "none",
+           "transformer: %d layers x %d wide, %d heads, MLP %dx, attention bias %s, input window %d, D %lld, %lld "
+           "input symbols -> %d outputs/position, %zu parameters (%.2f M), attention probabilities %.1f MB",
+           c->layers, c->width, c->heads, c->mlp, c->attn_bias == ATTN_BIAS_DISTANCE ? "distance" : "none", c->window,
            (long long)c->dim, (long long)net->vocab, c->out_channels, net->nparams, (double)net->nparams / 1e6,
            (double)c->layers * c->max_batch * c->heads * (double)c->dim * (double)c->dim * 4 / 1e6);
 }
@@ -221,6 +230,37 @@ void net_text_fill_input(net_text *net, int64_t e, const int32_t *v, const uint8
   net->stage[e] = c->stages > 1 ? stage : 0;
 }
 
+/* The input window (net_text.h): x[B][D][W] += left_o[s_{i-o}] + right_o[s_{i+o}] for o = 1..R,
+   the symbol V where i -+ o falls outside the sequence. */
+static void window_forward(float *x, const int32_t *idx, const float *tables, int64_t B, int64_t D, int64_t W,
+                           int64_t V, int R)
+{
+  for (int o = 1; o <= R; o++) {
+    const float *left = tables + (size_t)(2 * o - 2) * (V + 1) * W, *right = left + (V + 1) * W;
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t i = 0; i < D; i++) {
+        const int64_t sl = i - o >= 0 ? idx[b * D + i - o] : V, sr = i + o < D ? idx[b * D + i + o] : V;
+        axpy_acc(x + (b * D + i) * W, left + sl * W, 1.0f, W);
+        axpy_acc(x + (b * D + i) * W, right + sr * W, 1.0f, W);
+      }
+  }
+}
+
+/* Backward of window_forward: the tables' gradients += the rows' shares of dx[B][D][W]. */
+static void window_backward(float *dtables, const float *dx, const int32_t *idx, int64_t B, int64_t D, int64_t W,
+                            int64_t V, int R)
+{
+  for (int o = 1; o <= R; o++) {
+    float *left = dtables + (size_t)(2 * o - 2) * (V + 1) * W, *right = left + (V + 1) * W;
+    for (int64_t b = 0; b < B; b++)
+      for (int64_t i = 0; i < D; i++) {
+        const int64_t sl = i - o >= 0 ? idx[b * D + i - o] : V, sr = i + o < D ? idx[b * D + i + o] : V;
+        axpy_acc(left + sl * W, dx + (b * D + i) * W, 1.0f, W);
+        axpy_acc(right + sr * W, dx + (b * D + i) * W, 1.0f, W);
+      }
+  }
+}
+
 /* ---- forward ---- */
 
 void net_text_forward(net_text *net, const float *p, int64_t B, const double *t)
@@ -238,6 +278,7 @@ void net_text_forward(net_text *net, const float *p, int64_t B, const double *t)
   dense_forward(net->temb, net->h1, p + net->off_t2w, p + net->off_t2b, B, W, W);
   /* x0[b][i] = tok[idx] + pos[i] (+ stage[s_b]) + temb[b] */
   embedding_forward(net->xs, net->idx, p + net->off_tok, N, W);
+  window_forward(net->xs, net->idx, p + net->off_win, B, D, W, net->vocab, c->window);
   for (int64_t b = 0; b < B; b++)
     for (int64_t i = 0; i < D; i++) {
       float *x = net->xs + (b * D + i) * W;
@@ -328,6 +369,7 @@ void net_text_backward(net_text *net, const float *p, float *gr)
   }
   /* input: dx holds d x0; tables, stage vectors and the time path */
   embedding_backward(gr + net->off_tok, net->dx, net->idx, N, W);
+  window_backward(gr + net->off_win, net->dx, net->idx, B, D, W, net->vocab, c->window);
   zero(net->dtemb, B * W);
   for (int64_t b = 0; b < B; b++)
     for (int64_t i = 0; i < D; i++) {

@@ -4,6 +4,10 @@
 
    Architecture (W width, L layers, H heads, MLP ratio m, D positions, V input symbols):
      input:  x0[i] = tok[s_i] + pos[i] + stage[s] + temb(t)       (token-major x[B][D][W])
+                     + sum_{o=1..R} (left_o[s_{i-o}] + right_o[s_{i+o}])
+             (input window R: tables of V + 1 rows, row V standing for "outside the
+             sequence"; it gives every position its neighbours' symbols before any attention,
+             doc/design.md "Networks")
              s_i = v_i at known dims and the absorbing symbol K at unknown ones (V = K + 1);
              when upscaling (S stages) an unknown dim shows K + 1 + v_i instead, v_i being what
              the model puts there (the middle of the values consistent with x_past), V = 2K + 1,
@@ -16,7 +20,7 @@
      output: out[B][O][D] = head(LN_f(x_L)), transposed to the channel-major layout of nn/net.h.
    Learned positions (the data has a fixed D). Initialisation (deterministic in the seed): dense
    weights normal with std 1/sqrt(fan_in), the two residual projections of each block scaled by
-   1/sqrt(2L) (so the residual stream keeps its scale at depth), token table std 1, position and
+   1/sqrt(2L) (so the residual stream keeps its scale at depth), token and window tables std 1, position and
    stage tables std 0.5, layer-norm gains 1, biases 0, the head's weights 0 (the initial output
    is the head bias everywhere, as for the audio network).
 
@@ -30,12 +34,15 @@
 #include "core/ardm.h"
 #include "nn/net.h"
 
+#define NET_TEXT_MAX_WINDOW 16 /* largest input window R */
+
 typedef struct {
   int     layers;       /* L (reference 12) */
   int     width;        /* W, even, divisible by heads (reference 768) */
   int     heads;        /* H (reference 12) */
   int     mlp;          /* MLP hidden width / W (4) */
   int     attn_bias;    /* attn_bias of nn/layer_attn.h: 0 none, 1 distance (-m_h |i - j| on the scores) */
+  int     window;       /* R: input window, neighbours at distances 1..R embedded on each side (0 = none) */
   int64_t dim;          /* D positions */
   int     K;            /* data symbols (the absorbing one is K) */
   int     stages;       /* S upscale stages (0 or 1 = none) */
@@ -52,7 +59,8 @@ typedef struct {
   size_t          nparams;
   int64_t         vocab; /* V input symbols */
   /* offsets (floats) into the parameter/gradient buffers */
-  size_t off_tok, off_pos, off_stage, off_t1w, off_t1b, off_t2w, off_t2b, off_blk0, blk_stride, off_lnfg, off_lnfb;
+  size_t off_tok, off_win, off_pos, off_stage, off_t1w, off_t1b, off_t2w, off_t2b, off_blk0, blk_stride, off_lnfg,
+      off_lnfb;
   size_t off_hw, off_hb;
   /* the workspace: one float allocation and one int32 allocation */
   float   *work;

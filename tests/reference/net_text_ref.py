@@ -7,7 +7,8 @@ Usage: /usr/bin/python3 tests/reference/net_text_ref.py FILE.nc
 FILE.nc is written by `build/tests/test_net_text -net_reference_dump FILE.nc`: one variable per
 parameter tensor (flat, named as in the C tensor table), the input symbols[example][dim], the
 times t[example], the attention bias (global attribute attn_bias: 0 none, 1 distance; absent =
-0) and the C output[example][out_channel][dim]. Exits 0 when they agree, 1 with a
+0), the input window R (attribute window, absent = 0: tables tok.left1, tok.right1, ... of V + 1
+rows, row V for a neighbour outside the sequence) and the C output[example][out_channel][dim]. Exits 0 when they agree, 1 with a
 message otherwise.
 
 Written from the architecture description, not from the C code: attention is computed per head
@@ -66,6 +67,11 @@ def forward(f, symbols, t):
     temb = g("time.dense2.w").reshape(W, W) @ gelu(g("time.dense1.w").reshape(W, W) @ e + g("time.dense1.b")) \
         + g("time.dense2.b")
     x = g("tok.emb").reshape(V, W)[symbols] + g("pos.emb").reshape(d, W) + temb[None, :]
+    R = int(f.getncattr("window")) if "window" in f.ncattrs() else 0
+    padded = np.concatenate([np.full(R, V), symbols, np.full(R, V)])  # V = outside the sequence
+    for o in range(1, R + 1):
+        x = x + g("tok.left%d" % o).reshape(V + 1, W)[padded[R - o:R - o + d]]
+        x = x + g("tok.right%d" % o).reshape(V + 1, W)[padded[R + o:R + o + d]]
     for l in range(L):
         p = lambda n: g("block%d.%s" % (l, n))
         h = layer_norm(x, p("ln1.g"), p("ln1.b"))
@@ -89,6 +95,7 @@ def main():
         t = np.asarray(f.variables["t"][:], dtype=np.float64)
         got = np.asarray(f.variables["output"][:], dtype=np.float64)
         f_bias = int(f.getncattr("attn_bias")) if "attn_bias" in f.ncattrs() else 0
+        f_win = int(f.getncattr("window")) if "window" in f.ncattrs() else 0
         want = np.stack([forward(f, sym[e], t[e]) for e in range(sym.shape[0])])
     # float32 through 3 blocks (GEMMs of length <= 48, layer norms, the ~1 ulp exp): ~1e-6 of
     # outputs ~1 expected; 1e-5 of max(1, largest |output|) leaves a margin and is far below
@@ -100,8 +107,8 @@ def main():
         idx = np.unravel_index(int(np.argmax(np.abs(got - want))), got.shape)
         print("MISMATCH: max |C - numpy| = %.3g > %.3g at %s (C %.6g, numpy %.6g)" % (err, tol, idx, got[idx], want[idx]))
         return 1
-    print("OK: max |C - numpy| = %.3g (tolerance %.3g, output scale %.3g, attn_bias %s)"
-          % (err, tol, scale, f_bias))
+    print("OK: max |C - numpy| = %.3g (tolerance %.3g, output scale %.3g, attn_bias %s, window %d)"
+          % (err, tol, scale, f_bias, f_win))
     return 0
 
 

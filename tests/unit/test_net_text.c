@@ -2,9 +2,10 @@
    check of every parameter tensor against central differences (gradcheck.h), the
    layout/initialisation contract, batch independence and order equivariance of the
    non-causal attention. With -net_reference_dump FILE [-net_reference_attn_bias 0|1, default
-   1] it instead writes a small network's parameters (one NetCDF variable per tensor), input
-   symbols, stages, times, attention bias and forward outputs to FILE for the numpy reference
-   (tests/reference/net_text_ref.py, run by tests/cli/test_net_reference.sh). */
+   1] [-net_reference_window R, default 2] it instead writes a small network's parameters (one
+   NetCDF variable per tensor), input symbols, stages, times, attention bias, input window and
+   forward outputs to FILE for the numpy reference (tests/reference/net_text_ref.py, run by
+   tests/cli/test_net_reference.sh). */
 #include "harness.h"
 #include "gradcheck.h"
 #include "nn/layer_attn.h"
@@ -27,9 +28,9 @@ static void net_b(void *c)
   net_text_backward(&NET, PAR, GRAD);
 }
 
-/* 2 layers x 8 wide, 2 heads, MLP 2x, the distance bias on the attention scores (the default of
-   ardm train), D 9, K 5 with 2 upscale stages (so every table, stage vectors included, is
-   exercised), 5 outputs, batch 3. */
+/* 2 layers x 8 wide, 2 heads, MLP 2x, the distance bias on the attention scores and an input
+   window of 2 (the defaults of ardm train; the window reaches past both ends), D 9, K 5 with 2
+   upscale stages (so every table, stage vectors included, is exercised), 5 outputs, batch 3. */
 static net_text_config small_config(void)
 {
   net_text_config c = {.layers = 2,
@@ -37,6 +38,7 @@ static net_text_config small_config(void)
                        .heads = 2,
                        .mlp = 2,
                        .attn_bias = ATTN_BIAS_DISTANCE,
+                       .window = 2,
                        .dim = 9,
                        .K = 5,
                        .stages = 2,
@@ -197,13 +199,14 @@ static int test_net_text_noncausal(void)
 /* A network different from the gradient-check one (3 layers, 4 heads, longer D, K = 27 without
    stages) with random non-zero parameters and the given attention bias; writes everything the
    reference needs. */
-static int dump_reference(const char *path, int bias)
+static int dump_reference(const char *path, int bias, int window)
 {
   net_text_config cfg = {.layers = 3,
                          .width = 16,
                          .heads = 4,
                          .mlp = 3,
                          .attn_bias = bias,
+                         .window = window,
                          .dim = 30,
                          .K = 27,
                          .stages = 0,
@@ -234,6 +237,7 @@ static int dump_reference(const char *path, int bias)
   NC(nc_put_att_int(ncid, NC_GLOBAL, "heads", NC_INT, 1, &cfg.heads));
   NC(nc_put_att_int(ncid, NC_GLOBAL, "mlp", NC_INT, 1, &cfg.mlp));
   NC(nc_put_att_int(ncid, NC_GLOBAL, "attn_bias", NC_INT, 1, &cfg.attn_bias));
+  NC(nc_put_att_int(ncid, NC_GLOBAL, "window", NC_INT, 1, &cfg.window));
   ival = (int)NET.vocab;
   NC(nc_put_att_int(ncid, NC_GLOBAL, "vocab", NC_INT, 1, &ival));
   NC(nc_put_att_double(ncid, NC_GLOBAL, "max_time", NC_DOUBLE, 1, &cfg.max_time));
@@ -264,12 +268,13 @@ int main(int argc, char **argv)
 {
   char      dump[PETSC_MAX_PATH_LEN];
   PetscBool has = PETSC_FALSE;
-  PetscInt  bias = ATTN_BIAS_DISTANCE;
+  PetscInt  bias = ATTN_BIAS_DISTANCE, window = 2;
   TH_INIT(&argc, &argv);
   PetscOptionsGetString(NULL, NULL, "-net_reference_dump", dump, sizeof dump, &has);
   PetscOptionsGetInt(NULL, NULL, "-net_reference_attn_bias", &bias, NULL); /* 0 none, 1 distance */
+  PetscOptionsGetInt(NULL, NULL, "-net_reference_window", &window, NULL);
   if (has) {
-    int rc = dump_reference(dump, (int)bias);
+    int rc = dump_reference(dump, (int)bias, (int)window);
     PetscFinalize();
     return rc;
   }
