@@ -7,8 +7,11 @@
 #     (targets <= 0.55 and <= 0.3);
 #  3. throughput on 2 ranks, 36 x 256, global batch 2: Q = 2 (one replica) against Q = 1 (two
 #     replicas), seconds per step from -log_view (target Q=1 time / Q=2 time >= 0.8), with the
-#     time split into forward/backward (ArdmFwdBwd, of which ArdmMPHalo is the neighbour
-#     exchange), gradient reduce-scatter (ArdmGradComm) and update + all-gather (ArdmUpdate).
+#     time split into forward/backward and head (ArdmNetFwd + ArdmNetBwd + ArdmHead, of which
+#     ArdmMPHalo is the neighbour exchange and ArdmMPParams the block-by-block gathers of the
+#     sharded parameters and reduce-scatters of their gradients, Q > 1 only), gradient
+#     communication (ArdmGradComm: reduce-scatter, norm allreduce, all-gather; Q = 1) and the
+#     update (ArdmOptimizer); data reads and checkpoints are not counted.
 # Data: synthetic Markov chains with 256 classes (categorical head). Runs at nice 19, one at a time.
 # Usage: sh benchmarks/model_parallel.sh [STEPS]   (STEPS for part 3, default 2; env OUT=dir, PARTS="1 2 3")
 set -eu
@@ -25,7 +28,7 @@ data() { # data NAME D N
   [ -f "$OUT/$1/train.nc" ] || nice -n 19 mpirun -n 1 bin/ardm prep -format markov -out "$OUT/$1" -n "$3" -length "$2" \
     -classes 256 -valid_frac 0 -test_frac 0 >/dev/null
 }
-# run NAME P Q BATCH STEPS DATA MODEL...: prints "peak_MB s_per_step fwdbwd halo gradcomm update"
+# run NAME P Q BATCH STEPS DATA MODEL...: prints "peak_MB s_per_step fwdbwd halo gradcomm update params"
 run() {
   name=$1 p=$2 q=$3 b=$4 s=$5 d=$6; shift 6
   rm -rf "$OUT/$name"
@@ -33,8 +36,9 @@ run() {
     -model_parallel "$q" "$@" -log_every "$s" -ckpt_every 1000000 -log_view ":$OUT/$name.log" >"$OUT/$name.out" 2>&1
   peak=$(sed -n 's/.*peak memory per rank \([0-9.]*\) MB (largest).*/\1/p' "$OUT/$name.out")
   awk -v pk="$peak" -v s="$s" '
-    $1 == "ArdmFwdBwd" {c = $4} $1 == "ArdmMPHalo" {h = $4} $1 == "ArdmGradComm" {g = $4} $1 == "ArdmUpdate" {u = $4}
-    END {printf "%s %.3f %.3f %.3f %.3f %.3f\n", pk, (c + g + u) / s, c / s, h / s, g / s, u / s}' "$OUT/$name.log"
+    $1 == "ArdmNetFwd" || $1 == "ArdmNetBwd" || $1 == "ArdmHead" {c += $4}
+    $1 == "ArdmMPHalo" {h = $4} $1 == "ArdmGradComm" {g = $4} $1 == "ArdmOptimizer" {u = $4} $1 == "ArdmMPParams" {m = $4}
+    END {printf "%s %.3f %.3f %.3f %.3f %.3f %.3f\n", pk, (c + g + u) / s, c / s, h / s, g / s, u / s, m / s}' "$OUT/$name.log"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
 echo "model_parallel.sh: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
@@ -57,7 +61,7 @@ esac
 
 case " $PARTS " in *" 3 "*)
   data d16k 16000 4
-  printf "3. 36x256 D=16000, 2 ranks, global batch 2, %s steps (s/step: total fwdbwd halo gradcomm update)\n" "$STEPS"
+  printf "3. 36x256 D=16000, 2 ranks, global batch 2, %s steps (s/step: total fwdbwd halo gradcomm update params)\n" "$STEPS"
   t1=$(run t36q1 2 1 2 "$STEPS" d16k $REF); echo "   Q=1 (2 replicas): peak MB $t1"
   t2=$(run t36q2 2 2 2 "$STEPS" d16k $REF); echo "   Q=2 (1 replica):  peak MB $t2"
   echo "   throughput Q=2 / Q=1: $(ratio "$(echo "$t1" | cut -d' ' -f2)" "$(echo "$t2" | cut -d' ' -f2)") (target >= 0.8)" ;;

@@ -32,6 +32,7 @@ struct model_impl {
   PetscMPIInt *gcnt, *gdsp;     /* [Q] scratch: the same scaled by the rows of a gather */
   float       *gather, *whole;  /* [max_batch][O][D] each: gathered parts, reordered (sampling only) */
   float       *logp_part;       /* [D]: this part's per-dim log-probabilities */
+  PetscBool    sharded;         /* model_shard_params: parameters and gradients are slices */
 };
 
 /* The network of c (-model) behind the generic interface nn/net.h, with in_channels input
@@ -224,6 +225,47 @@ void model_init_params(model m, uint64_t seed, float *params)
   head_init_bias(&m->h, params + m->net.ops->output_bias_offset(m->net.impl));
 }
 
+PetscErrorCode model_init_params_slice(model m, uint64_t seed, size_t lo, size_t hi, float *out)
+{
+  const size_t ob = m->net.ops->output_bias_offset(m->net.impl), O = (size_t)head_outputs(&m->h);
+  float       *bias;
+  PetscFunctionBegin;
+  if (m->c.net != NET_DIFFWAVE) { /* other networks: the whole buffer, once */
+    float *all;
+    PetscCall(ardm_alloc(model_nparam(m) * sizeof(float), &all));
+    model_init_params(m, seed, all);
+    PetscCall(PetscArraycpy(out, all + lo, hi - lo));
+    ardm_free(&all);
+    PetscFunctionReturn(0);
+  }
+  net_audio_init_params_range(m->Q > 1 ? &((net_audio_mp *)m->net.impl)->loc : (net_audio *)m->net.impl, out, lo, hi,
+                              seed);
+  PetscCall(ardm_alloc(O * sizeof(float), &bias));
+  head_init_bias(&m->h, bias);
+  for (size_t i = PetscMax(lo, ob); i < PetscMin(hi, ob + O); i++) out[i - lo] = bias[i - ob];
+  ardm_free(&bias);
+  PetscFunctionReturn(0);
+}
+
+PetscBool model_can_shard(model m)
+{
+  return m->Q > 1 && m->c.net == NET_DIFFWAVE ? PETSC_TRUE : PETSC_FALSE;
+}
+
+PetscErrorCode model_shard_params(model m, const shard *sh, const float *pslice, float *gslice)
+{
+  PetscFunctionBegin;
+  PetscCheck(model_can_shard(m), PETSC_COMM_SELF, PETSC_ERR_SUP, "model: only a network split along D is sharded");
+  PetscCall(net_audio_mp_shard(m->net.impl, sh, pslice, gslice));
+  m->sharded = PETSC_TRUE;
+  PetscFunctionReturn(0);
+}
+
+double model_workspace_bytes(model m)
+{
+  return model_held_bytes(m);
+}
+
 /* One network call on the first B prepared examples, counted; timed by the ArdmNetFwd event
    (-log_view), which also gets the call's FLOPs: the network reports those of forward +
    backward, of which the forward is taken as one third (backward computes two products per
@@ -279,6 +321,13 @@ PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B,
   PetscFunctionBegin;
   PetscCheck(B <= m->max_batch, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "batch %lld > %lld", (long long)B,
              (long long)m->max_batch);
+  PetscCheck(!m->sharded || (!params && (!grads || grads == ((net_audio_mp *)m->net.impl)->gslice)), PETSC_COMM_SELF,
+             PETSC_ERR_ARG_WRONG, "model_loss: a sharded model takes params NULL and grads NULL or its gradient slice");
+  if (B == 0 && m->sharded) { /* no example, but the other ranks' gathers and reduce-scatters need this one */
+    m->net.ops->forward(m->net.impl, NULL, 0, m->t);
+    if (grads) m->net.ops->backward(m->net.impl, NULL, NULL);
+    PetscFunctionReturn(0);
+  }
   if (B == 0) PetscFunctionReturn(0);
   for (int64_t b = 0; b < B; b++) prepare_example(m, b, x + b * D, tg[b], sigma + b * D);
   forward(m, params, B);
@@ -296,7 +345,7 @@ PetscErrorCode model_loss(model m, const float *params, float *grads, int64_t B,
     PetscCall(PetscMPIIntCast((PetscInt64)B, &n));
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, logp, n, MPI_DOUBLE, MPI_SUM, m->replica));
   }
-  if (grads) backward(m, params, grads, B);
+  if (grads) backward(m, params, m->sharded ? NULL : grads, B);
   PetscFunctionReturn(0);
 }
 

@@ -5,6 +5,7 @@
 #define ARDM_MODEL_H
 #include "nn/heads.h"
 #include "core/rng.h"
+#include "core/shard.h"
 
 #define HEAD_AUTO ((head_kind)-1) /* chosen from K and upscaling by model_config_finish */
 
@@ -78,6 +79,19 @@ size_t         model_nparam(model m);
 int64_t model_calls(model m);
 /* Deterministic initialisation from (seed, RNG_INIT). */
 void model_init_params(model m, uint64_t seed, float *params);
+/* The same restricted to elements [lo, hi) of the flat layout: out[hi - lo], without a
+   whole-size buffer where the network allows it (the audio network). */
+PetscErrorCode model_init_params_slice(model m, uint64_t seed, size_t lo, size_t hi, float *out);
+/* Whether model_shard_params can shard this model's parameters (a network split along D). */
+PetscBool model_can_shard(model m);
+/* From now on the model holds no whole parameter or gradient buffer (doc/design.md "Model
+   parallelism"): model_loss is called with params NULL and grads either NULL or gslice; it
+   gathers the weights block by block from every rank's pslice (the slices of sh) and, with
+   grads, writes (not adds) into gslice the gradient summed over all ranks of sh. Collective over
+   sh's ranks: every rank calls model_loss at the same time, also with B = 0. */
+PetscErrorCode model_shard_params(model m, const shard *sh, const float *pslice, float *gslice);
+/* Bytes of the model's activations and buffers (workspace, staging of sharded parameters). */
+double model_workspace_bytes(model m);
 
 /* The ARDM objective on B examples (doc/method.md sections 1 and 3): x[B][D] data values,
    tg[B] global step t in 0..S*D-1 (stage = tg / D, t_in = tg mod D), sigma[B][D] the

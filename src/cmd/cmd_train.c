@@ -129,7 +129,9 @@ typedef struct {
   ckpt_state    st;
   size_t        nparam;
   int64_t       lo, hi;                  /* this rank's slots of the global batch */
-  float        *params, *grads, *gshard; /* [nparam], [nparam], [hi - lo of shard] */
+  PetscBool     sharded;                 /* parameters and gradients held as slices (model_shard_params) */
+  float        *params, *grads, *gshard; /* [nparam] each (NULL when sharded), [hi - lo of shard] */
+  float        *pslice;                  /* [hi - lo]: this rank's parameters (into params unless sharded) */
   float        *ema, *adam_m, *adam_v;   /* shard slices */
   int32_t      *x;                       /* [local batch][D] */
   int64_t      *idx, *tg, *sigma;        /* [local batch], [local batch], [local batch][D] */
@@ -192,11 +194,18 @@ static PetscErrorCode trainer_setup(trainer *tr)
   PetscCall(model_create_parallel(&tr->o.mc, nb, tr->g.replica_comm, &tr->m));
   tr->nparam = model_nparam(tr->m);
   PetscCall(shard_init(tr->comm, tr->nparam, &tr->sh));
-  PetscCall(ardm_alloc(tr->nparam * sizeof(float), &tr->params));
-  PetscCall(ardm_alloc(tr->nparam * sizeof(float), &tr->grads));
-  PetscCall(ardm_alloc((tr->sh.hi - tr->sh.lo) * 4 * sizeof(float) + 64, &tr->gshard));
+  /* a network split along D holds its parameters and gradients as slices too, gathered block by
+     block (doc/design.md "Model parallelism"); otherwise every rank keeps both whole */
+  tr->sharded = model_can_shard(tr->m);
+  if (!tr->sharded) {
+    PetscCall(ardm_alloc(tr->nparam * sizeof(float), &tr->params));
+    PetscCall(ardm_alloc(tr->nparam * sizeof(float), &tr->grads));
+  }
+  PetscCall(ardm_alloc((tr->sh.hi - tr->sh.lo) * (tr->sharded ? 5 : 4) * sizeof(float) + 64, &tr->gshard));
   tr->ema = tr->gshard + (tr->sh.hi - tr->sh.lo), tr->adam_m = tr->ema + (tr->sh.hi - tr->sh.lo);
   tr->adam_v = tr->adam_m + (tr->sh.hi - tr->sh.lo);
+  tr->pslice = tr->sharded ? tr->adam_v + (tr->sh.hi - tr->sh.lo) : tr->params + tr->sh.lo;
+  if (tr->sharded) PetscCall(model_shard_params(tr->m, &tr->sh, tr->pslice, tr->gshard));
   PetscCall(ardm_alloc((size_t)(nb * D) * sizeof(int32_t), &tr->x));
   PetscCall(ardm_alloc((size_t)(nb * (D + 2)) * sizeof(int64_t), &tr->idx));
   tr->tg = tr->idx + nb, tr->sigma = tr->tg + nb;
@@ -208,7 +217,8 @@ static PetscErrorCode trainer_setup(trainer *tr)
   PetscCall(train_plan_check(tr->comm, &tr->o.plan, D));
   for (PetscInt i = 0; i < tr->o.plan.n; i++) tr->st.plan_budgets[i] = (int)tr->o.plan.budgets[i];
   if (have_ckpt) {
-    PetscCall(ckpt_load(tr->comm, path, &tr->sh, tr->params, tr->ema, tr->adam_m, tr->adam_v, &tr->st, &tr->ls));
+    PetscCall(ckpt_load(tr->comm, path, &tr->sh, tr->pslice, tr->ema, tr->adam_m, tr->adam_v, &tr->st, &tr->ls));
+    if (!tr->sharded) PetscCall(shard_allgather(&tr->sh, tr->params)); /* written by any rank count: re-split */
     PetscCall(lossstats_log_restore(&tr->ls, tr->comm, tr->lo, tr->hi, tr->o.batch, tr->g.part == 0));
     PetscCheck(tr->st.seed == (uint64_t)tr->o.seed, tr->comm, ARDM_ERR_INPUT,
                "%s: was trained with -seed %llu, not %lld", path, (unsigned long long)tr->st.seed,
@@ -216,8 +226,11 @@ static PetscErrorCode trainer_setup(trainer *tr)
     snprintf(path, sizeof path, "%s/train_log.nc", tr->o.out);
     PetscCall(trainlog_load(&tr->log, tr->comm, path, tr->st.step));
   } else {
-    model_init_params(tr->m, (uint64_t)tr->o.seed, tr->params);
-    PetscCall(PetscArraycpy(tr->ema, tr->params + tr->sh.lo, tr->sh.hi - tr->sh.lo));
+    if (tr->sharded)
+      PetscCall(model_init_params_slice(tr->m, (uint64_t)tr->o.seed, tr->sh.lo, tr->sh.hi, tr->pslice));
+    else
+      model_init_params(tr->m, (uint64_t)tr->o.seed, tr->params);
+    PetscCall(PetscArraycpy(tr->ema, tr->pslice, tr->sh.hi - tr->sh.lo));
   }
   model_config_describe(&tr->o.mc, tr->nparam, desc, sizeof desc);
   PetscCall(PetscPrintf(tr->comm, "ardm train: %s\n", desc));
@@ -228,6 +241,19 @@ static PetscErrorCode trainer_setup(trainer *tr)
                   tr->o.data, (long long)tr->ds.n, (long long)tr->o.batch, tr->size, tr->g.R, tr->g.Q,
                   3.0 * (double)(tr->sh.hi - tr->sh.lo) * 4 / 1e6, tr->size, have_ckpt ? "resuming" : "starting",
                   (long long)tr->st.step));
+  { /* what each rank holds (tests/cli/test_model_parallel.sh reads this line) */
+    double mb = 4.0 / 1e6, whole = (double)tr->nparam * mb, slice = (double)(tr->sh.hi - tr->sh.lo) * mb;
+    char   how[96];
+    if (tr->sharded)
+      snprintf(how, sizeof how, "sharded 1/%d, gathered block by block", tr->size);
+    else
+      snprintf(how, sizeof how, "whole on every rank, gradients also a 1/%d slice", tr->size);
+    PetscCall(PetscPrintf(tr->comm,
+                          "ardm train: per rank: parameters %.3f MB and gradients %.3f MB (%s; whole %.3f MB each), "
+                          "EMA and Adam moments %.3f MB, network workspace %.3f MB\n",
+                          tr->sharded ? slice : whole, tr->sharded ? slice : whole + slice, how, whole, 3 * slice,
+                          model_workspace_bytes(tr->m) / 1e6));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -282,8 +308,11 @@ static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], Pet
   const size_t  ns = tr->sh.hi - tr->sh.lo;
   PetscFunctionBegin;
   PetscCall(trainer_batch(tr, step));
-  PetscCall(PetscArrayzero(tr->grads, tr->nparam));
-  PetscCall(model_loss(tr->m, tr->params, tr->grads, nb, tr->x, tr->tg, tr->sigma, tr->w, tr->logp));
+  if (!tr->sharded) PetscCall(PetscArrayzero(tr->grads, tr->nparam));
+  /* sharded: the model gathers the weights from the slices and reduce-scatters the gradients
+     into gshard block by block during backward (every rank takes part, also with nb = 0) */
+  PetscCall(model_loss(tr->m, tr->params, tr->sharded ? tr->gshard : tr->grads, nb, tr->x, tr->tg, tr->sigma, tr->w,
+                       tr->logp));
   red[1] = red[2] = 0;
   /* every rank of a replica has the same logp: only part 0 counts them. The gradient parts,
      in contrast, are summed over all ranks by the reduce-scatter (nn/net_audio_mp.h). */
@@ -294,7 +323,7 @@ static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], Pet
     red[2] += -wb * tr->logp[b] / (double)tr->o.batch;
   }
   PROF_BEGIN(PROF_GRAD_COMM);
-  PetscCall(shard_reduce_scatter(&tr->sh, tr->grads, tr->gshard));
+  if (!tr->sharded) PetscCall(shard_reduce_scatter(&tr->sh, tr->grads, tr->gshard));
   red[0] = optim_sumsq(ns, tr->gshard);
   red[3] = stop_requested ? 1 : 0;
   /* one small allreduce carries the norm, the losses and the stop flag */
@@ -307,20 +336,21 @@ static PetscErrorCode trainer_step(trainer *tr, int64_t step, double red[4], Pet
   PROF_BEGIN(PROF_OPTIMIZER);
   {
     double norm = sqrt(red[0]), scale = tr->o.opt.clip > 0 && norm > tr->o.opt.clip ? tr->o.opt.clip / norm : 1.0;
-    optim_adam(&tr->o.opt, step, optim_lr(&tr->o.opt, step), scale, ns, tr->params + tr->sh.lo, tr->gshard, tr->adam_m,
-               tr->adam_v);
-    optim_ema(tr->o.opt.ema, ns, tr->ema, tr->params + tr->sh.lo);
+    optim_adam(&tr->o.opt, step, optim_lr(&tr->o.opt, step), scale, ns, tr->pslice, tr->gshard, tr->adam_m, tr->adam_v);
+    optim_ema(tr->o.opt.ema, ns, tr->ema, tr->pslice);
   }
   PROF_END(PROF_OPTIMIZER);
-  PROF_BEGIN(PROF_GRAD_COMM); /* the updated slices back to every rank */
-  PetscCall(shard_allgather(&tr->sh, tr->params));
-  PROF_END(PROF_GRAD_COMM);
+  if (!tr->sharded) { /* the updated slices back to every rank (sharded: the next forward gathers them) */
+    PROF_BEGIN(PROF_GRAD_COMM);
+    PetscCall(shard_allgather(&tr->sh, tr->params));
+    PROF_END(PROF_GRAD_COMM);
+  }
   PetscFunctionReturn(0);
 }
 
 static PetscErrorCode trainer_checkpoint(trainer *tr)
 {
-  ckpt_buffers b = {tr->params, tr->ema, tr->adam_m, tr->adam_v};
+  ckpt_buffers b = {tr->pslice, tr->ema, tr->adam_m, tr->adam_v};
   PetscFunctionBegin;
   PROF_BEGIN(PROF_IO_WRITE);
   PetscCall(ckpt_save(tr->o.out, (int)tr->o.keep, &tr->sh, &b, &tr->st, &tr->o.mc, &tr->ls));

@@ -189,7 +189,7 @@ PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const c
   int64_t        npend;
   lossstats_obs *pend;
   size_t         start = sh->lo, count = sh->hi - sh->lo;
-  const float   *data[4] = {b->params + sh->lo, b->ema, b->adam_m, b->adam_v};
+  const float   *data[4] = {b->params, b->ema, b->adam_m, b->adam_v};
 
   PetscFunctionBegin;
   PetscCall(lossstats_log_gather(ls, sh->comm, &pend, &npend));
@@ -295,13 +295,12 @@ PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float
   ncio_file f;
   size_t    nparam, S, D;
   int       vid[4];
-  float    *out[4] = {params + sh->lo, ema, adam_m, adam_v};
+  float    *out[4] = {params, ema, adam_m, adam_v};
 
   PetscFunctionBegin;
   PetscCall(ncio_open(comm, path, "checkpoint", &f));
   PetscCall(get_state(&f, st, &nparam));
   for (int i = 0; i < 4; i++) PetscCall(read_floats(&f, slice_vars[i], sh->n, sh->lo, sh->hi - sh->lo, out[i]));
-  PetscCall(shard_allgather(sh, params)); /* slices were written by any rank count: re-split */
   PetscCall(ncio_dim(&f, "stage", &S));
   PetscCall(ncio_dim(&f, "t", &D));
   PetscCheck((int64_t)S == ls->S && (int64_t)D == ls->D, comm, ARDM_ERR_INPUT,

@@ -21,8 +21,7 @@ typedef struct {
 } ckpt_state;
 
 typedef struct {
-  const float *params;                /* [nparam] full (every rank writes its slice) */
-  const float *ema, *adam_m, *adam_v; /* [hi - lo] this rank's slices */
+  const float *params, *ema, *adam_m, *adam_v; /* [hi - lo] this rank's slices */
 } ckpt_buffers;
 
 /* Writes RUN_DIR/ckpt-<step>.nc, points RUN_DIR/checkpoint.nc at it, deletes all but the newest
@@ -30,7 +29,8 @@ typedef struct {
 PetscErrorCode ckpt_save(const char *run_dir, int keep, const shard *sh, const ckpt_buffers *b, const ckpt_state *st,
                          const model_config *mc, lossstats *ls);
 /* Reads a checkpoint written with any rank count: the model config (for checking), the state,
-   this rank's slices of ema/adam_m/adam_v, the full params, and (rank 0) the loss statistics
+   this rank's slices of params/ema/adam_m/adam_v (each [hi - lo]; the caller gathers whole
+   parameters where it keeps them, shard_allgather), and (rank 0) the loss statistics
    and, in its log, every rank's observations since the last log step (lossstats_log_restore
    hands them to the ranks that now own their batch slots). */
 PetscErrorCode ckpt_load(MPI_Comm comm, const char *path, const shard *sh, float *params, float *ema, float *adam_m,

@@ -28,7 +28,8 @@ typedef struct {
   /* Example e's input: values v[D] in 0..K-1 (the model puts what unknown dims show there),
      known[D] (1 = known), the upscale stage (stage channels when the network has them). */
   void (*fill_input)(void *impl, int64_t e, const int32_t *v, const uint8_t *known, int64_t K, int stage);
-  /* Forward for examples 0..batch-1 at times t[batch]; writes output, zeroes doutput. */
+  /* Forward for examples 0..batch-1 at times t[batch]; writes output, zeroes doutput. A network
+     holding its parameters sharded (nn/net_audio_mp.h) takes params and grads NULL. */
   void (*forward)(void *impl, const float *params, int64_t batch, const double *t);
   /* Backward of the last forward from doutput: ACCUMULATES into grads. */
   void (*backward)(void *impl, const float *params, float *grads);

@@ -57,10 +57,62 @@ void net_audio_point(const net_audio *net, float *base, net_audio_tensors *t)
 #define NEXT (base + T[k++].offset)
   t->t1w = NEXT, t->t1b = NEXT, t->t2w = NEXT, t->t2b = NEXT;
   t->inw = NEXT, t->inb = NEXT, t->tpw = NEXT, t->tpb = NEXT;
-  for (int i = 0; i < net->cfg.blocks; i++) t->blk[i].conv_w = NEXT, t->blk[i].out_w = NEXT, t->blk[i].out_b = NEXT;
+  for (int i = 0; i < net->cfg.blocks; i++) {
+    t->blk[i].conv_w = NEXT, t->blk[i].out_w = NEXT, t->blk[i].out_b = NEXT;
+    t->blk[i].tp_w = t->tpw + (size_t)i * 8 * net->cfg.channels * net->cfg.channels;
+    t->blk[i].tp_b = t->tpb + (size_t)i * 2 * net->cfg.channels;
+  }
   t->skw = NEXT, t->skb = NEXT, t->fw = NEXT, t->fb = NEXT;
 #undef NEXT
   ArdmAssert(k == net->ntensors, "net_audio: %d named tensors, expected %d", k, (int)net->ntensors);
+}
+
+/* Tensor numbers of the layout (build_layout): 6 and 7 the time projection, 8 + 3i.. block i's
+   conv, out and bias, 8 + 3 blocks the first tail tensor. */
+#define T_TPW     6
+#define T_TPB     7
+#define T_BLK(i)  (8 + 3 * (i))
+#define T_TAIL(n) (8 + 3 * (n)->cfg.blocks)
+
+void net_audio_resident_ranges(const net_audio *net, net_audio_range r[3])
+{
+  const net_tensor *T = net->tensors;
+  r[0] = (net_audio_range){0, T[T_TPW].offset};
+  r[1] = (net_audio_range){T[T_TPB].offset, T[T_TPB].offset + T[T_TPB].count};
+  r[2] = (net_audio_range){T[T_TAIL(net)].offset, net->nparams};
+}
+
+void net_audio_block_ranges(const net_audio *net, int block, net_audio_range b[2])
+{
+  const net_tensor *T = net->tensors;
+  const size_t      rows = (size_t)8 * net->cfg.channels * net->cfg.channels; /* 2C x 4C */
+  b[0] = (net_audio_range){T[T_TPW].offset + (size_t)block * rows, T[T_TPW].offset + (size_t)(block + 1) * rows};
+  b[1] = (net_audio_range){T[T_BLK(block)].offset, T[T_BLK(block) + 2].offset + T[T_BLK(block) + 2].count};
+}
+
+void net_audio_point_resident(const net_audio *net, float *buf, net_audio_tensors *t)
+{
+  const net_tensor *T = net->tensors;
+  net_audio_range   r[3];
+  float            *tail;
+  net_audio_resident_ranges(net, r);
+  tail = buf + (r[0].hi - r[0].lo) + (r[1].hi - r[1].lo);
+  t->t1w = buf + T[0].offset, t->t1b = buf + T[1].offset, t->t2w = buf + T[2].offset, t->t2b = buf + T[3].offset;
+  t->inw = buf + T[4].offset, t->inb = buf + T[5].offset;
+  t->tpw = NULL, t->tpb = buf + (r[0].hi - r[0].lo);
+  for (int i = 0; i < net->cfg.blocks; i++)
+    t->blk[i] = (net_audio_block_tensors){.tp_b = t->tpb + (size_t)i * 2 * net->cfg.channels};
+  t->skw = tail + (T[T_TAIL(net)].offset - r[2].lo), t->skb = tail + (T[T_TAIL(net) + 1].offset - r[2].lo);
+  t->fw = tail + (T[T_TAIL(net) + 2].offset - r[2].lo), t->fb = tail + (T[T_TAIL(net) + 3].offset - r[2].lo);
+}
+
+void net_audio_point_block(const net_audio *net, int block, float *buf, net_audio_tensors *t)
+{
+  const net_tensor        *T = &net->tensors[T_BLK(block)];
+  net_audio_block_tensors *b = &t->blk[block];
+  float                   *w = buf + (size_t)8 * net->cfg.channels * net->cfg.channels; /* after the tproj rows */
+  b->tp_w = buf;
+  b->conv_w = w, b->out_w = w + (T[1].offset - T[0].offset), b->out_b = w + (T[2].offset - T[0].offset);
 }
 
 /* Carves the workspace into the activation buffers; with base == NULL only counts floats. */
@@ -161,15 +213,25 @@ size_t net_audio_config_bytes(const net_audio_config *cfg)
   return carve(&tmp, NULL) * sizeof(float); /* base NULL: counts only */
 }
 
-void net_audio_init_params(const net_audio *net, float *params, uint64_t seed)
+void net_audio_init_params_range(const net_audio *net, float *out, size_t lo, size_t hi, uint64_t seed)
 {
   for (int i = 0; i < net->ntensors; i++) {
     const net_tensor *t = &net->tensors[i];
     rng_stream        s;
     double            std = t->fan_in > 0 ? 1.0 / sqrt((double)t->fan_in) : 0.0;
+    size_t            end = PetscMin(t->offset + t->count, hi);
+    if (end <= lo || t->offset >= hi) continue;
     rng_init(&s, seed, 0, (uint64_t)i, RNG_INIT);
-    for (size_t j = 0; j < t->count; j++) params[t->offset + j] = std > 0 ? (float)(std * rng_normal(&s)) : 0.0f;
+    for (size_t j = t->offset; j < end; j++) { /* the stream from the tensor's start: same values as whole */
+      float v = std > 0 ? (float)(std * rng_normal(&s)) : 0.0f;
+      if (j >= lo) out[j - lo] = v;
+    }
   }
+}
+
+void net_audio_init_params(const net_audio *net, float *params, uint64_t seed)
+{
+  net_audio_init_params_range(net, params, 0, net->nparams, seed);
 }
 
 int64_t net_audio_dilation(const net_audio_config *c, int i)
@@ -236,7 +298,7 @@ static void time_forward(net_audio *net, const net_audio_tensors *P, int64_t B, 
   silu_forward(net->h1, net->a1, B * C4);
   dense_forward(net->a2, net->h1, P->t2w, P->t2b, B, C4, C4); /* a2[B][4C] */
   silu_forward(net->h2, net->a2, B * C4);
-  dense_forward(net->tb, net->h2, P->tpw, P->tpb, B, C4, T); /* tb[B][blocks][2C] */
+  if (!net->param.stage) dense_forward(net->tb, net->h2, P->tpw, P->tpb, B, C4, T); /* tb[B][blocks][2C] */
 }
 
 /* Input projection, blocks and tail for examples e0..e0+eb-1 of the call's batch. The saved
@@ -256,6 +318,11 @@ static void body_forward(net_audio *net, const net_audio_tensors *P, int64_t e0,
     const net_audio_block_tensors *bp = &P->blk[i];
     float                         *x = net->xs + i * act + off, *z = net->zs + 2 * i * act + 2 * off;
     float *xn = i + 1 < nb ? x + act : net->r + off; /* the last block's residual output is unused */
+    if (net->param.stage) { /* block i's weights staged now; its rows of the time projection: tb[.][i] */
+      net->param.stage(net->param.ctx, i, 0);
+      for (int64_t b = e0; b < e0 + eb; b++)
+        dense_forward(net->tb + b * nb * 2 * C + i * 2 * C, net->h2 + b * 4 * C, bp->tp_w, bp->tp_b, 1, 4 * C, 2 * C);
+    }
     if (net->conv.forward)
       net->conv.forward(net->conv.ctx, z, x, bp->conv_w, eb, i);
     else
@@ -283,10 +350,11 @@ void net_audio_forward(net_audio *net, const float *p, int64_t B, const double *
      passes spill; issue 17). Every example's arithmetic is the same either way. With a
      convolution hook (model parallelism) the whole batch goes through each block together,
      so that one halo exchange per block carries every example. */
-  const int64_t eb = net->conv.forward ? B : 1;
+  const int64_t eb = net->conv.forward || net->param.stage ? B : 1;
   ArdmAssert(B >= 1 && B <= c->max_batch, "net_audio: batch %lld outside 1..%lld", (long long)B,
              (long long)c->max_batch);
-  net_audio_point(net, (float *)p, &net->pt); /* read only: forward writes no parameter */
+  ArdmAssert(!p == !!net->param.stage, "net_audio: parameters must be NULL exactly when they are staged");
+  if (p) net_audio_point(net, (float *)p, &net->pt); /* read only: forward writes no parameter */
   net->batch = B;
   time_forward(net, &net->pt, B, t);
   for (int64_t e0 = 0; e0 < B; e0 += eb) body_forward(net, &net->pt, e0, eb);
@@ -298,11 +366,13 @@ static void time_backward(net_audio *net, const net_audio_tensors *P, const net_
 {
   const net_audio_config *c = &net->cfg;
   int64_t                 C4 = 4 * (int64_t)c->channels, T = (int64_t)c->blocks * 2 * c->channels;
-  zero(net->dh2, B * C4);
-  zero(net->da2, B * C4);
-  zero(net->dh1, B * C4);
-  zero(net->da1, B * C4);
-  dense_backward(net->dh2, G->tpw, G->tpb, net->dtb, net->h2, P->tpw, B, C4, T);
+  if (!net->param.stage) { /* staged: zeroed before the blocks, each block added its rows' part */
+    zero(net->dh2, B * C4);
+    zero(net->da2, B * C4);
+    zero(net->dh1, B * C4);
+    zero(net->da1, B * C4);
+    dense_backward(net->dh2, G->tpw, G->tpb, net->dtb, net->h2, P->tpw, B, C4, T);
+  }
   silu_backward(net->da2, net->dh2, net->a2, B * C4);
   dense_backward(net->dh1, G->t2w, G->t2b, net->da2, net->h1, P->t2w, B, C4, C4);
   silu_backward(net->da1, net->dh1, net->a1, B * C4);
@@ -333,14 +403,24 @@ void net_audio_backward(net_audio *net, const float *p, float *gr)
   const net_audio_tensors *P = &net->pt, *G = &net->gt;
   int64_t                  B = net->batch, C = c->channels, D = c->dim, nb = c->blocks, act = B * C * D;
   float                   *dxn = net->dxa, *dx = net->dxb; /* grads w.r.t. x_{i+1} and x_i */
-  net_audio_point(net, (float *)p, &net->pt);              /* read only */
-  net_audio_point(net, gr, &net->gt);
+  const int64_t            C4 = 4 * C;
+  ArdmAssert(!p == !!net->param.stage && !gr == !!net->param.stage,
+             "net_audio: parameters and gradients must be NULL exactly when they are staged");
+  if (p) net_audio_point(net, (float *)p, &net->pt); /* read only */
+  if (gr) net_audio_point(net, gr, &net->gt);
   tail_backward(net, P, G); /* net->skip now holds d loss / d skip */
   zero(net->dtb, B * nb * 2 * C);
+  if (net->param.stage) { /* the time MLP's gradients gather block by block (time_backward) */
+    zero(net->dh2, B * C4);
+    zero(net->da2, B * C4);
+    zero(net->dh1, B * C4);
+    zero(net->da1, B * C4);
+  }
   zero(dxn, act); /* nothing uses the last block's residual output */
   for (int i = (int)nb - 1; i >= 0; i--) {
     const net_audio_block_tensors *bp = &P->blk[i], *bg = &G->blk[i];
     float                         *x = net->xs + i * act, *z = net->zs + 2 * i * act, *tmp;
+    if (net->param.stage) net->param.stage(net->param.ctx, i, 1);
     gate_forward(net->g, z, NULL, 0, B, C, D); /* recompute g from the saved pre-activation */
     zero(dx, act);
     zero(net->o, 2 * act);
@@ -354,6 +434,12 @@ void net_audio_backward(net_audio *net, const float *p, float *gr)
     else
       conv1d_backward(dx, bg->conv_w, NULL, net->dz, x, bp->conv_w, B, C, 2 * C, D, c->kernel,
                       net_audio_dilation(c, i));
+    if (net->param.stage) { /* this block's rows of the time projection, then its gradients are complete */
+      for (int64_t b = 0; b < B; b++)
+        dense_backward(net->dh2 + b * C4, bg->tp_w, bg->tp_b, net->dtb + b * nb * 2 * C + i * 2 * C, net->h2 + b * C4,
+                       bp->tp_w, 1, C4, 2 * C);
+      net->param.done(net->param.ctx, i);
+    }
     tmp = dxn, dxn = dx, dx = tmp;
   }
   /* input projection: x0 = ReLU(W in + b); dxn holds d loss / d x0 */

@@ -16,7 +16,8 @@
    is computed but unused (its weights get zero gradient), as in DiffWave.
 
    Memory: one flat parameter buffer and one flat gradient buffer with the same layout (owned by
-   the caller; the network receives pointers), and one workspace allocated at setup for
+   the caller; the network receives pointers, or stages them block by block through
+   net_audio_param_hook), and one workspace allocated at setup for
    (max_batch, D). Forward keeps only what backward needs: each block's input x_i and gate
    pre-activation z_i; the gate output is recomputed in backward. Nothing is allocated per step.
 
@@ -46,6 +47,8 @@ typedef struct {
   float *conv_w; /* [kernel][2C][C] dilated conv, tap-major */
   float *out_w;  /* [2C][C] 1x1 output conv */
   float *out_b;  /* [2C] */
+  float *tp_w;   /* [2C][4C]: this block's rows of the time projection blocks.tproj.w */
+  float *tp_b;   /* [2C]: its rows of blocks.tproj.b */
 } net_audio_block_tensors;
 
 /* Every tensor of the network as a pointer into one flat buffer (parameters, gradients, EMA or
@@ -71,13 +74,32 @@ typedef struct {
                    int block);
 } net_audio_conv_hook;
 
+/* Parameters staged block by block (model parallelism with the parameters sharded at rest,
+   nn/net_audio_mp.h). When set, forward and backward are called with NULL parameter and
+   gradient buffers: the caller has pointed net->pt (and, for backward, net->gt) at the resident
+   tensors (net_audio_point_resident), and stage(ctx, i, backward) points pt.blk[i] (and
+   gt.blk[i], zeroed, when backward) at block i's tensors just before the block runs;
+   done(ctx, i) is called when block i's gradients in gt.blk[i] are complete. Each block's rows
+   of the time projection are then applied in the block (not in one product for all blocks). */
 typedef struct {
-  net_audio_config    cfg;
-  net_audio_conv_hook conv; /* zero: the plain dilated convolution */
-  int                 ntensors;
-  net_tensor         *tensors;
-  size_t              nparams;
-  net_audio_tensors   pt, gt; /* the parameters and gradients of the current forward/backward */
+  void *ctx;
+  void (*stage)(void *ctx, int block, int backward);
+  void (*done)(void *ctx, int block);
+} net_audio_param_hook;
+
+/* A range [lo, hi) of the flat parameter layout. */
+typedef struct {
+  size_t lo, hi;
+} net_audio_range;
+
+typedef struct {
+  net_audio_config     cfg;
+  net_audio_conv_hook  conv;  /* zero: the plain dilated convolution */
+  net_audio_param_hook param; /* zero: the parameters are the flat buffers passed to forward/backward */
+  int                  ntensors;
+  net_tensor          *tensors;
+  size_t               nparams;
+  net_audio_tensors    pt, gt; /* the parameters and gradients of the current forward/backward */
   /* the workspace: one allocation, the pointers below point into it */
   float  *work;
   size_t  work_floats;
@@ -105,6 +127,21 @@ size_t net_audio_output_bias_offset(const net_audio *net);
 /* Points t's fields into the flat buffer base (layout of the tensor table); t->blk must hold
    cfg.blocks entries. base is only read through t when it is the parameter buffer. */
 void net_audio_point(const net_audio *net, float *base, net_audio_tensors *t);
+/* The flat layout in the pieces of net_audio_param_hook: the resident tensors, r[3] = the time
+   MLP and input projection, the time projection's biases, the tail (skip and final); and block
+   i's two ranges, b[2] = its rows of blocks.tproj.w, its dilated conv, 1x1 out and bias. The
+   resident ranges and every block's ranges cover the layout once. */
+void net_audio_resident_ranges(const net_audio *net, net_audio_range r[3]);
+void net_audio_block_ranges(const net_audio *net, int block, net_audio_range b[2]);
+/* Points t's resident tensors (all but the blocks' conv, out and tproj rows; blk[i].tp_b
+   included) into buf, which holds the three resident ranges one after the other. */
+void net_audio_point_resident(const net_audio *net, float *buf, net_audio_tensors *t);
+/* Points block i's tensors (t->blk[block], tp_b excepted) into buf, which holds its two ranges
+   one after the other. */
+void net_audio_point_block(const net_audio *net, int block, float *buf, net_audio_tensors *t);
+/* net_audio_init_params restricted to the elements [lo, hi) of the layout: out[i - lo] (the
+   same values: every tensor draws from its own stream). */
+void net_audio_init_params_range(const net_audio *net, float *out, size_t lo, size_t hi, uint64_t seed);
 /* Dilation of block i: 2^(i mod cycle). */
 int64_t net_audio_dilation(const net_audio_config *c, int i);
 /* Deterministic initialisation from (seed, RNG_INIT, tensor number): weights normal with std

@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static PetscLogEvent ev_halo = -1; /* "ArdmMPHalo": the neighbour exchanges, for -log_view */
+static PetscLogEvent ev_halo = -1;  /* "ArdmMPHalo": the neighbour exchanges, for -log_view */
+static PetscLogEvent ev_param = -1; /* "ArdmMPParams": gathers and reduce-scatters of sharded parameters */
 
 static int64_t block_halo(const net_audio_mp *mp, int block)
 {
@@ -91,6 +92,7 @@ PetscErrorCode net_audio_mp_setup(MPI_Comm comm, const net_audio_config *cfg, ne
   PetscFunctionBegin;
   PetscCall(PetscMemzero(mp, sizeof *mp));
   if (ev_halo < 0) PetscCall(PetscLogEventRegister("ArdmMPHalo", PETSC_SMALLEST_CLASSID, &ev_halo));
+  if (ev_param < 0) PetscCall(PetscLogEventRegister("ArdmMPParams", PETSC_SMALLEST_CLASSID, &ev_param));
   mp->comm = comm, mp->D = cfg->dim;
   PetscCallMPI(MPI_Comm_size(comm, &mp->Q));
   PetscCallMPI(MPI_Comm_rank(comm, &mp->part));
@@ -116,10 +118,104 @@ PetscErrorCode net_audio_mp_setup(MPI_Comm comm, const net_audio_config *cfg, ne
   PetscFunctionReturn(0);
 }
 
+/* ---- parameters sharded at rest ---- */
+
+/* Errors of the shard collectives end the job (they are MPI errors on every rank). */
+static void gather(net_audio_mp *mp, net_audio_range r, float *out)
+{
+  PetscErrorCode e;
+  (void)PetscLogEventBegin(ev_param, 0, 0, 0, 0);
+  e = shard_allgather_range(mp->sh, r.lo, r.hi, mp->pslice, out);
+  (void)PetscLogEventEnd(ev_param, 0, 0, 0, 0);
+  ArdmAssert(!e, "net_audio_mp: parameter gather failed");
+}
+static void reduce(net_audio_mp *mp, net_audio_range r, const float *seg)
+{
+  PetscErrorCode e;
+  (void)PetscLogEventBegin(ev_param, 0, 0, 0, 0);
+  e = shard_reduce_scatter_range(mp->sh, r.lo, r.hi, seg, mp->gslice);
+  (void)PetscLogEventEnd(ev_param, 0, 0, 0, 0);
+  ArdmAssert(!e, "net_audio_mp: gradient reduce-scatter failed");
+}
+
+/* net_audio_param_hook.stage: block i's two ranges gathered into pblk (and gblk zeroed). */
+static void stage_block(void *ctx, int block, int backward)
+{
+  net_audio_mp   *mp = ctx;
+  net_audio_range b[2];
+  net_audio_block_ranges(&mp->loc, block, b);
+  gather(mp, b[0], mp->pblk);
+  gather(mp, b[1], mp->pblk + (b[0].hi - b[0].lo));
+  net_audio_point_block(&mp->loc, block, mp->pblk, &mp->loc.pt);
+  if (!backward) return;
+  memset(mp->gblk, 0, mp->nblk * sizeof(float));
+  net_audio_point_block(&mp->loc, block, mp->gblk, &mp->loc.gt);
+}
+
+/* net_audio_param_hook.done: block i's gradients to their owners. */
+static void block_done(void *ctx, int block)
+{
+  net_audio_mp   *mp = ctx;
+  net_audio_range b[2];
+  net_audio_block_ranges(&mp->loc, block, b);
+  reduce(mp, b[0], mp->gblk);
+  reduce(mp, b[1], mp->gblk + (b[0].hi - b[0].lo));
+}
+
+/* Forward with staged parameters: the resident tensors, then the network (or, with no example,
+   the same sequence of gathers without the arithmetic). */
+static void sharded_forward(net_audio_mp *mp, int64_t batch, const double *t)
+{
+  size_t at = 0;
+  for (int k = 0; k < 3; k++) gather(mp, mp->res[k], mp->pres + at), at += mp->res[k].hi - mp->res[k].lo;
+  net_audio_point_resident(&mp->loc, mp->pres, &mp->loc.pt);
+  mp->idle = batch == 0;
+  if (mp->idle)
+    for (int i = 0; i < mp->loc.cfg.blocks; i++) stage_block(mp, i, 0);
+  else
+    net_audio_forward(&mp->loc, NULL, batch, t);
+}
+
+static void sharded_backward(net_audio_mp *mp)
+{
+  size_t at = 0;
+  memset(mp->gres, 0, mp->nres * sizeof(float));
+  net_audio_point_resident(&mp->loc, mp->gres, &mp->loc.gt);
+  if (mp->idle)
+    for (int i = mp->loc.cfg.blocks - 1; i >= 0; i--) stage_block(mp, i, 1), block_done(mp, i);
+  else
+    net_audio_backward(&mp->loc, NULL, NULL);
+  for (int k = 0; k < 3; k++) reduce(mp, mp->res[k], mp->gres + at), at += mp->res[k].hi - mp->res[k].lo;
+}
+
+PetscErrorCode net_audio_mp_shard(net_audio_mp *mp, const shard *sh, const float *pslice, float *gslice)
+{
+  net_audio_range b[2];
+  PetscFunctionBegin;
+  PetscCheck(sh->n == net_audio_num_params(&mp->loc) && !mp->sh, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG,
+             "net_audio_mp_shard: the shard does not describe this network's parameters");
+  mp->sh = sh, mp->pslice = pslice, mp->gslice = gslice;
+  net_audio_resident_ranges(&mp->loc, mp->res);
+  mp->nres = 0;
+  for (int k = 0; k < 3; k++) mp->nres += mp->res[k].hi - mp->res[k].lo;
+  net_audio_block_ranges(&mp->loc, 0, b);
+  mp->nblk = (b[0].hi - b[0].lo) + (b[1].hi - b[1].lo); /* the same for every block */
+  PetscCall(ardm_alloc(sizeof(float) * 2 * (mp->nres + mp->nblk), &mp->pres));
+  mp->gres = mp->pres + mp->nres, mp->pblk = mp->gres + mp->nres, mp->gblk = mp->pblk + mp->nblk;
+  mp->loc.param = (net_audio_param_hook){.ctx = mp, .stage = stage_block, .done = block_done};
+  PetscFunctionReturn(0);
+}
+
+size_t net_audio_mp_staging_bytes(const net_audio_mp *mp)
+{
+  return mp->sh ? sizeof(float) * 2 * (mp->nres + mp->nblk) : 0;
+}
+
 void net_audio_mp_free(net_audio_mp *mp)
 {
   net_audio_free(&mp->loc);
   ardm_free(&mp->buf);
+  ardm_free(&mp->pres);
   memset(mp, 0, sizeof *mp);
 }
 
@@ -149,11 +245,19 @@ static void ops_fill_input(void *impl, int64_t e, const int32_t *v, const uint8_
 }
 static void ops_forward(void *impl, const float *params, int64_t batch, const double *t)
 {
-  net_audio_forward(&((net_audio_mp *)impl)->loc, params, batch, t);
+  net_audio_mp *mp = impl;
+  if (mp->sh)
+    sharded_forward(mp, batch, t); /* params NULL */
+  else
+    net_audio_forward(&mp->loc, params, batch, t);
 }
 static void ops_backward(void *impl, const float *params, float *grads)
 {
-  net_audio_backward(&((net_audio_mp *)impl)->loc, params, grads);
+  net_audio_mp *mp = impl;
+  if (mp->sh)
+    sharded_backward(mp); /* params and grads NULL */
+  else
+    net_audio_backward(&mp->loc, params, grads);
 }
 static double ops_flops(const void *impl, int64_t batch)
 {
@@ -162,7 +266,7 @@ static double ops_flops(const void *impl, int64_t batch)
 static size_t ops_workspace_bytes(const void *impl)
 {
   const net_audio_mp *mp = impl;
-  return net_audio_workspace_bytes(&mp->loc) +
+  return net_audio_workspace_bytes(&mp->loc) + net_audio_mp_staging_bytes(mp) +
          sizeof(float) * (size_t)((int64_t)mp->loc.cfg.max_batch * mp->loc.cfg.channels * (2 * mp->n + 8 * mp->hmax));
 }
 static void ops_describe(const void *impl, char *buf, size_t len)
