@@ -23,13 +23,14 @@ int64_t conv3x3_col_floats(int64_t cin, int64_t h, int64_t w)
   return cin * 9 * h * w;
 }
 
-/* col[cin*9][H*W]: row (c, ky, kx) holds x[c] shifted by (ky-1, kx-1), zeros outside. */
-static void im2col3x3(float *col, const float *x, int64_t cin, int64_t h, int64_t w)
+/* col[cin*9][ld]: row (c, ky, kx) holds x[c] shifted by (ky-1, kx-1), zeros outside, in
+   columns 0..H*W-1 of the row (ld >= H*W: several examples side by side share one matrix). */
+static void im2col3x3(float *col, int64_t ld, const float *x, int64_t cin, int64_t h, int64_t w)
 {
   for (int64_t c = 0; c < cin; c++)
     for (int ky = 0; ky < 3; ky++)
       for (int kx = 0; kx < 3; kx++) {
-        float  *row = col + ((c * 3 + ky) * 3 + kx) * h * w;
+        float  *row = col + ((c * 3 + ky) * 3 + kx) * ld;
         int64_t dx = kx - 1, x0 = dx < 0 ? 1 : 0, x1 = dx > 0 ? w - 1 : w; /* valid output columns */
         for (int64_t yy = 0; yy < h; yy++) {
           int64_t sy = yy + ky - 1;
@@ -46,12 +47,12 @@ static void im2col3x3(float *col, const float *x, int64_t cin, int64_t h, int64_
 }
 
 /* The adjoint of im2col3x3: dx[c] += every shifted row of col back at its source position. */
-static void col2im3x3(float *dx, const float *col, int64_t cin, int64_t h, int64_t w)
+static void col2im3x3(float *dx, const float *col, int64_t ld, int64_t cin, int64_t h, int64_t w)
 {
   for (int64_t c = 0; c < cin; c++)
     for (int ky = 0; ky < 3; ky++)
       for (int kx = 0; kx < 3; kx++) {
-        const float *row = col + ((c * 3 + ky) * 3 + kx) * h * w;
+        const float *row = col + ((c * 3 + ky) * 3 + kx) * ld;
         int64_t      dx_ = kx - 1, x0 = dx_ < 0 ? 1 : 0, x1 = dx_ > 0 ? w - 1 : w;
         for (int64_t yy = 0; yy < h; yy++) {
           int64_t sy = yy + ky - 1;
@@ -63,36 +64,76 @@ static void col2im3x3(float *dx, const float *col, int64_t cin, int64_t h, int64
       }
 }
 
-void conv3x3_forward(float *y, float *col, const float *x, const float *wt, const float *b, int64_t batch, int64_t cin,
-                     int64_t cout, int64_t h, int64_t w)
+/* Examples per GEMM: at low resolution one example's GEMM has only H*W columns (64 at 8 x 8),
+   too few for sgemm to run at speed, so g examples share one im2col matrix of g*H*W columns.
+   The group needs (9 cin + cout) g H W floats of scratch (the im2col and the GEMM's [cout][g HW]
+   result); it stops growing at CONV_GROUP_COLS columns, where sgemm is efficient. */
+#define CONV_GROUP_COLS 1024
+static int64_t conv_group(int64_t batch, int64_t cin, int64_t cout, int64_t hw, int64_t col_floats)
+{
+  int64_t g = 1;
+  while (g < batch && g * hw < CONV_GROUP_COLS && (g + 1) * hw * (9 * cin + cout) <= col_floats) g++;
+  return g;
+}
+
+int64_t conv3x3_group_col_floats(int64_t batch, int64_t cin, int64_t cout, int64_t h, int64_t w)
+{
+  int64_t hw = h * w, g = (CONV_GROUP_COLS + hw - 1) / hw;
+  if (g > batch) g = batch;
+  return g > 1 ? g * hw * (9 * cin + cout) : conv3x3_col_floats(cin, h, w);
+}
+
+void conv3x3_forward(float *y, float *col, int64_t col_floats, const float *x, const float *wt, const float *b,
+                     int64_t batch, int64_t cin, int64_t cout, int64_t h, int64_t w)
 {
   PROF_BEGIN(PROF_CONV2D);
-  int64_t hw = h * w;
-  for (int64_t e = 0; e < batch; e++) {
-    float *ye = y + e * cout * hw; /* y[cout][HW] */
-    im2col3x3(col, x + e * cin * hw, cin, h, w);
-    gemm(0, 0, cout, hw, cin * 9, 1.0f, wt, cin * 9, col, hw, 0.0f, ye, hw); /* W[cout][9cin] col[9cin][HW] */
-    if (b)
-      for (int64_t o = 0; o < cout; o++)
-        for (int64_t i = 0; i < hw; i++) ye[o * hw + i] += b[o];
+  int64_t hw = h * w, g = conv_group(batch, cin, cout, hw, col_floats);
+  ArdmAssert(col_floats >= conv3x3_col_floats(cin, h, w), "conv3x3 scratch too small");
+  for (int64_t e0 = 0; e0 < batch; e0 += g) {
+    int64_t n = batch - e0 < g ? batch - e0 : g, ld = n * hw;
+    for (int64_t e = 0; e < n; e++) im2col3x3(col + e * hw, ld, x + (e0 + e) * cin * hw, cin, h, w);
+    if (n == 1) { /* straight into y[e0][cout][HW] */
+      gemm(0, 0, cout, hw, cin * 9, 1.0f, wt, cin * 9, col, hw, 0.0f, y + e0 * cout * hw, hw);
+    } else { /* yg[cout][n HW] = W[cout][9cin] col[9cin][n HW], then to y[e][cout][HW] */
+      float *yg = col + cin * 9 * ld;
+      gemm(0, 0, cout, ld, cin * 9, 1.0f, wt, cin * 9, col, ld, 0.0f, yg, ld);
+      for (int64_t e = 0; e < n; e++)
+        for (int64_t o = 0; o < cout; o++)
+          memcpy(y + ((e0 + e) * cout + o) * hw, yg + o * ld + e * hw, (size_t)hw * sizeof(float));
+    }
   }
+  if (b)
+    for (int64_t e = 0; e < batch; e++)
+      for (int64_t o = 0; o < cout; o++) {
+        float *ye = y + (e * cout + o) * hw;
+        for (int64_t i = 0; i < hw; i++) ye[i] += b[o];
+      }
   PROF_END(PROF_CONV2D);
 }
 
-void conv3x3_backward(float *dx, float *dw, float *db, float *col, const float *dy, const float *x, const float *wt,
-                      int64_t batch, int64_t cin, int64_t cout, int64_t h, int64_t w)
+void conv3x3_backward(float *dx, float *dw, float *db, float *col, int64_t col_floats, const float *dy, const float *x,
+                      const float *wt, int64_t batch, int64_t cin, int64_t cout, int64_t h, int64_t w)
 {
   PROF_BEGIN(PROF_CONV2D);
-  int64_t hw = h * w;
-  for (int64_t e = 0; e < batch; e++) {
-    const float *dye = dy + e * cout * hw; /* dy[cout][HW] */
+  int64_t hw = h * w, g = conv_group(batch, cin, cout, hw, col_floats);
+  ArdmAssert(col_floats >= conv3x3_col_floats(cin, h, w), "conv3x3 scratch too small");
+  for (int64_t e0 = 0; e0 < batch; e0 += g) {
+    int64_t      n = batch - e0 < g ? batch - e0 : g, ld = n * hw;
+    const float *dyg = dy + e0 * cout * hw; /* dy of the group as [cout][n HW] (n = 1: as it is) */
+    if (n > 1) {
+      float *t = col + cin * 9 * ld;
+      for (int64_t e = 0; e < n; e++)
+        for (int64_t o = 0; o < cout; o++)
+          memcpy(t + o * ld + e * hw, dy + ((e0 + e) * cout + o) * hw, (size_t)hw * sizeof(float));
+      dyg = t;
+    }
     if (dw) {
-      im2col3x3(col, x + e * cin * hw, cin, h, w);
-      gemm(0, 1, cout, cin * 9, hw, 1.0f, dye, hw, col, hw, 1.0f, dw, cin * 9); /* dW += dy col^T */
+      for (int64_t e = 0; e < n; e++) im2col3x3(col + e * hw, ld, x + (e0 + e) * cin * hw, cin, h, w);
+      gemm(0, 1, cout, cin * 9, ld, 1.0f, dyg, ld, col, ld, 1.0f, dw, cin * 9); /* dW += dy col^T */
     }
     if (dx) {
-      gemm(1, 0, cin * 9, hw, cout, 1.0f, wt, cin * 9, dye, hw, 0.0f, col, hw); /* dcol = W^T dy */
-      col2im3x3(dx + e * cin * hw, col, cin, h, w);
+      gemm(1, 0, cin * 9, ld, cout, 1.0f, wt, cin * 9, dyg, ld, 0.0f, col, ld); /* dcol = W^T dy */
+      for (int64_t e = 0; e < n; e++) col2im3x3(dx + (e0 + e) * cin * hw, col + e * hw, ld, cin, h, w);
     }
   }
   if (db) chan_sum_acc(db, dy, batch, cout, hw);

@@ -9,18 +9,22 @@
 #define ARDM_LAYER_CONV2D_H
 #include <stdint.h>
 
-/* 3x3 convolution, stride 1, zero padding 1 ("same"), as one GEMM per example over an im2col
-   matrix:  y[B][cout][H][W] = b[cout] + sum_{c,ky,kx} W[cout][c][ky][kx] x[B][c][y+ky-1][x+kx-1].
+/* 3x3 convolution, stride 1, zero padding 1 ("same"), as GEMMs over an im2col matrix:
+   y[B][cout][H][W] = b[cout] + sum_{c,ky,kx} W[cout][c][ky][kx] x[B][c][y+ky-1][x+kx-1].
    Weights are W[cout][cin][3][3] (PyTorch's layout), i.e. a [cout][cin*9] matrix whose columns
-   match the im2col rows. col is caller-owned scratch of conv3x3_col_floats(cin, h, w) floats.
-   b may be NULL. */
+   match the im2col rows. col is caller-owned scratch of col_floats >= conv3x3_col_floats(cin,
+   h, w) floats; with more, up to (col_floats / ((9 cin + cout) H W)) examples share one GEMM
+   (at low resolution a single example's GEMM is too narrow to run at speed). The result does
+   not depend on col_floats beyond float summation order inside sgemm. b may be NULL. */
 int64_t conv3x3_col_floats(int64_t cin, int64_t h, int64_t w);
-void conv3x3_forward(float *y, float *col, const float *x, const float *wt, const float *b, int64_t batch, int64_t cin,
-                     int64_t cout, int64_t h, int64_t w);
+/* The scratch with which a batch of `batch` examples runs in the widest groups. */
+int64_t conv3x3_group_col_floats(int64_t batch, int64_t cin, int64_t cout, int64_t h, int64_t w);
+void    conv3x3_forward(float *y, float *col, int64_t col_floats, const float *x, const float *wt, const float *b,
+                        int64_t batch, int64_t cin, int64_t cout, int64_t h, int64_t w);
 /* dx += d/dx, dw += d/dW, db += d/db of sum(dy * y). col is the same scratch (it holds the
-   im2col of x for dW, then W^T dy for dx). */
-void conv3x3_backward(float *dx, float *dw, float *db, float *col, const float *dy, const float *x, const float *wt,
-                      int64_t batch, int64_t cin, int64_t cout, int64_t h, int64_t w);
+   im2col of x for dW, then W^T dy for dx, and the group's dy). */
+void conv3x3_backward(float *dx, float *dw, float *db, float *col, int64_t col_floats, const float *dy, const float *x,
+                      const float *wt, int64_t batch, int64_t cin, int64_t cout, int64_t h, int64_t w);
 
 /* 2x2 average pooling, stride 2 (h, w even): y[N][h/2][w/2]; N = batch * channels planes. */
 void avgpool2_forward(float *y, const float *x, int64_t n, int64_t h, int64_t w);

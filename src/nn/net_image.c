@@ -43,6 +43,7 @@ struct net_image {
   size_t           work_floats;
   float           *input, *output, *doutput;
   float           *A, *S, *G1, *G2, *col, *da;
+  int64_t          col_floats; /* capacity of col */
   float           *e0, *a1, *h1, *a2, *h2, *tb, *dh2, *da2, *dh1, *da1, *dtb;
   int64_t          batch;
 };
@@ -227,14 +228,19 @@ static size_t carve(net_image *n, float *base)
     size_t big = ci > co ? ci : co;
     if (o->kind == OP_RES || o->kind == OP_ATTN || o->kind == OP_OUT || o->kind == OP_IN) {
       if (big * hw > smax) smax = big * hw;
-      if (ci * 9 * hw > colmax) colmax = ci * 9 * hw;
+      size_t need = o->kind == OP_ATTN ? ci * 9 * hw
+                                       : (size_t)conv3x3_group_col_floats((int64_t)Bm, (int64_t)ci, (int64_t)co,
+                                                                          lev_h(n, o->lev), lev_w(n, o->lev));
+      if (need > colmax) colmax = need;
     }
     if (o->kind == OP_RES || o->kind == OP_ATTN || o->kind == OP_OUT) {
       TAKE(o->mean1, Bm * (size_t)o->g1);
       TAKE(o->rstd1, Bm * (size_t)o->g1);
     }
     if (o->kind == OP_RES) {
-      if (co * 9 * hw > colmax) colmax = co * 9 * hw;
+      size_t need =
+          (size_t)conv3x3_group_col_floats((int64_t)Bm, (int64_t)co, (int64_t)co, lev_h(n, o->lev), lev_w(n, o->lev));
+      if (need > colmax) colmax = need;
       TAKE(o->z, Bm * co * hw);
       TAKE(o->mean2, Bm * (size_t)o->g2);
       TAKE(o->rstd2, Bm * (size_t)o->g2);
@@ -252,6 +258,7 @@ static size_t carve(net_image *n, float *base)
   TAKE(n->G1, Bm * smax);
   TAKE(n->G2, Bm * smax);
   TAKE(n->col, colmax);
+  n->col_floats = (int64_t)colmax;
   TAKE(n->da, nn2 ? nn2 : 1);
   TAKE(n->e0, Bm * E_DIM);
   TAKE(n->a1, Bm * C4);
@@ -429,15 +436,15 @@ static void res_forward(net_image *n, op *o, const float *p, int64_t B)
   float       *out = n->act[o->out];
   groupnorm_forward(n->A, o->mean1, o->rstd1, x, p + o->pg1, p + o->pb1, B, ci, hw, o->g1, GN_EPS);
   silu_forward(n->S, n->A, B * ci * hw);
-  conv3x3_forward(o->z, n->col, n->S, p + o->pw1, p + o->pc1, B, ci, co, h, w); /* z[B][co][HW] */
-  for (int64_t e = 0; e < B; e++)                                               /* + the t embedding */
+  conv3x3_forward(o->z, n->col, n->col_floats, n->S, p + o->pw1, p + o->pc1, B, ci, co, h, w); /* z[B][co][HW] */
+  for (int64_t e = 0; e < B; e++)                                                              /* + the t embedding */
     for (int64_t c = 0; c < co; c++) {
       float *r = o->z + (e * co + c) * hw, v = n->tb[e * n->T + o->toff + c];
       for (int64_t i = 0; i < hw; i++) r[i] += v;
     }
   groupnorm_forward(n->A, o->mean2, o->rstd2, o->z, p + o->pg2, p + o->pb2, B, co, hw, o->g2, GN_EPS);
   silu_forward(n->S, n->A, B * co * hw);
-  conv3x3_forward(out, n->col, n->S, p + o->pw2, p + o->pc2, B, co, co, h, w);
+  conv3x3_forward(out, n->col, n->col_floats, n->S, p + o->pw2, p + o->pc2, B, co, co, h, w);
   if (o->pws != NO_SKIP) {
     conv1x1_forward(n->G1, x, p + o->pws, p + o->pbs, B, ci, co, hw);
     axpy_acc(out, n->G1, 1.0f, B * co * hw);
@@ -464,7 +471,7 @@ static void out_forward(net_image *n, op *o, const float *p, int64_t B)
   const float *x = n->act[o->in];
   groupnorm_forward(n->A, o->mean1, o->rstd1, x, p + o->pg1, p + o->pb1, B, ci, hw, o->g1, GN_EPS);
   silu_forward(n->S, n->A, B * ci * hw);
-  conv3x3_forward(n->output, n->col, n->S, p + o->pw1, NULL, B, ci, o->cout, h, w); /* output[B][O][D] */
+  conv3x3_forward(n->output, n->col, n->col_floats, n->S, p + o->pw1, NULL, B, ci, o->cout, h, w); /* output[B][O][D] */
   for (int64_t e = 0; e < B; e++)
     for (int64_t k = 0; k < O; k++) {
       float *r = n->output + (e * O + k) * per_o, v = p[n->off_fb + k];
@@ -482,7 +489,8 @@ void net_image_forward(net_image *n, const float *p, int64_t B, const double *t)
     int64_t h = lev_h(n, o->lev), w = lev_w(n, o->lev);
     switch (o->kind) {
     case OP_IN:
-      conv3x3_forward(n->act[o->out], n->col, n->input, p + o->pw1, p + o->pc1, B, o->cin, o->cout, h, w);
+      conv3x3_forward(n->act[o->out], n->col, n->col_floats, n->input, p + o->pw1, p + o->pc1, B, o->cin, o->cout, h,
+                      w);
       break;
     case OP_RES:
       res_forward(n, o, p, B);
@@ -527,7 +535,7 @@ static void res_backward(net_image *n, op *o, const float *p, float *gr, int64_t
   groupnorm_forward(n->A, o->mean2, o->rstd2, o->z, p + o->pg2, p + o->pb2, B, co, hw, o->g2, GN_EPS);
   silu_forward(n->S, n->A, B * co * hw);
   zero(n->G1, B * co * hw);
-  conv3x3_backward(n->G1, gr + o->pw2, gr + o->pc2, n->col, dout, n->S, p + o->pw2, B, co, co, h, w);
+  conv3x3_backward(n->G1, gr + o->pw2, gr + o->pc2, n->col, n->col_floats, dout, n->S, p + o->pw2, B, co, co, h, w);
   zero(n->G2, B * co * hw);
   silu_backward(n->G2, n->G1, n->A, B * co * hw);
   zero(n->G1, B * co * hw);
@@ -538,7 +546,7 @@ static void res_backward(net_image *n, op *o, const float *p, float *gr, int64_t
   groupnorm_forward(n->A, o->mean1, o->rstd1, x, p + o->pg1, p + o->pb1, B, ci, hw, o->g1, GN_EPS);
   silu_forward(n->S, n->A, B * ci * hw);
   zero(n->G2, B * ci * hw);
-  conv3x3_backward(n->G2, gr + o->pw1, gr + o->pc1, n->col, n->G1, n->S, p + o->pw1, B, ci, co, h, w);
+  conv3x3_backward(n->G2, gr + o->pw1, gr + o->pc1, n->col, n->col_floats, n->G1, n->S, p + o->pw1, B, ci, co, h, w);
   zero(n->G1, B * ci * hw);
   silu_backward(n->G1, n->G2, n->A, B * ci * hw);
   groupnorm_backward(dx, gr + o->pg1, gr + o->pb1, n->G1, x, o->mean1, o->rstd1, p + o->pg1, B, ci, hw, o->g1);
@@ -570,7 +578,7 @@ static void out_backward(net_image *n, op *o, const float *p, float *gr, int64_t
   groupnorm_forward(n->A, o->mean1, o->rstd1, x, p + o->pg1, p + o->pb1, B, ci, hw, o->g1, GN_EPS);
   silu_forward(n->S, n->A, B * ci * hw);
   zero(n->G1, B * ci * hw);
-  conv3x3_backward(n->G1, gr + o->pw1, NULL, n->col, n->doutput, n->S, p + o->pw1, B, ci, o->cout, h, w);
+  conv3x3_backward(n->G1, gr + o->pw1, NULL, n->col, n->col_floats, n->doutput, n->S, p + o->pw1, B, ci, o->cout, h, w);
   zero(n->G2, B * ci * hw);
   silu_backward(n->G2, n->G1, n->A, B * ci * hw);
   groupnorm_backward(n->dact[o->in], gr + o->pg1, gr + o->pb1, n->G2, x, o->mean1, o->rstd1, p + o->pg1, B, ci, hw,
@@ -601,8 +609,8 @@ void net_image_backward(net_image *n, const float *p, float *gr)
     int64_t h = lev_h(n, o->lev), w = lev_w(n, o->lev);
     switch (o->kind) {
     case OP_IN:
-      conv3x3_backward(NULL, gr + o->pw1, gr + o->pc1, n->col, n->dact[o->out], n->input, p + o->pw1, B, o->cin,
-                       o->cout, h, w);
+      conv3x3_backward(NULL, gr + o->pw1, gr + o->pc1, n->col, n->col_floats, n->dact[o->out], n->input, p + o->pw1, B,
+                       o->cin, o->cout, h, w);
       break;
     case OP_RES:
       res_backward(n, o, p, gr, B);

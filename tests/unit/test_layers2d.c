@@ -11,7 +11,7 @@
 #define TOL 2e-3
 
 typedef struct {
-  int64_t b, cin, cout, h, w, n;
+  int64_t b, cin, cout, h, w, n, ncol; /* ncol: the convolution's scratch capacity */
   float  *x, *dx, *wt, *dw, *bias, *db, *y, *dy, *col, *aux, *x2, *dx2;
 } ctx2d;
 static ctx2d P;
@@ -52,11 +52,11 @@ static char msg[512];
 /* ---- 3x3 convolution ---- */
 static void conv_f(void *c)
 {
-  conv3x3_forward(P.y, P.col, P.x, P.wt, P.bias, P.b, P.cin, P.cout, P.h, P.w);
+  conv3x3_forward(P.y, P.col, P.ncol, P.x, P.wt, P.bias, P.b, P.cin, P.cout, P.h, P.w);
 }
 static void conv_b(void *c)
 {
-  conv3x3_backward(P.dx, P.dw, P.db, P.col, P.dy, P.x, P.wt, P.b, P.cin, P.cout, P.h, P.w);
+  conv3x3_backward(P.dx, P.dw, P.db, P.col, P.ncol, P.dy, P.x, P.wt, P.b, P.cin, P.cout, P.h, P.w);
 }
 static double conv_direct(int64_t e, int64_t o, int64_t yy, int64_t xx)
 {
@@ -70,11 +70,13 @@ static double conv_direct(int64_t e, int64_t o, int64_t yy, int64_t xx)
       }
   return s;
 }
-static int conv_case(int64_t h, int64_t w)
+/* batch b; group = examples per GEMM the scratch allows (1: one example's im2col only) */
+static int conv_case(int64_t h, int64_t w, int64_t b, int64_t group)
 {
   gradcheck gc;
-  P.b = 2, P.cin = 3, P.cout = 2, P.h = h, P.w = w;
-  alloc_all(P.b * P.cin * h * w, P.cout * P.cin * 9, P.cout, P.b * P.cout * h * w, conv3x3_col_floats(P.cin, h, w), 0);
+  P.b = b, P.cin = 3, P.cout = 2, P.h = h, P.w = w;
+  P.ncol = group > 1 ? group * h * w * (9 * P.cin + P.cout) : conv3x3_col_floats(P.cin, h, w);
+  alloc_all(P.b * P.cin * h * w, P.cout * P.cin * 9, P.cout, P.b * P.cout * h * w, P.ncol, 0);
   conv_f(NULL);
   for (int64_t e = 0; e < P.b; e++)
     for (int64_t o = 0; o < P.cout; o++)
@@ -89,10 +91,24 @@ static int conv_case(int64_t h, int64_t w)
   free_all();
   return 0;
 }
-/* square, non-square, a single row and a 1x1 image (every tap but the centre is padding) */
+/* square, non-square, a single row and a 1x1 image (every tap but the centre is padding), one
+   example per GEMM; then several examples per GEMM: the whole batch of 3 in one group, and
+   groups of 2 + 2 + 1 for a batch of 5 (a short last group) */
 static int test_conv3x3(void)
 {
-  return conv_case(5, 4) || conv_case(3, 7) || conv_case(1, 6) || conv_case(1, 1);
+  return conv_case(5, 4, 2, 1) || conv_case(3, 7, 2, 1) || conv_case(1, 6, 2, 1) || conv_case(1, 1, 2, 1) ||
+         conv_case(5, 4, 3, 3) || conv_case(3, 7, 5, 2) || conv_case(1, 1, 5, 2);
+}
+
+/* The scratch sizes conv3x3_group_col_floats asks for: one im2col at full width, groups of
+   ceil(1024 / HW) examples (capped by the batch) at low resolution. */
+static int test_conv3x3_group_size(void)
+{
+  CHECK(conv3x3_group_col_floats(8, 64, 64, 32, 32) == conv3x3_col_floats(64, 32, 32), "32 x 32: one example");
+  CHECK(conv3x3_group_col_floats(8, 64, 128, 8, 8) == 8 * 64 * (9 * 64 + 128), "8 x 8, batch 8: 8 examples");
+  CHECK(conv3x3_group_col_floats(32, 64, 128, 8, 8) == 16 * 64 * (9 * 64 + 128), "8 x 8, batch 32: 16 examples");
+  CHECK(conv3x3_group_col_floats(1, 64, 128, 8, 8) == conv3x3_col_floats(64, 8, 8), "batch 1: one example");
+  return 0;
 }
 
 /* Backward accumulates: running it twice doubles every gradient. */
@@ -100,7 +116,8 @@ static int test_conv3x3_accumulates(void)
 {
   float *once;
   P.b = 1, P.cin = 2, P.cout = 3, P.h = 4, P.w = 4;
-  alloc_all(32, 54, 3, 48, conv3x3_col_floats(2, 4, 4), 0);
+  P.ncol = conv3x3_col_floats(2, 4, 4);
+  alloc_all(32, 54, 3, 48, P.ncol, 0);
   conv_f(NULL);
   conv_b(NULL);
   once = malloc(32 * sizeof(float));
@@ -207,6 +224,7 @@ int main(int argc, char **argv)
 {
   TH_INIT(&argc, &argv);
   TH_RUN(test_conv3x3);
+  TH_RUN(test_conv3x3_group_size);
   TH_RUN(test_conv3x3_accumulates);
   TH_RUN(test_resample);
   TH_RUN(test_attention);
