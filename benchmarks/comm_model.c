@@ -10,8 +10,10 @@
    Model parallelism (-model_parallel Q, doc/design.md "Model parallelism"): P ranks = P/Q
    replicas of Q; a rank computes 1/Q of an example (its part of D), exchanges per block and
    example three halos of C * 2^(i mod cycle) floats with each neighbour (forward, the
-   recomputation in backward, and the halo gradients back), and joins the same reduce-scatter
-   + all-gather over all P ranks as data parallelism. The projection compares the reference
+   recomputation in backward, and the halo gradients back); its parameters are held 1/P at rest
+   and gathered block by block over all P ranks (two all-gathers and one reduce-scatter per
+   block and step: 3 (blocks + 1) collectives moving 3 x 4 nparam bytes, against one
+   reduce-scatter + all-gather of the whole vector for Q = 1). The projection compares the reference
    run's global batch of 256 as 256 ranks x Q = 1 against 2048 ranks = 256 replicas x Q = 8
    (and other (P, Q)): seconds per step and the speed-up over pure data parallelism.
    Usage: mpirun -n P build/bench/comm_model */
@@ -154,7 +156,13 @@ int main(int argc, char **argv)
         int    p = PQ[j][0], q = PQ[j][1], R = p / q;
         double ex = 256.0 / R; /* examples per replica per step */
         double c = ex * comp / q, h = ex * halo_seconds(q, 36, 256, 12, alpha, beta);
-        double g = 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * 4.0 * (double)n_ref / beta, step = c + h + g;
+        /* Q = 1: one reduce-scatter + all-gather of the whole vector. Q > 1: parameters held 1/P at
+           rest (885aafe), so per step each block's weights are all-gathered twice (forward and
+           the backward's recomputation) and its gradient reduce-scattered, and the resident
+           tensors likewise: 3 (blocks + 1) ring collectives moving 3 x 4 nparam bytes. */
+        double g = q == 1 ? 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * 4.0 * (double)n_ref / beta
+                          : 3 * (36 + 1) * (p - 1) * alpha + 3.0 * (p - 1) / p * 4.0 * (double)n_ref / beta;
+        double step = c + h + g;
         if (q == 1) base = step; /* speed-up against pure data parallelism on the same global batch */
         printf("%6d %4d %9.1f %10.3f %10.4f %10.4f %10.3f %10.3f %9.2f\n", p, q, ex, c, h, g, step, c / step,
                base / step);
