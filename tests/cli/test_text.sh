@@ -43,7 +43,7 @@ check eval-below-uniform sh -c "b=\$($NC get '$T/ev.nc' bpd); echo bpd \$b; awk 
 
 # the option file for 2 cores parses and trains (2 steps at batch 2)
 ok opts-small ardm_np 2 train -options_file input/text8_small.opts -data "$T/d/train.nc" -steps 2 -batch 2 -out "$T/o"
-check opts-small-model sh -c "'$ARDM' info '$T/o/checkpoint.nc' | grep -q 'model_width *256'"
+check opts-small-model sh -c "'$ARDM' info '$T/o/checkpoint.nc' | grep -q 'model_width *128'"
 
 # plan 20 steps from the loss components, sample with that budget
 ok plan ardm_np 2 plan -loss "$T/ev.nc" -out "$T/plan.nc" -budgets 20
