@@ -132,12 +132,7 @@ void embedding_forward(float *y, const int32_t *idx, const float *table, int64_t
 void embedding_backward(float *dtable, const float *dy, const int32_t *idx, int64_t n, int64_t c)
 {
   PROF_BEGIN(PROF_EMBED);
-  /* a plain loop per row: axpy_acc would enter its OpenMP region once per row */
-  for (int64_t r = 0; r < n; r++) {
-    float       *t = dtable + (int64_t)idx[r] * c;
-    const float *g = dy + r * c;
-    for (int64_t j = 0; j < c; j++) t[j] += g[j];
-  }
+  for (int64_t r = 0; r < n; r++) axpy_acc(dtable + (int64_t)idx[r] * c, dy + r * c, 1.0f, c);
   PROF_END(PROF_EMBED);
 }
 

@@ -37,7 +37,13 @@ static void axpy_row(float *y, const float *x, float a, int64_t n)
 
 void axpy_acc(float *y, const float *x, float a, int64_t n)
 {
-#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+  /* small n (one token's row, called per token) stays out of the OpenMP runtime altogether: an
+     omp parallel with a false if-clause still enters it, which cost more than the additions */
+  if (n <= NN_PAR_MIN) {
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+    return;
+  }
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 

@@ -230,13 +230,6 @@ void net_text_fill_input(net_text *net, int64_t e, const int32_t *v, const uint8
   net->stage[e] = c->stages > 1 ? stage : 0;
 }
 
-/* y[n] += x[n] for one token's row: called per token, where axpy_acc's OpenMP region (entered
-   even when its if-clause keeps it serial) costs more than the W additions. */
-static inline void row_add(float *restrict y, const float *restrict x, int64_t n)
-{
-  for (int64_t i = 0; i < n; i++) y[i] += x[i];
-}
-
 /* The input window (net_text.h): x[B][D][W] += left_o[s_{i-o}] + right_o[s_{i+o}] for o = 1..R,
    the symbol V where i -+ o falls outside the sequence. */
 static void window_forward(float *x, const int32_t *idx, const float *tables, int64_t B, int64_t D, int64_t W,
@@ -247,8 +240,8 @@ static void window_forward(float *x, const int32_t *idx, const float *tables, in
     for (int64_t b = 0; b < B; b++)
       for (int64_t i = 0; i < D; i++) {
         const int64_t sl = i - o >= 0 ? idx[b * D + i - o] : V, sr = i + o < D ? idx[b * D + i + o] : V;
-        row_add(x + (b * D + i) * W, left + sl * W, W);
-        row_add(x + (b * D + i) * W, right + sr * W, W);
+        axpy_acc(x + (b * D + i) * W, left + sl * W, 1.0f, W);
+        axpy_acc(x + (b * D + i) * W, right + sr * W, 1.0f, W);
       }
   }
 }
@@ -262,8 +255,8 @@ static void window_backward(float *dtables, const float *dx, const int32_t *idx,
     for (int64_t b = 0; b < B; b++)
       for (int64_t i = 0; i < D; i++) {
         const int64_t sl = i - o >= 0 ? idx[b * D + i - o] : V, sr = i + o < D ? idx[b * D + i + o] : V;
-        row_add(left + sl * W, dx + (b * D + i) * W, W);
-        row_add(right + sr * W, dx + (b * D + i) * W, W);
+        axpy_acc(left + sl * W, dx + (b * D + i) * W, 1.0f, W);
+        axpy_acc(right + sr * W, dx + (b * D + i) * W, 1.0f, W);
       }
   }
 }
@@ -289,9 +282,9 @@ void net_text_forward(net_text *net, const float *p, int64_t B, const double *t)
   for (int64_t b = 0; b < B; b++)
     for (int64_t i = 0; i < D; i++) {
       float *x = net->xs + (b * D + i) * W;
-      row_add(x, p + net->off_pos + i * W, W);
-      row_add(x, net->temb + b * W, W);
-      if (c->stages > 1) row_add(x, p + net->off_stage + (int64_t)net->stage[b] * W, W);
+      axpy_acc(x, p + net->off_pos + i * W, 1.0f, W);
+      axpy_acc(x, net->temb + b * W, 1.0f, W);
+      if (c->stages > 1) axpy_acc(x, p + net->off_stage + (int64_t)net->stage[b] * W, 1.0f, W);
     }
   for (int64_t l = 0; l < L; l++) {
     const float *bp = p + net->off_blk0 + (size_t)l * net->blk_stride;
@@ -381,9 +374,9 @@ void net_text_backward(net_text *net, const float *p, float *gr)
   for (int64_t b = 0; b < B; b++)
     for (int64_t i = 0; i < D; i++) {
       const float *d = net->dx + (b * D + i) * W;
-      row_add(gr + net->off_pos + i * W, d, W);
-      row_add(net->dtemb + b * W, d, W);
-      if (c->stages > 1) row_add(gr + net->off_stage + (int64_t)net->stage[b] * W, d, W);
+      axpy_acc(gr + net->off_pos + i * W, d, 1.0f, W);
+      axpy_acc(net->dtemb + b * W, d, 1.0f, W);
+      if (c->stages > 1) axpy_acc(gr + net->off_stage + (int64_t)net->stage[b] * W, d, 1.0f, W);
     }
   zero(net->dh1, B * W);
   zero(net->da1, B * W);
