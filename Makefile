@@ -75,11 +75,13 @@ $(BUILD)/tests $(BUILD)/bench $(BIN):
 
 # Debian packages: build (MPI, NetCDF, PETSc, ScaLAPACK, OpenBLAS, libsndfile, Random123),
 # data recipes (espeak-ng, sox, flac), numpy reference tests, xarray/matplotlib (CF checks and
-# `ardm report`), chromium (renders the report in its test), and a private Slurm for job tests.
+# `ardm report`), chromium (renders the report in its test), a private Slurm for job tests, and
+# the image recipe's renderers (librsvg through python3-gi, PIL; its test draws its own icons).
 DEB_PKGS := make gcc pkg-config libopenmpi-dev openmpi-bin libscalapack-openmpi-dev libnetcdf-mpi-dev \
   netcdf-bin petsc-dev libopenblas-dev libsndfile1-dev librandom123-dev espeak-ng sox flac \
   python3-numpy python3-netcdf4 python3-xarray python3-matplotlib chromium slurm-wlm munge libespeak-ng-dev \
-  jargon-text valgrind clang-format libpng-dev
+  jargon-text valgrind clang-format libpng-dev python3-gi python3-gi-cairo gir1.2-rsvg-2.0 python3-cairo \
+  python3-pil
 deps:
 	@missing=""; for p in $(DEB_PKGS) $(EXTRA_DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
@@ -123,8 +125,7 @@ $(BUILD)/fuzz: tests/fuzz/fuzz.c tests/fuzz/fuzz_target.c $(LIB)
 # MB of icons), so `make check` and `make demo` do not pull them.
 TEXT_DEB_PKGS := dict-gcide dict-wn bible-kjv bible-kjv-text dict-foldoc fortunes fortunes-min fortune-anarchism \
   dict-devil gzip bzip2 xz-utils
-IMAGE_DEB_PKGS := python3-gi python3-gi-cairo gir1.2-rsvg-2.0 python3-cairo python3-pil python3-numpy \
-  adwaita-icon-theme faba-icon-theme faenza-icon-theme moka-icon-theme numix-icon-theme paper-icon-theme \
+IMAGE_DEB_PKGS := adwaita-icon-theme faba-icon-theme faenza-icon-theme moka-icon-theme numix-icon-theme paper-icon-theme \
   papirus-icon-theme tango-icon-theme breeze-icon-theme elementary-icon-theme gnome-icon-theme \
   gnome-colors-common mate-icon-theme lxde-icon-theme oxygen-icon-theme suru-icon-theme openclipart-svg \
   optipng zopfli webp

@@ -29,8 +29,10 @@ import sys
 from multiprocessing import Pool
 
 SIDE = 32
-ICONS = "/usr/share/icons"
-CLIPART = "/usr/share/openclipart/svg"
+# where Debian installs them; ARDM_ICONS_DIR / ARDM_CLIPART_DIR point elsewhere (the test's own
+# small trees of the same layout)
+ICONS = os.environ.get("ARDM_ICONS_DIR", "/usr/share/icons")
+CLIPART = os.environ.get("ARDM_CLIPART_DIR", "/usr/share/openclipart/svg")
 # icon themes (directory under /usr/share/icons -> Debian package); variants (-Dark, -Light,
 # ePapirus, breeze-dark, Faenza-*, Numix-Light, Paper-Mono-Dark) are left out: same drawings
 THEMES = {

@@ -17,7 +17,8 @@
 #   -np P          MPI ranks for ardm prep (default 1)
 #   -themes LIST   only these themes, comma-separated (e.g. menta,nuoveXT2,openclipart-plants:
 #                  one each for train, valid and test; for a quick try)
-# Env: ARDM_BIN (default bin/ardm).
+# Env: ARDM_BIN (default bin/ardm); ARDM_ICONS_DIR, ARDM_CLIPART_DIR: other roots of the same
+#      layout as /usr/share/icons and /usr/share/openclipart/svg (tests/cli/test_images_make.sh).
 set -eu
 cd "$(dirname "$0")/../.."
 out=input/images/data jobs=$(nproc 2>/dev/null || echo 1) np=1 themes=""
