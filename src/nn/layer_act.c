@@ -19,6 +19,14 @@ void relu_backward(float *dx, const float *dy, const float *y, int64_t n)
   PROF_END(PROF_ACT);
 }
 
+void relu_backward_set(float *dx, const float *dy, const float *y, int64_t n)
+{
+  PROF_BEGIN(PROF_ACT);
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+  for (int64_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+  PROF_END(PROF_ACT);
+}
+
 void silu_forward(float *y, const float *x, int64_t n)
 {
   PROF_BEGIN(PROF_ACT);
@@ -128,6 +136,83 @@ void gate_backward(float *dz, float *dbias, int64_t bias_stride, const float *dy
       const float *a = z + (e * 2 * c + ch) * d, *b = a + c * d;
       float       *da = dz + (e * 2 * c + ch) * d, *db = da + c * d, sa, sb;
       gate_backward_row(da, db, &sa, &sb, dy + (e * c + ch) * d, a, b, d);
+      if (dbias) {
+        dbias[e * bias_stride + ch] += sa;
+        dbias[e * bias_stride + c + ch] += sb;
+      }
+    }
+  PROF_END(PROF_ACT);
+}
+
+/* ---- the gate without write-back, and its backward from saved tanh/sigmoid ---- */
+
+void gate_apply(float *y, float *ts, const float *z, const float *bias, int64_t bias_stride, int64_t batch, int64_t c,
+                int64_t d)
+{
+  PROF_BEGIN(PROF_ACT);
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t r = 0; r < batch * c; r++) { /* row r = e c + ch */
+    const int64_t e = r / c, ch = r % c;
+    const float  *a = z + (e * 2 * c + ch) * d, *b = a + c * d; /* z[e][ch][:], z[e][c + ch][:] */
+    float        *yr = y + r * d;                               /* y[e][ch][:] */
+    float         ba = bias ? bias[e * bias_stride + ch] : 0.0f, bb = bias ? bias[e * bias_stride + c + ch] : 0.0f;
+    if (ts) {
+      float *th = ts + (e * 2 * c + ch) * d, *sg = th + c * d; /* ts[e][ch][:], ts[e][c + ch][:] */
+      for (int64_t i = 0; i < d; i++) {
+        float t = ardm_tanhf(a[i] + ba), s = ardm_sigmoidf(b[i] + bb);
+        th[i] = t;
+        sg[i] = s;
+        yr[i] = t * s;
+      }
+    } else
+      for (int64_t i = 0; i < d; i++) yr[i] = ardm_tanhf(a[i] + ba) * ardm_sigmoidf(b[i] + bb);
+  }
+  PROF_END(PROF_ACT);
+}
+
+/* One channel row of gate_backward_ts_set: da/db = the gradients (written; they may be th/sg
+   themselves), their sums through sa/sb. Same arithmetic as gate_backward_row. */
+static void gate_backward_ts_row(float *da, float *db, float *sa, float *sb, const float *dy, const float *th,
+                                 const float *sg, int64_t d)
+{
+  float   acc_a[16] = {0}, acc_b[16] = {0}, ta_ = 0.0f, tb_ = 0.0f;
+  int64_t i = 0;
+  for (; i + 16 <= d; i += 16)
+    for (int j = 0; j < 16; j++) {
+      float t = th[i + j], s = sg[i + j], g = dy[i + j];
+      float ga = g * s * (1.0f - t * t), gb = g * t * s * (1.0f - s);
+      da[i + j] = ga;
+      db[i + j] = gb;
+      acc_a[j] += ga;
+      acc_b[j] += gb;
+    }
+  for (; i < d; i++) {
+    float t = th[i], s = sg[i], g = dy[i];
+    float ga = g * s * (1.0f - t * t), gb = g * t * s * (1.0f - s);
+    da[i] = ga;
+    db[i] = gb;
+    ta_ += ga;
+    tb_ += gb;
+  }
+  for (int j = 0; j < 16; j++) {
+    ta_ += acc_a[j];
+    tb_ += acc_b[j];
+  }
+  *sa = ta_;
+  *sb = tb_;
+}
+
+void gate_backward_ts_set(float *dz, float *dbias, int64_t bias_stride, const float *dy, const float *ts, int64_t batch,
+                          int64_t c, int64_t d)
+{
+  PROF_BEGIN(PROF_ACT);
+  /* by channel, the examples in order inside: with bias_stride 0 they share dbias[ch] */
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t ch = 0; ch < c; ch++)
+    for (int64_t e = 0; e < batch; e++) {
+      const float *th = ts + (e * 2 * c + ch) * d, *sg = th + c * d;         /* ts[e][ch][:], ts[e][c + ch][:] */
+      float       *da = dz + (e * 2 * c + ch) * d, *db = da + c * d, sa, sb; /* dz likewise */
+      gate_backward_ts_row(da, db, &sa, &sb, dy + (e * c + ch) * d, th, sg, d);
       if (dbias) {
         dbias[e * bias_stride + ch] += sa;
         dbias[e * bias_stride + c + ch] += sb;

@@ -115,6 +115,19 @@ void conv1x1_backward(float *dx, float *dw, float *db, const float *dy, const fl
   PROF_END(PROF_CONV1X1);
 }
 
+void conv1x1_backward_set(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                          int64_t batch, int64_t cin, int64_t cout, int64_t d)
+{
+  PROF_BEGIN(PROF_CONV1X1);
+  for (int64_t e = 0; e < batch; e++) {
+    const float *dye = dy + e * cout * d;                                              /* dy[cout][D] */
+    if (dw) gemm(0, 1, cout, cin, d, 1.0f, dye, d, x + e * cin * d, d, 1.0f, dw, cin); /* dW += dy x^T */
+    if (dx) gemm(1, 0, cin, d, cout, 1.0f, w, cin, dye, d, 0.0f, dx + e * cin * d, d); /* dx = W^T dy */
+  }
+  if (db) chan_sum_acc(db, dy, batch, cout, d);
+  PROF_END(PROF_CONV1X1);
+}
+
 /* ---- dilated 1-D convolution as k shifted GEMMs ----
    Tap j reads x at offset s = (j - (k-1)/2) dil. Output columns i with 0 <= i + s < D are
    [max(0, -s), min(D, D - s)); the others see zero padding and get nothing from this tap. */
@@ -235,6 +248,24 @@ void resskip_forward(float *xn, float *skip, const float *x, const float *o, con
   PROF_END(PROF_RESSKIP);
 }
 
+void resskip_forward_set(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch,
+                         int64_t c, int64_t d, float scale)
+{
+  PROF_BEGIN(PROF_RESSKIP);
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t r = 0; r < batch * c; r++) { /* row r = e c + ch */
+    const int64_t e = r / c, ch = r % c;
+    const float  *xr = x + r * d, *orr = o + (e * 2 * c + ch) * d, *os = orr + c * d;
+    float        *xnr = xn + r * d, *sr = skip + r * d;
+    float         br = ob ? ob[ch] : 0.0f, bs = ob ? ob[c + ch] : 0.0f;
+    for (int64_t i = 0; i < d; i++) {
+      xnr[i] = (xr[i] + orr[i] + br) * scale;
+      sr[i] = os[i] + bs;
+    }
+  }
+  PROF_END(PROF_RESSKIP);
+}
+
 void resskip_backward(float *dx, float *dout, float *dob, const float *dxn, const float *dskip, int64_t batch,
                       int64_t c, int64_t d, float scale)
 {
@@ -255,4 +286,28 @@ void resskip_backward(float *dx, float *dout, float *dob, const float *dxn, cons
       }
     }
   PROF_END(PROF_RESSKIP);
+}
+
+void resskip_backward_packed(float *g, float *dob, const float *skip_sums, int64_t batch, int64_t c, int64_t d,
+                             float scale)
+{
+  PROF_BEGIN(PROF_RESSKIP);
+  /* by channel, the examples in order inside (dob sums over the batch), as resskip_backward */
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t ch = 0; ch < c; ch++)
+    for (int64_t e = 0; e < batch; e++) {
+      float *gr = g + (e * 2 * c + ch) * d; /* g[e][ch][:] */
+      if (dob) {
+        dob[ch] += sum_f(gr, d) * scale;
+        dob[c + ch] += skip_sums[e * c + ch];
+      }
+      for (int64_t i = 0; i < d; i++) gr[i] *= scale;
+    }
+  PROF_END(PROF_RESSKIP);
+}
+
+void chan_row_sums(float *sums, const float *x, int64_t batch, int64_t c, int64_t d, int64_t ld_e)
+{
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t r = 0; r < batch * c; r++) sums[r] = sum_f(x + (r / c) * ld_e + (r % c) * d, d);
 }

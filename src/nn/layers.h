@@ -3,6 +3,8 @@
    - no allocation, MPI, I/O or option parsing inside; sizes are int64_t;
    - backward ACCUMULATES (+=) into every gradient it writes (inputs and parameters), so a
      tensor used twice simply receives both contributions; a NULL gradient pointer skips it;
+     the "_set" variants WRITE their one input gradient instead (for single-producer buffers,
+     saving the zero fill; see relu_backward_set);
    - audio tensors are channels-major per example, x[B][C][D] with time contiguous, so a
      convolution is a weight matrix times (shifted) views of x with leading dimension D;
    - token tensors (dense, layer norm, embedding) are row-major x[N][C].
@@ -77,6 +79,9 @@ void conv1x1_forward(float *y, const float *x, const float *w, const float *b, i
                      int64_t d);
 void conv1x1_backward(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w, int64_t batch,
                       int64_t cin, int64_t cout, int64_t d);
+/* The same with dx WRITTEN (dx = W^T dy, the GEMM's beta = 0; dw and db still accumulate). */
+void conv1x1_backward_set(float *dx, float *dw, float *db, const float *dy, const float *x, const float *w,
+                          int64_t batch, int64_t cin, int64_t cout, int64_t d);
 
 /* 1-D convolution, odd kernel k, dilation dil, "same" zero padding, non-causal:
    y[B][cout][i] = b[cout] + sum_j sum_c W[j][cout][c] x[B][c][i + (j - (k-1)/2) dil]
@@ -102,7 +107,11 @@ void conv1d_halo_backward(float *dxh, float *dw, float *db, const float *dy, con
 /* ---- elementwise activations (n elements, any layout) ---- */
 void relu_forward(float *y, const float *x, int64_t n);
 void relu_backward(float *dx, const float *dy, const float *y, int64_t n); /* uses the OUTPUT y */
-void silu_forward(float *y, const float *x, int64_t n);                    /* x sigmoid(x) */
+/* "_set" variant (here and below): the input gradient is WRITTEN (=), not accumulated, for a
+   tensor with one producer whose buffer would otherwise be zero-filled first; the results are
+   the bits of zero-fill + accumulate. dx may alias dy. */
+void relu_backward_set(float *dx, const float *dy, const float *y, int64_t n);
+void silu_forward(float *y, const float *x, int64_t n); /* x sigmoid(x) */
 void silu_backward(float *dx, const float *dy, const float *x, int64_t n);
 /* GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (as GPT-2 and llm.c). */
 void gelu_forward(float *y, const float *x, int64_t n);
@@ -117,6 +126,19 @@ void gate_forward(float *y, float *z, const float *bias, int64_t bias_stride, in
    example e's part (so stride 0 sums over the batch; dbias may be NULL). */
 void gate_backward(float *dz, float *dbias, int64_t bias_stride, const float *dy, const float *z, int64_t batch,
                    int64_t c, int64_t d);
+/* The same gate with the bias applied on the fly and z left as it is (the network saves the
+   conv output without the bias and keeps the bias, so nothing is written back; issue 17):
+   y[B][C][D] = tanh(z[:, :C] + ba) * sigmoid(z[:, C:] + bb), ba/bb as in gate_forward. When ts
+   is not NULL it also gets ts[B][2C][D] = [tanh(...); sigmoid(...)], the backward's operands,
+   so the backward's recompute of g evaluates the exponentials once for both (the cost of one
+   gate pass: the pass is bound by the exponentials, not by the extra stores). */
+void gate_apply(float *y, float *ts, const float *z, const float *bias, int64_t bias_stride, int64_t batch, int64_t c,
+                int64_t d);
+/* Backward of gate_apply from its ts[B][2C][D]: dz[B][2C][D] = d y / d z (WRITTEN; dz may be ts
+   itself, the gradient then replaces the saved values), dbias as in gate_backward (+=). The
+   same arithmetic as gate_backward on the biased pre-activation. */
+void gate_backward_ts_set(float *dz, float *dbias, int64_t bias_stride, const float *dy, const float *ts, int64_t batch,
+                          int64_t c, int64_t d);
 
 /* ---- normalisation ---- */
 
@@ -152,10 +174,25 @@ void timeembed_forward(float *y, const double *t, int64_t n, int64_t dim, double
    xn may alias x. */
 void resskip_forward(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch, int64_t c,
                      int64_t d, float scale);
+/* The same with skip WRITTEN (skip = o[:, C:] + ob[C:]): the first block starts the sum. */
+void resskip_forward_set(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch,
+                         int64_t c, int64_t d, float scale);
 /* dx += dxn * scale; do[:, :C] += dxn * scale; do[:, C:] += dskip; dob += their sums over
    B and D. dx, do, dob may be NULL. */
 void resskip_backward(float *dx, float *dout, float *dob, const float *dxn, const float *dskip, int64_t batch,
                       int64_t c, int64_t d, float scale);
+/* resskip_backward in place on the packed gradient g[B][2C][D] (the audio network keeps
+   d/dxn in g[:, :C] and d/dskip in g[:, C:], so g is d/do as one GEMM operand; issue 17):
+   g[:, :C] *= scale (then d/do[:, :C], and also the residual path's d/dx, which the block's
+   convolution backward accumulates onto in place); g[:, C:] is left as it is (= d/do[:, C:]);
+   dob[:C] += the sums over B and D of the entry g[:, :C] times scale, dob[C:] += the sums of
+   g[:, C:] over B, taken from skip_sums[B][C] (sum_f of each row, the same for every block, so
+   the caller sums once: chan_row_sums). The bits of resskip_backward into zeroed dx and do. */
+void resskip_backward_packed(float *g, float *dob, const float *skip_sums, int64_t batch, int64_t c, int64_t d,
+                             float scale);
+/* sums[B][C]: sums[e][ch] = sum_f of the row x + e ld_e + ch d (d floats), i.e. the sums over D
+   of C channel rows per example, examples ld_e floats apart. */
+void chan_row_sums(float *sums, const float *x, int64_t batch, int64_t c, int64_t d, int64_t ld_e);
 
 /* sum of n floats (16 partial sums: vectorised, and more accurate than a serial sum). */
 float sum_f(const float *x, int64_t n);

@@ -132,8 +132,7 @@ static size_t carve(net_audio *net, float *base)
   TAKE(skip, Bm * C * D);
   TAKE(r, Bm * C * D);
   TAKE(h, Bm * C * D);
-  TAKE(dxa, Bm * C * D);
-  TAKE(dxb, Bm * C * D);
+  TAKE(dres, Bm * 2 * C * D);
   TAKE(dg, Bm * C * D);
   TAKE(dz, Bm * 2 * C * D);
   TAKE(e0, Bm * E_DIM);
@@ -147,6 +146,7 @@ static size_t carve(net_audio *net, float *base)
   TAKE(da1, Bm * C4);
   TAKE(tb, Bm * nb * 2 * C);
   TAKE(dtb, Bm * nb * 2 * C);
+  TAKE(ssum, Bm * C);
 #undef TAKE
   return at;
 }
@@ -313,7 +313,6 @@ static void body_forward(net_audio *net, const net_audio_tensors *P, int64_t e0,
   /* input projection + ReLU: x0[eb][C][D] */
   conv1x1_forward(net->xs + off, net->input + e0 * c->in_channels * D, P->inw, P->inb, eb, c->in_channels, C, D);
   relu_forward(net->xs + off, net->xs + off, n);
-  zero(net->skip + off, n);
   for (int i = 0; i < nb; i++) {
     const net_audio_block_tensors *bp = &P->blk[i];
     float                         *x = net->xs + i * act + off, *z = net->zs + 2 * i * act + 2 * off;
@@ -327,9 +326,13 @@ static void body_forward(net_audio *net, const net_audio_tensors *P, int64_t e0,
       net->conv.forward(net->conv.ctx, z, x, bp->conv_w, eb, i);
     else
       conv1d_forward(z, x, bp->conv_w, NULL, eb, C, 2 * C, D, c->kernel, net_audio_dilation(c, i)); /* z[eb][2C][D] */
-    gate_forward(net->g, z, net->tb + e0 * nb * 2 * C + i * 2 * C, nb * 2 * C, eb, C, D);           /* g[eb][C][D] */
-    conv1x1_forward(net->o, net->g, bp->out_w, NULL, eb, C, 2 * C, D);                              /* o[eb][2C][D] */
-    resskip_forward(xn, net->skip + off, x, net->o, bp->out_b, eb, C, D, (float)M_SQRT1_2);
+    /* g[eb][C][D] = gate(z + time bias); z stays the bare conv output (the backward adds the bias again) */
+    gate_apply(net->g, NULL, z, net->tb + e0 * nb * 2 * C + i * 2 * C, nb * 2 * C, eb, C, D);
+    conv1x1_forward(net->o, net->g, bp->out_w, NULL, eb, C, 2 * C, D); /* o[eb][2C][D] */
+    if (i == 0) /* the first block starts the skip sum (no zero fill) */
+      resskip_forward_set(xn, net->skip + off, x, net->o, bp->out_b, eb, C, D, (float)M_SQRT1_2);
+    else
+      resskip_forward(xn, net->skip + off, x, net->o, bp->out_b, eb, C, D, (float)M_SQRT1_2);
   }
   /* tail: r = ReLU(skip / sqrt(B)), h = ReLU(1x1 r), out = 1x1 h */
   {
@@ -379,36 +382,66 @@ static void time_backward(net_audio *net, const net_audio_tensors *P, const net_
   dense_backward(NULL, G->t1w, G->t1b, net->da1, net->e0, P->t1w, B, E_DIM, C4);
 }
 
-/* Tail backward: from doutput to the gradient w.r.t. the (unscaled) skip sum, in net->skip. */
+/* Tail backward: from doutput to d loss / d skip (the unscaled skip sum), written into the
+   skip half of the packed block gradient dres[B][2C][D] (dres[:, C:]), and its per-row sums
+   ssum[B][C] (every block's skip-bias gradient; chan_row_sums). Every input gradient here has
+   one producer, so it is written (_set), not zero-filled and accumulated. */
 static void tail_backward(net_audio *net, const net_audio_tensors *P, const net_audio_tensors *G)
 {
   const net_audio_config *c = &net->cfg;
-  int64_t                 B = net->batch, C = c->channels, D = c->dim, act = B * C * D;
-  float                   sc = (float)(1.0 / sqrt((double)c->blocks));
-  float                  *dh = net->dxa, *dpre = net->dxb, *dr = net->dg;
-  zero(dh, act);
-  zero(dpre, act);
-  zero(dr, act);
-  conv1x1_backward(dh, G->fw, G->fb, net->doutput, net->h, P->fw, B, C, c->out_channels, D);
-  relu_backward(dpre, dh, net->h, act);
-  conv1x1_backward(dr, G->skw, G->skb, dpre, net->r, P->skw, B, C, C, D);
+  const int64_t           B = net->batch, C = c->channels, D = c->dim, act = B * C * D;
+  const float             sc = (float)(1.0 / sqrt((double)c->blocks));
+  float                  *dh = net->dg, *dr = net->dz; /* dh[B][C][D]; dr[B][C][D] in dz's first half */
+  conv1x1_backward_set(dh, G->fw, G->fb, net->doutput, net->h, P->fw, B, C, c->out_channels, D);
+  relu_backward_set(dh, dh, net->h, act); /* in place: d loss / d (skip 1x1's output) */
+  conv1x1_backward_set(dr, G->skw, G->skb, dh, net->r, P->skw, B, C, C, D);
   /* r = ReLU(skip * sc): r > 0 exactly where skip > 0 */
 #pragma omp parallel for schedule(static) if (act > NN_PAR_MIN)
-  for (int64_t k = 0; k < act; k++) net->skip[k] = net->r[k] > 0.0f ? dr[k] * sc : 0.0f;
+  for (int64_t k = 0; k < B * C; k++) { /* row k = e C + ch */
+    const float *rr = net->r + k * D, *drr = dr + k * D;
+    float       *ds = net->dres + ((k / C) * 2 * C + C + k % C) * D; /* dres[e][C + ch][:] */
+    for (int64_t i = 0; i < D; i++) ds[i] = rr[i] > 0.0f ? drr[i] * sc : 0.0f;
+  }
+  chan_row_sums(net->ssum, net->dres + C * D, B, C, D, 2 * C * D);
+}
+
+/* Block i's backward for examples e0..e0+eb-1 (doc/design.md "Fused passes of the audio network").
+   dres[e][:C] holds d loss / d x_{i+1} on entry and d loss / d x_i on return; dres[e][C:]
+   holds d loss / d skip throughout, so dres[e] is the gradient of the block's 1x1 output o
+   (after one scaling pass) and its 1x1 backward is one GEMM with nothing copied. The gate's
+   recompute leaves tanh and sigmoid in dz, which the gate backward turns into dz in place. */
+static void block_backward(net_audio *net, int i, int64_t e0, int64_t eb)
+{
+  const net_audio_config        *c = &net->cfg;
+  const int64_t                  C = c->channels, D = c->dim, nb = c->blocks, act = net->batch * C * D;
+  const net_audio_block_tensors *bp = &net->pt.blk[i], *bg = &net->gt.blk[i];
+  const float                   *x = net->xs + i * act + e0 * C * D; /* x_i[eb][C][D] */
+  const float  *z = net->zs + 2 * i * act + 2 * e0 * C * D; /* z_i[eb][2C][D], conv output without the time bias */
+  float        *dres = net->dres + 2 * e0 * C * D;          /* [eb][2C][D] */
+  const int64_t tbo = e0 * nb * 2 * C + i * 2 * C;          /* example e0's time bias of block i in tb[B][nb][2C] */
+  gate_apply(net->g, net->dz, z, net->tb + tbo, nb * 2 * C, eb, C, D); /* g[eb][C][D]; dz := [tanh; sigmoid] */
+  resskip_backward_packed(dres, bg->out_b, net->ssum + e0 * C, eb, C, D, (float)M_SQRT1_2); /* dres = d o */
+  conv1x1_backward_set(net->dg, bg->out_w, NULL, dres, net->g, bp->out_w, eb, C, 2 * C, D); /* dg[eb][C][D] */
+  gate_backward_ts_set(net->dz, net->dtb + tbo, nb * 2 * C, net->dg, net->dz, eb, C, D);    /* dz[eb][2C][D] */
+  /* d loss / d x_i = the residual part already in dres[:, :C] + the dilated conv's input gradient */
+  if (net->conv.backward)
+    net->conv.backward(net->conv.ctx, dres, bg->conv_w, net->dz, x, bp->conv_w, eb, i, 2 * C * D);
+  else
+    for (int64_t e = 0; e < eb; e++)
+      conv1d_backward(dres + e * 2 * C * D, bg->conv_w, NULL, net->dz + e * 2 * C * D, x + e * C * D, bp->conv_w, 1, C,
+                      2 * C, D, c->kernel, net_audio_dilation(c, i));
 }
 
 void net_audio_backward(net_audio *net, const float *p, float *gr)
 {
   const net_audio_config  *c = &net->cfg;
   const net_audio_tensors *P = &net->pt, *G = &net->gt;
-  int64_t                  B = net->batch, C = c->channels, D = c->dim, nb = c->blocks, act = B * C * D;
-  float                   *dxn = net->dxa, *dx = net->dxb; /* grads w.r.t. x_{i+1} and x_i */
-  const int64_t            C4 = 4 * C;
+  const int64_t            B = net->batch, C = c->channels, D = c->dim, nb = c->blocks, C4 = 4 * C;
   ArdmAssert(!p == !!net->param.stage && !gr == !!net->param.stage,
              "net_audio: parameters and gradients must be NULL exactly when they are staged");
   if (p) net_audio_point(net, (float *)p, &net->pt); /* read only */
   if (gr) net_audio_point(net, gr, &net->gt);
-  tail_backward(net, P, G); /* net->skip now holds d loss / d skip */
+  tail_backward(net, P, G); /* dres[:, C:] = d loss / d skip */
   zero(net->dtb, B * nb * 2 * C);
   if (net->param.stage) { /* the time MLP's gradients gather block by block (time_backward) */
     zero(net->dh2, B * C4);
@@ -416,36 +449,30 @@ void net_audio_backward(net_audio *net, const float *p, float *gr)
     zero(net->dh1, B * C4);
     zero(net->da1, B * C4);
   }
-  zero(dxn, act); /* nothing uses the last block's residual output */
-  for (int i = (int)nb - 1; i >= 0; i--) {
-    const net_audio_block_tensors *bp = &P->blk[i], *bg = &G->blk[i];
-    float                         *x = net->xs + i * act, *z = net->zs + 2 * i * act, *tmp;
-    if (net->param.stage) net->param.stage(net->param.ctx, i, 1);
-    gate_forward(net->g, z, NULL, 0, B, C, D); /* recompute g from the saved pre-activation */
-    zero(dx, act);
-    zero(net->o, 2 * act);
-    zero(net->dg, act);
-    zero(net->dz, 2 * act);
-    resskip_backward(dx, net->o, bg->out_b, dxn, net->skip, B, C, D, (float)M_SQRT1_2); /* o := d o */
-    conv1x1_backward(net->dg, bg->out_w, NULL, net->o, net->g, bp->out_w, B, C, 2 * C, D);
-    gate_backward(net->dz, net->dtb + i * 2 * C, nb * 2 * C, net->dg, z, B, C, D);
-    if (net->conv.backward)
-      net->conv.backward(net->conv.ctx, dx, bg->conv_w, net->dz, x, bp->conv_w, B, i);
-    else
-      conv1d_backward(dx, bg->conv_w, NULL, net->dz, x, bp->conv_w, B, C, 2 * C, D, c->kernel,
-                      net_audio_dilation(c, i));
-    if (net->param.stage) { /* this block's rows of the time projection, then its gradients are complete */
-      for (int64_t b = 0; b < B; b++)
-        dense_backward(net->dh2 + b * C4, bg->tp_w, bg->tp_b, net->dtb + b * nb * 2 * C + i * 2 * C, net->h2 + b * C4,
-                       bp->tp_w, 1, C4, 2 * C);
-      net->param.done(net->param.ctx, i);
+  for (int64_t e = 0; e < B; e++) zero(net->dres + e * 2 * C * D, C * D); /* nothing uses the last block's x_{nb} */
+  if (net->conv.backward || net->param.stage)
+    /* block by block over the whole batch: one halo exchange (or one staging) per block */
+    for (int i = (int)nb - 1; i >= 0; i--) {
+      const net_audio_block_tensors *bp = &P->blk[i], *bg = &G->blk[i];
+      if (net->param.stage) net->param.stage(net->param.ctx, i, 1);
+      block_backward(net, i, 0, B);
+      if (net->param.stage) { /* this block's rows of the time projection, then its gradients are complete */
+        for (int64_t b = 0; b < B; b++)
+          dense_backward(net->dh2 + b * C4, bg->tp_w, bg->tp_b, net->dtb + b * nb * 2 * C + i * 2 * C, net->h2 + b * C4,
+                         bp->tp_w, 1, C4, 2 * C);
+        net->param.done(net->param.ctx, i);
+      }
     }
-    tmp = dxn, dxn = dx, dx = tmp;
-  }
-  /* input projection: x0 = ReLU(W in + b); dxn holds d loss / d x0 */
-  zero(dx, act);
-  relu_backward(dx, dxn, net->xs, act);
-  conv1x1_backward(NULL, G->inw, G->inb, dx, net->input, P->inw, B, c->in_channels, C, D);
+  else
+    /* example by example, as the forward: one example's passes stay in the last-level cache.
+       Every tensor still receives its examples' contributions in example order (bitwise the
+       same as block by block over the batch). */
+    for (int64_t e = 0; e < B; e++)
+      for (int i = (int)nb - 1; i >= 0; i--) block_backward(net, i, e, 1);
+  /* input projection: x0 = ReLU(W in + b); dres[:, :C] holds d loss / d x0 */
+  for (int64_t e = 0; e < B; e++)
+    relu_backward_set(net->dg + e * C * D, net->dres + e * 2 * C * D, net->xs + e * C * D, C * D);
+  conv1x1_backward(NULL, G->inw, G->inb, net->dg, net->input, P->inw, B, c->in_channels, C, D);
   time_backward(net, P, G, B);
 }
 

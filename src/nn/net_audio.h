@@ -18,8 +18,9 @@
    Memory: one flat parameter buffer and one flat gradient buffer with the same layout (owned by
    the caller; the network receives pointers, or stages them block by block through
    net_audio_param_hook), and one workspace allocated at setup for
-   (max_batch, D). Forward keeps only what backward needs: each block's input x_i and gate
-   pre-activation z_i; the gate output is recomputed in backward. Nothing is allocated per step.
+   (max_batch, D). Forward keeps only what backward needs: each block's input x_i and dilated
+   conv output z_i (without the time bias, which the gate adds on the fly); the gate output is
+   recomputed in backward. Nothing is allocated per step.
 
    Tensor layout: x[B][C][D], channels-major per example (time contiguous). */
 #ifndef ARDM_NET_AUDIO_H
@@ -66,12 +67,14 @@ typedef struct {
 /* Replaces the dilated convolution of every block (conv1d_forward/backward on the whole D) when
    set: the model-parallel network (nn/net_audio_mp.h) runs the network on its part of D and
    does the neighbour exchange there, so this file stays free of MPI. Same contract as the
-   layer: forward writes z[B][2C][D], backward accumulates into dx[B][C][D] and dw. */
+   layer: forward writes z[B][2C][D], backward accumulates into dx and dw, where example e's
+   dx[C][D] starts at dx + e * dx_stride (the network passes the packed gradient dres, whose
+   examples are 2C D floats apart). */
 typedef struct {
   void *ctx;
   void (*forward)(void *ctx, float *z, const float *x, const float *w, int64_t batch, int block);
   void (*backward)(void *ctx, float *dx, float *dw, const float *dz, const float *x, const float *w, int64_t batch,
-                   int block);
+                   int block, int64_t dx_stride);
 } net_audio_conv_hook;
 
 /* Parameters staged block by block (model parallelism with the parameters sharded at rest,
@@ -106,8 +109,10 @@ typedef struct {
   float  *input;   /* [max_batch][in_channels][D]: the caller fills it before forward */
   float  *output;  /* [max_batch][out_channels][D]: written by forward */
   float  *doutput; /* [max_batch][out_channels][D]: zeroed by forward, the heads accumulate into it */
-  float  *xs, *zs; /* [blocks][max_batch][C][D], [blocks][max_batch][2C][D]: saved for backward */
-  float  *g, *o, *skip, *r, *h, *dxa, *dxb, *dg, *dz;                /* [max_batch][C or 2C][D] */
+  float  *xs, *zs; /* [blocks][max_batch][C][D], [blocks][max_batch][2C][D] (conv output, no bias): saved */
+  float  *g, *o, *skip, *r, *h, *dg, *dz; /* [max_batch][C or 2C][D] */
+  float  *dres; /* [max_batch][2C][D]: backward's d loss / d x_i in [:, :C], d loss / d skip in [:, C:] */
+  float  *ssum; /* [max_batch][C]: the sums over D of d loss / d skip (every block's skip-bias gradient) */
   float  *e0, *a1, *h1, *a2, *h2, *tb, *dh2, *da2, *dh1, *da1, *dtb; /* time path, [max_batch][..] */
   int64_t batch;                                                     /* examples in the last forward */
 } net_audio;

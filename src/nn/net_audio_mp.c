@@ -60,10 +60,10 @@ static void conv_forward(void *ctx, float *z, const float *x, const float *w, in
                       net_audio_dilation(&mp->loc.cfg, block));
 }
 
-/* Backward of conv_forward: dx[B][C][n] += this part's input gradient, including what the
-   neighbours' outputs contribute through their halos; dw += this part's weight gradient. */
+/* Backward of conv_forward: dx += this part's input gradient (example e's dx[C][n] at dx + e dx_stride),
+   including what the neighbours' outputs contribute through their halos; dw += this part's weight gradient. */
 static void conv_backward(void *ctx, float *dx, float *dw, const float *dz, const float *x, const float *w, int64_t B,
-                          int block)
+                          int block, int64_t dx_stride)
 {
   net_audio_mp *mp = ctx;
   const int64_t C = mp->loc.cfg.channels, h = block_halo(mp, block), n = mp->n, dh = n + 2 * h, rows = B * C;
@@ -78,7 +78,7 @@ static void conv_backward(void *ctx, float *dx, float *dw, const float *dz, cons
   }
   if (h > 0) exchange(mp, rows, h);
   for (int64_t r = 0; r < rows; r++) {
-    float       *dxr = dx + r * n;
+    float       *dxr = dx + (r / C) * dx_stride + (r % C) * n; /* example r / C's row r % C */
     const float *g = mp->dxh + r * dh + h, *fl = mp->rl + r * h, *fr = mp->rr + r * h;
     for (int64_t i = 0; i < n; i++) dxr[i] += g[i];
     for (int64_t i = 0; i < h; i++) dxr[i] += fl[i], dxr[n - h + i] += fr[i];

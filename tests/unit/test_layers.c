@@ -218,6 +218,72 @@ static int test_gate(void)
   return 0;
 }
 
+/* ---- the fused gate of the audio network (issue 17): gate_apply, and gate_backward_ts_set
+   from the tanh/sigmoid a second gate_apply leaves, in place (dz = ts), per-example bias ---- */
+static void gate_apply_f(void *c)
+{
+  /* bias stride 2C: example e uses bias + 2C e (the network's time bias) */
+  gate_apply(P.y, NULL, P.x, P.bias, 2 * P.cin, P.b, P.cin, P.d);
+}
+static void gate_apply_b(void *c)
+{
+  const int64_t n = P.b * 2 * P.cin * P.d;
+  float        *ts = P.aux1; /* [B][2C][D]: tanh/sigmoid, then d y / d z in place */
+  gate_apply(P.aux2, ts, P.x, P.bias, 2 * P.cin, P.b, P.cin, P.d); /* the recompute, as backward does */
+  gate_backward_ts_set(ts, P.dbias, 2 * P.cin, P.dy, ts, P.b, P.cin, P.d);
+  for (int64_t i = 0; i < n; i++) P.dx[i] += ts[i]; /* the checker's buffers accumulate */
+}
+static int test_gate_apply(void)
+{
+  gradcheck     gc;
+  const int64_t nz = 2 * 2 * 3 * 20;
+  P.b = 2, P.cin = 3, P.d = 20;
+  probe_alloc(nz, 0, P.b * 2 * P.cin, nz);
+  gc_fill(P.x, nz, -3, 3, 32);
+  gc = gc_new(P.b * P.cin * P.d, gate_apply_f, gate_apply_b);
+  gc_add(&gc, "z", P.x, P.dx, nz);
+  gc_add(&gc, "bias", P.bias, P.dbias, P.b * 2 * P.cin);
+  RUN_GC(gc, TOL_SMOOTH);
+  /* the same bits as gate_forward (bias added in place) + gate_backward into zeroed dz: the
+     network's results did not change with the fusion */
+  {
+    float *zb = zalloc(nz), *y2 = zalloc(nz), *dz2 = zalloc(nz), *db1 = zalloc(nz), *db2 = zalloc(nz);
+    memcpy(zb, P.x, (size_t)nz * sizeof(float));
+    gate_forward(y2, zb, P.bias, 2 * P.cin, P.b, P.cin, P.d);
+    gate_backward(dz2, db2, 2 * P.cin, P.dy, zb, P.b, P.cin, P.d);
+    gate_apply(P.y, P.aux1, P.x, P.bias, 2 * P.cin, P.b, P.cin, P.d);
+    CHECK(memcmp(P.y, y2, (size_t)(P.b * P.cin * P.d) * sizeof(float)) == 0, "gate_apply differs from gate_forward");
+    gate_backward_ts_set(P.aux1, db1, 2 * P.cin, P.dy, P.aux1, P.b, P.cin, P.d);
+    CHECK(memcmp(P.aux1, dz2, (size_t)nz * sizeof(float)) == 0, "gate_backward_ts_set differs from gate_backward");
+    CHECK(memcmp(db1, db2, (size_t)(P.b * 2 * P.cin) * sizeof(float)) == 0, "bias sums differ");
+    free(zb), free(y2), free(dz2), free(db1), free(db2);
+  }
+  probe_free();
+  return 0;
+}
+
+/* ---- the "_set" variants write what zero fill + the accumulating layer gives, bit for bit ---- */
+static int test_set_variants(void)
+{
+  const int64_t b = 2, cin = 5, cout = 7, d = 37, nx = b * cin * d, ny = b * cout * d;
+  float        *x = zalloc(nx), *w = zalloc(cout * cin), *dy = zalloc(ny), *dx1 = zalloc(nx), *dx2 = zalloc(nx);
+  float        *dw1 = zalloc(cout * cin), *dw2 = zalloc(cout * cin), *db1 = zalloc(cout), *db2 = zalloc(cout);
+  gc_fill(x, nx, -1, 1, 51), gc_fill(w, cout * cin, -1, 1, 52), gc_fill(dy, ny, -1, 1, 53);
+  gc_fill(dx1, nx, -5, 5, 54); /* garbage: _set must overwrite it */
+  conv1x1_backward_set(dx1, dw1, db1, dy, x, w, b, cin, cout, d);
+  conv1x1_backward(dx2, dw2, db2, dy, x, w, b, cin, cout, d);
+  CHECK(memcmp(dx1, dx2, (size_t)nx * sizeof(float)) == 0, "conv1x1_backward_set dx");
+  CHECK(memcmp(dw1, dw2, (size_t)(cout * cin) * sizeof(float)) == 0, "conv1x1_backward_set dw");
+  CHECK(memcmp(db1, db2, (size_t)cout * sizeof(float)) == 0, "conv1x1_backward_set db");
+  memset(dx2, 0, (size_t)nx * sizeof(float));
+  relu_backward(dx2, dy, x, nx);
+  memcpy(dx1, dy, (size_t)nx * sizeof(float));
+  relu_backward_set(dx1, dx1, x, nx); /* in place */
+  CHECK(memcmp(dx1, dx2, (size_t)nx * sizeof(float)) == 0, "relu_backward_set");
+  free(x), free(w), free(dy), free(dx1), free(dx2), free(dw1), free(dw2), free(db1), free(db2);
+  return 0;
+}
+
 /* ---- layer norm and group norm ---- */
 static void ln_f(void *c)
 {
@@ -317,6 +383,58 @@ static int test_resskip(void)
   return 0;
 }
 
+/* ---- residual / skip backward on the packed gradient g = [d/dxn; d/dskip] (issue 17) ---- */
+static void rsp_b(void *c)
+{
+  const int64_t n = P.b * P.cin * P.d, C = P.cin, D = P.d;
+  float        *g = P.dskip, sums[64]; /* g[B][2C][D], sums[B][C] */
+  for (int64_t e = 0; e < P.b; e++) {  /* pack: g[e][:C] = dy of xn, g[e][C:] = dy of skip */
+    memcpy(g + e * 2 * C * D, P.dy + e * C * D, (size_t)(C * D) * sizeof(float));
+    memcpy(g + e * 2 * C * D + C * D, P.dy + n + e * C * D, (size_t)(C * D) * sizeof(float));
+  }
+  chan_row_sums(sums, g + C * D, P.b, C, D, 2 * C * D);
+  resskip_backward_packed(g, P.dbias, sums, P.b, C, D, P.scale);
+  for (int64_t e = 0; e < P.b; e++) /* g is d/do; its first half is also the residual d/dx */
+    for (int64_t k = 0; k < 2 * C * D; k++) {
+      P.dw[e * 2 * C * D + k] += g[e * 2 * C * D + k];
+      if (k < C * D) P.dx[e * C * D + k] += g[e * 2 * C * D + k];
+    }
+}
+static int test_resskip_packed(void)
+{
+  gradcheck gc;
+  int64_t   n;
+  P.b = 2, P.cin = 3, P.d = 5, P.scale = (float)M_SQRT1_2;
+  n = P.b * P.cin * P.d;
+  probe_alloc(n, 2 * n, 2 * P.cin, 2 * n);
+  gc_fill(P.aux1, 2 * n, -1, 1, 43);
+  gc_fill(P.aux2, n, -1, 1, 44); /* rs_f restarts the skip sum from aux2 */
+  gc = gc_new(2 * n, rs_f, rsp_b);
+  gc_add(&gc, "x", P.x, P.dx, n);
+  gc_add(&gc, "o", P.aux1, P.dw, 2 * n);
+  gc_add(&gc, "ob", P.bias, P.dbias, 2 * P.cin);
+  RUN_GC(gc, TOL_SMOOTH);
+  { /* bit for bit what resskip_backward gives into zeroed buffers; resskip_forward_set = zero + forward */
+    float *dx2 = zalloc(n), *do2 = zalloc(2 * n), *db2 = zalloc(2 * P.cin), *xn1 = zalloc(n), *xn2 = zalloc(n);
+    float *s1 = zalloc(n), *s2 = zalloc(n);
+    memset(P.dx, 0, (size_t)n * sizeof(float)), memset(P.dw, 0, (size_t)(2 * n) * sizeof(float));
+    memset(P.dbias, 0, (size_t)(2 * P.cin) * sizeof(float));
+    rsp_b(NULL);
+    resskip_backward(dx2, do2, db2, P.dy, P.dy + n, P.b, P.cin, P.d, P.scale);
+    CHECK(memcmp(P.dx, dx2, (size_t)n * sizeof(float)) == 0, "packed dx");
+    CHECK(memcmp(P.dw, do2, (size_t)(2 * n) * sizeof(float)) == 0, "packed do");
+    CHECK(memcmp(P.dbias, db2, (size_t)(2 * P.cin) * sizeof(float)) == 0, "packed dob");
+    gc_fill(s1, n, -5, 5, 45); /* garbage: _set overwrites the skip sum */
+    resskip_forward_set(xn1, s1, P.x, P.aux1, P.bias, P.b, P.cin, P.d, P.scale);
+    resskip_forward(xn2, s2, P.x, P.aux1, P.bias, P.b, P.cin, P.d, P.scale);
+    CHECK(memcmp(xn1, xn2, (size_t)n * sizeof(float)) == 0 && memcmp(s1, s2, (size_t)n * sizeof(float)) == 0,
+          "resskip_forward_set");
+    free(dx2), free(do2), free(db2), free(xn1), free(xn2), free(s1), free(s2);
+  }
+  probe_free();
+  return 0;
+}
+
 /* ---- time embedding: sin^2 + cos^2 = 1, the first frequency is 1, t = 0 gives (0, 1) ---- */
 static int test_timeembed(void)
 {
@@ -342,9 +460,12 @@ int main(int argc, char **argv)
   TH_RUN(test_conv1d);
   TH_RUN(test_activations);
   TH_RUN(test_gate);
+  TH_RUN(test_gate_apply);
+  TH_RUN(test_set_variants);
   TH_RUN(test_norms);
   TH_RUN(test_embedding);
   TH_RUN(test_resskip);
+  TH_RUN(test_resskip_packed);
   TH_RUN(test_timeembed);
   return TH_FINISH();
 }
