@@ -58,24 +58,7 @@ fi
 # every STRIDE-th chunk of valid and test (the splits are source blocks in order: a stride keeps
 # the mix of sources), written with the data set's attributes so ardm reads them as data sets
 mkdir -p "$OUT/sub"
-/usr/bin/python3 - "$DATA" "$OUT/sub" "$STRIDE" <<'EOF'
-import sys
-from netCDF4 import Dataset
-src, dst, stride = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for split in ("valid", "test"):
-    a = Dataset(f"{src}/{split}.nc")
-    x = a.variables["x"][::stride, :]
-    b = Dataset(f"{dst}/{split}.tmp.nc", "w", format="NETCDF4")
-    b.createDimension("example", x.shape[0])
-    b.createDimension("dim", x.shape[1])
-    v = b.createVariable("x", a.variables["x"].dtype, ("example", "dim"))
-    v.setncatts({k: a.variables["x"].getncattr(k) for k in a.variables["x"].ncattrs()})
-    v[:] = x
-    b.setncatts({k: a.getncattr(k) for k in a.ncattrs()})
-    b.setncattr("history", a.getncattr("history") + f"\nevery {stride}th example (quality_text.sh)")
-    b.close()
-EOF
-for s in valid test; do mv "$OUT/sub/$s.tmp.nc" "$OUT/sub/$s.nc"; done
+/usr/bin/python3 benchmarks/subset_nc.py "$DATA" "$OUT/sub" "$STRIDE" quality_text.sh
 
 # the codecs on the same characters: the subset (what the curve is measured on) and the whole split
 sh benchmarks/text_codecs.sh "$OUT/sub" test >"$OUT/codecs_sub.txt"
