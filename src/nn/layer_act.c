@@ -170,6 +170,18 @@ void gate_apply(float *y, float *ts, const float *z, const float *bias, int64_t 
   PROF_END(PROF_ACT);
 }
 
+void gate_product(float *y, const float *ts, int64_t batch, int64_t c, int64_t d)
+{
+  PROF_BEGIN(PROF_ACT);
+#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
+  for (int64_t r = 0; r < batch * c; r++) {                                 /* row r = e c + ch */
+    const float *th = ts + ((r / c) * 2 * c + r % c) * d, *sg = th + c * d; /* ts[e][ch][:], ts[e][c + ch][:] */
+    float       *yr = y + r * d;                                            /* y[e][ch][:] */
+    for (int64_t i = 0; i < d; i++) yr[i] = th[i] * sg[i];
+  }
+  PROF_END(PROF_ACT);
+}
+
 /* One channel row of gate_backward_ts_set: da/db = the gradients (written; they may be th/sg
    themselves), their sums through sa/sb. Same arithmetic as gate_backward_row. */
 static void gate_backward_ts_row(float *da, float *db, float *sa, float *sb, const float *dy, const float *th,

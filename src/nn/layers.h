@@ -129,11 +129,13 @@ void gate_backward(float *dz, float *dbias, int64_t bias_stride, const float *dy
 /* The same gate with the bias applied on the fly and z left as it is (the network saves the
    conv output without the bias and keeps the bias, so nothing is written back; issue 17):
    y[B][C][D] = tanh(z[:, :C] + ba) * sigmoid(z[:, C:] + bb), ba/bb as in gate_forward. When ts
-   is not NULL it also gets ts[B][2C][D] = [tanh(...); sigmoid(...)], the backward's operands,
-   so the backward's recompute of g evaluates the exponentials once for both (the cost of one
-   gate pass: the pass is bound by the exponentials, not by the extra stores). */
+   is not NULL it also gets ts[B][2C][D] = [tanh(...); sigmoid(...)], the backward's operands
+   (the pass is bound by the exponentials, not by the extra stores, so keeping them costs about
+   nothing and saves evaluating them again in the backward). */
 void gate_apply(float *y, float *ts, const float *z, const float *bias, int64_t bias_stride, int64_t batch, int64_t c,
                 int64_t d);
+/* y[B][C][D] = ts[:, :C] * ts[:, C:]: gate_apply's y again from its ts (no exponentials). */
+void gate_product(float *y, const float *ts, int64_t batch, int64_t c, int64_t d);
 /* Backward of gate_apply from its ts[B][2C][D]: dz[B][2C][D] = d y / d z (WRITTEN; dz may be ts
    itself, the gradient then replaces the saved values), dbias as in gate_backward (+=). The
    same arithmetic as gate_backward on the biased pre-activation. */

@@ -126,7 +126,7 @@ static size_t carve(net_audio *net, float *base)
   TAKE(output, Bm * (size_t)c->out_channels * D);
   TAKE(doutput, Bm * (size_t)c->out_channels * D);
   TAKE(xs, nb * Bm * C * D);
-  TAKE(zs, nb * Bm * 2 * C * D);
+  TAKE(ts, nb * Bm * 2 * C * D);
   TAKE(g, Bm * C * D);
   TAKE(o, Bm * 2 * C * D);
   TAKE(skip, Bm * C * D);
@@ -302,7 +302,7 @@ static void time_forward(net_audio *net, const net_audio_tensors *P, int64_t B, 
 }
 
 /* Input projection, blocks and tail for examples e0..e0+eb-1 of the call's batch. The saved
-   activations (xs, zs, skip, r, h) keep their [B]-wide layout; the temporaries g and o are
+   activations (xs, ts, skip, r, h) keep their [B]-wide layout; the temporaries g and o are
    reused from their start for every group. */
 static void body_forward(net_audio *net, const net_audio_tensors *P, int64_t e0, int64_t eb)
 {
@@ -315,7 +315,8 @@ static void body_forward(net_audio *net, const net_audio_tensors *P, int64_t e0,
   relu_forward(net->xs + off, net->xs + off, n);
   for (int i = 0; i < nb; i++) {
     const net_audio_block_tensors *bp = &P->blk[i];
-    float                         *x = net->xs + i * act + off, *z = net->zs + 2 * i * act + 2 * off;
+    float                         *x = net->xs + i * act + off, *ts = net->ts + 2 * i * act + 2 * off;
+    float                         *z = net->o;       /* z[eb][2C][D]: the conv output, dead after the gate */
     float *xn = i + 1 < nb ? x + act : net->r + off; /* the last block's residual output is unused */
     if (net->param.stage) { /* block i's weights staged now; its rows of the time projection: tb[.][i] */
       net->param.stage(net->param.ctx, i, 0);
@@ -326,9 +327,9 @@ static void body_forward(net_audio *net, const net_audio_tensors *P, int64_t e0,
       net->conv.forward(net->conv.ctx, z, x, bp->conv_w, eb, i);
     else
       conv1d_forward(z, x, bp->conv_w, NULL, eb, C, 2 * C, D, c->kernel, net_audio_dilation(c, i)); /* z[eb][2C][D] */
-    /* g[eb][C][D] = gate(z + time bias); z stays the bare conv output (the backward adds the bias again) */
-    gate_apply(net->g, NULL, z, net->tb + e0 * nb * 2 * C + i * 2 * C, nb * 2 * C, eb, C, D);
-    conv1x1_forward(net->o, net->g, bp->out_w, NULL, eb, C, 2 * C, D); /* o[eb][2C][D] */
+    /* g[eb][C][D] = gate(z + time bias); ts[eb][2C][D] = its tanh and sigmoid, saved for the backward */
+    gate_apply(net->g, ts, z, net->tb + e0 * nb * 2 * C + i * 2 * C, nb * 2 * C, eb, C, D);
+    conv1x1_forward(net->o, net->g, bp->out_w, NULL, eb, C, 2 * C, D); /* o[eb][2C][D] (over z) */
     if (i == 0) /* the first block starts the skip sum (no zero fill) */
       resskip_forward_set(xn, net->skip + off, x, net->o, bp->out_b, eb, C, D, (float)M_SQRT1_2);
     else
@@ -409,20 +410,21 @@ static void tail_backward(net_audio *net, const net_audio_tensors *P, const net_
    dres[e][:C] holds d loss / d x_{i+1} on entry and d loss / d x_i on return; dres[e][C:]
    holds d loss / d skip throughout, so dres[e] is the gradient of the block's 1x1 output o
    (after one scaling pass) and its 1x1 backward is one GEMM with nothing copied. The gate's
-   recompute leaves tanh and sigmoid in dz, which the gate backward turns into dz in place. */
+   output is the product of the saved tanh and sigmoid, and its backward reads them too: no
+   exponential is evaluated in the backward. */
 static void block_backward(net_audio *net, int i, int64_t e0, int64_t eb)
 {
   const net_audio_config        *c = &net->cfg;
   const int64_t                  C = c->channels, D = c->dim, nb = c->blocks, act = net->batch * C * D;
   const net_audio_block_tensors *bp = &net->pt.blk[i], *bg = &net->gt.blk[i];
   const float                   *x = net->xs + i * act + e0 * C * D; /* x_i[eb][C][D] */
-  const float  *z = net->zs + 2 * i * act + 2 * e0 * C * D; /* z_i[eb][2C][D], conv output without the time bias */
-  float        *dres = net->dres + 2 * e0 * C * D;          /* [eb][2C][D] */
-  const int64_t tbo = e0 * nb * 2 * C + i * 2 * C;          /* example e0's time bias of block i in tb[B][nb][2C] */
-  gate_apply(net->g, net->dz, z, net->tb + tbo, nb * 2 * C, eb, C, D); /* g[eb][C][D]; dz := [tanh; sigmoid] */
+  const float  *ts = net->ts + 2 * i * act + 2 * e0 * C * D;         /* ts_i[eb][2C][D]: the gate's tanh and sigmoid */
+  float        *dres = net->dres + 2 * e0 * C * D;                   /* [eb][2C][D] */
+  const int64_t tbo = e0 * nb * 2 * C + i * 2 * C; /* example e0's time bias of block i in tb[B][nb][2C] */
+  gate_product(net->g, ts, eb, C, D);              /* g[eb][C][D], the forward's values */
   resskip_backward_packed(dres, bg->out_b, net->ssum + e0 * C, eb, C, D, (float)M_SQRT1_2); /* dres = d o */
   conv1x1_backward_set(net->dg, bg->out_w, NULL, dres, net->g, bp->out_w, eb, C, 2 * C, D); /* dg[eb][C][D] */
-  gate_backward_ts_set(net->dz, net->dtb + tbo, nb * 2 * C, net->dg, net->dz, eb, C, D);    /* dz[eb][2C][D] */
+  gate_backward_ts_set(net->dz, net->dtb + tbo, nb * 2 * C, net->dg, ts, eb, C, D);         /* dz[eb][2C][D] */
   /* d loss / d x_i = the residual part already in dres[:, :C] + the dilated conv's input gradient */
   if (net->conv.backward)
     net->conv.backward(net->conv.ctx, dres, bg->conv_w, net->dz, x, bp->conv_w, eb, i, 2 * C * D);

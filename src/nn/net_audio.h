@@ -18,9 +18,10 @@
    Memory: one flat parameter buffer and one flat gradient buffer with the same layout (owned by
    the caller; the network receives pointers, or stages them block by block through
    net_audio_param_hook), and one workspace allocated at setup for
-   (max_batch, D). Forward keeps only what backward needs: each block's input x_i and dilated
-   conv output z_i (without the time bias, which the gate adds on the fly); the gate output is
-   recomputed in backward. Nothing is allocated per step.
+   (max_batch, D). Forward keeps only what backward needs: each block's input x_i and the
+   tanh and sigmoid of its gate (as many floats as the gate pre-activation, from which they
+   would otherwise be recomputed); the gate output, their product, is recomputed in backward.
+   Nothing is allocated per step.
 
    Tensor layout: x[B][C][D], channels-major per example (time contiguous). */
 #ifndef ARDM_NET_AUDIO_H
@@ -109,7 +110,7 @@ typedef struct {
   float  *input;   /* [max_batch][in_channels][D]: the caller fills it before forward */
   float  *output;  /* [max_batch][out_channels][D]: written by forward */
   float  *doutput; /* [max_batch][out_channels][D]: zeroed by forward, the heads accumulate into it */
-  float  *xs, *zs; /* [blocks][max_batch][C][D], [blocks][max_batch][2C][D] (conv output, no bias): saved */
+  float  *xs, *ts; /* [blocks][max_batch][C][D], [blocks][max_batch][2C][D] (gate tanh; sigmoid): saved */
   float  *g, *o, *skip, *r, *h, *dg, *dz; /* [max_batch][C or 2C][D] */
   float  *dres; /* [max_batch][2C][D]: backward's d loss / d x_i in [:, :C], d loss / d skip in [:, C:] */
   float  *ssum; /* [max_batch][C]: the sums over D of d loss / d skip (every block's skip-bias gradient) */

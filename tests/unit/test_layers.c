@@ -253,6 +253,8 @@ static int test_gate_apply(void)
     gate_backward(dz2, db2, 2 * P.cin, P.dy, zb, P.b, P.cin, P.d);
     gate_apply(P.y, P.aux1, P.x, P.bias, 2 * P.cin, P.b, P.cin, P.d);
     CHECK(memcmp(P.y, y2, (size_t)(P.b * P.cin * P.d) * sizeof(float)) == 0, "gate_apply differs from gate_forward");
+    gate_product(y2, P.aux1, P.b, P.cin, P.d);
+    CHECK(memcmp(P.y, y2, (size_t)(P.b * P.cin * P.d) * sizeof(float)) == 0, "gate_product differs from gate_apply");
     gate_backward_ts_set(P.aux1, db1, 2 * P.cin, P.dy, P.aux1, P.b, P.cin, P.d);
     CHECK(memcmp(P.aux1, dz2, (size_t)nz * sizeof(float)) == 0, "gate_backward_ts_set differs from gate_backward");
     CHECK(memcmp(db1, db2, (size_t)(P.b * 2 * P.cin) * sizeof(float)) == 0, "bias sums differ");
