@@ -7,7 +7,7 @@
 # upscale model: BUDGET steps per stage (-allocate equal, as the paper) and BUDGET x stages in
 # total (-allocate optimal)); evaluates the last checkpoint on the WHOLE test split; draws samples
 # (BUDGET-step plan: an 8 x 8 grid; all steps; inpainting with the top half and the centre square
-# given) and exports them as PNG. Writes OUT/quality.txt (the curve: step, examples seen, wall
+# given, BUDGET-step plan) and exports them as PNG. Writes OUT/quality.txt (the curve: step, examples seen, wall
 # time, bits/dim +- standard error, the bounds) and OUT/samples/*.png.
 #
 # usage: sh benchmarks/quality_image.sh OPTIONS_FILE HOURS [RANKS] [-name NAME]
@@ -99,15 +99,14 @@ ardm eval -ckpt "$lc" -data "$DATA/test.nc" -out "$OUT/eval-final.test.nc" -draw
   -plan "$lp" >/dev/null
 
 # samples: an 8 x 8 grid with the BUDGET-step plan, ALL_N with all steps, inpainting of 8 test
-# images (all steps; an upscale model with its BUDGET-step plan, stretched over the unknown dims)
+# images (the BUDGET-step plan stretched over the unknown dims)
 mkdir -p "$OUT/samples"
 [ "${SAMPLES:-1}" = 0 ] || {
 ardm sample -ckpt "$lc" -n 64 -plan "$lp" -budget "$BUDGET" -out "$OUT/samples/budget.nc" >/dev/null
 ardm sample -ckpt "$lc" -n "$ALL_N" -out "$OUT/samples/all_steps.nc" >/dev/null
-inpaint=""
-[ "$stages" -gt 1 ] && inpaint="-plan $lp -budget $BUDGET"
 for m in top_half centre; do
-  ardm sample -ckpt "$lc" -n 8 -given "$OUT/sub/test.nc" -given_mask $m $inpaint -out "$OUT/samples/$m.nc" >/dev/null
+  ardm sample -ckpt "$lc" -n 8 -given "$OUT/sub/test.nc" -given_mask $m -plan "$lp" -budget "$BUDGET" \
+    -out "$OUT/samples/$m.nc" >/dev/null
 done
 for s in budget all_steps top_half centre; do
   bin/ardm export -format png -in "$OUT/samples/$s.nc" -out "$OUT/samples" -name "$s" >/dev/null

@@ -86,6 +86,7 @@ static PetscErrorCode model_net_create(const model_config *c, int in_channels, i
                            .width = c->img_width,
                            .img_channels = c->img_channels,
                            .stages = in_channels - 2,
+                           .fourier = c->fourier,
                            .out_channels = (int)O,
                            .max_batch = (int)max_batch,
                            .max_time = (double)(S * c->D)};

@@ -18,6 +18,7 @@ typedef struct {
   int       blocks, channels, cycle, kernel; /* diffwave: B, C, dilation cycle, kernel; unet: blocks per level, C */
   int       layers, width, heads, mlp;       /* transformer: layers, model width, attention heads, MLP ratio */
   int       window;                          /* transformer: input window R (neighbours 1..R each side embedded) */
+  int       fourier;                         /* unet: Fourier plane pairs F per image channel of the input */
   int       attn_bias;                       /* transformer: attention score bias, 0 none, 1 distance (ALiBi-style) */
   int       levels, attention;               /* unet: resolutions, bit l set = self-attention at level l */
   int64_t   D;                               /* dims per example */

@@ -29,6 +29,7 @@ const model_config_field model_config_fields[] = {
     {"model_attention", offsetof(model_config, attention), 1},
     {"model_attn_bias", offsetof(model_config, attn_bias), 1}, /* absent: 0 = none, what such models ran */
     {"model_window", offsetof(model_config, window), 1},       /* absent: 0, likewise */
+    {"model_fourier", offsetof(model_config, fourier), 1},     /* absent: 0, likewise */
 };
 const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model_config_fields[0]);
 
@@ -45,6 +46,7 @@ const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model
 #define RANGE_ATTENTION 0, 255
 #define RANGE_ATTN_BIAS 0, 1
 #define RANGE_WINDOW    0, 16
+#define RANGE_FOURIER   0, 16
 #define RANGE_MIXTURES  1, 256
 #define RANGE_UPSCALE_B 0, 65536
 #define DW              (1u << NET_DIFFWAVE)
@@ -67,6 +69,7 @@ static const struct {
     {"model_attention", offsetof(model_config, attention), RANGE_ATTENTION, UN},
     {"model_attn_bias", offsetof(model_config, attn_bias), RANGE_ATTN_BIAS, TF},
     {"model_window", offsetof(model_config, window), RANGE_WINDOW, TF},
+    {"model_fourier", offsetof(model_config, fourier), RANGE_FOURIER, UN},
 };
 
 PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_config *c)
@@ -106,6 +109,10 @@ PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_
   PetscCall(opts_int(PetscOptionsObject, "-model_attention",
                      "unet: bit mask of levels with self-attention (bit l = level l; 0 = none)", &c->attention,
                      RANGE_ATTENTION, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_fourier",
+                     "unet: Fourier plane pairs F of each known value in the input (sin, cos of 2 pi 2^f v / K, f < "
+                     "F; 0 = the scaled value only)",
+                     &c->fourier, RANGE_FOURIER, NULL));
   PetscCall(opts_choice(PetscOptionsObject, "-head",
                         "output head (auto: stage_categorical when upscaling, logistic_mixture when K > 256, "
                         "else categorical; stage_data: the upscale data parametrization, K outputs)",
@@ -165,7 +172,7 @@ PetscErrorCode model_config_finish(MPI_Comm comm, model_config *c)
   /* only the chosen network's fields describe the model (checkpoints compare them) */
   if (c->net != NET_DIFFWAVE) c->cycle = c->kernel = 0;
   if (c->net != NET_TRANSFORMER) c->layers = c->width = c->heads = c->mlp = c->attn_bias = c->window = 0;
-  if (c->net != NET_UNET) c->levels = c->attention = 0;
+  if (c->net != NET_UNET) c->levels = c->attention = c->fourier = 0;
   if (c->net == NET_TRANSFORMER) c->blocks = c->channels = 0;
   if (c->head == HEAD_AUTO)
     c->head = c->S > 1 ? HEAD_STAGE_CATEGORICAL : c->K > 256 ? HEAD_LOGISTIC_MIXTURE : HEAD_CATEGORICAL;
@@ -192,8 +199,8 @@ void model_config_describe(const model_config *c, size_t nparam, char *buf, size
     snprintf(nt, sizeof nt, "transformer L=%d W=%d heads=%d mlp=%d attn_bias=%s window=%d", c->layers, c->width,
              c->heads, c->mlp, attn_bias_names[c->attn_bias == 1], c->window);
   else if (c->net == NET_UNET)
-    snprintf(nt, sizeof nt, "unet C=%d blocks=%d levels=%d attention=0x%x", c->channels, c->blocks, c->levels,
-             (unsigned)c->attention);
+    snprintf(nt, sizeof nt, "unet C=%d blocks=%d levels=%d attention=0x%x fourier=%d", c->channels, c->blocks,
+             c->levels, (unsigned)c->attention, c->fourier);
   else
     snprintf(nt, sizeof nt, "diffwave B=%d C=%d cycle=%d kernel=%d", c->blocks, c->channels, c->cycle, c->kernel);
   snprintf(buf, len, "%s D=%lld K=%d head=%s S=%d: %zu parameters (%.1f MB)", nt, (long long)c->D, c->K, hd, c->S,

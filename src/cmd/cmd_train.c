@@ -58,6 +58,7 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
                          .attn_bias = 1, /* distance: without it the Transformer sits on the unigram plateau */
                          .window = 2,    /* neighbours in the input: leaves the plateau within ~100 steps */
                          .levels = 3,
+                         .fourier = 8, /* Fourier input planes: the categorical head copies values ~5x sooner */
                          .head = HEAD_AUTO,
                          .mixtures = 30};
   PetscOptionsBegin(comm, NULL, "ardm train: order-agnostic / upscale ARDM training", "train");
@@ -173,6 +174,9 @@ static PetscErrorCode trainer_setup(trainer *tr)
     PetscCheck(saved.net != tr->o.mc.net || saved.window == tr->o.mc.window, tr->comm, ARDM_ERR_INPUT,
                "%s: its model has -model_window %d, the options say %d (resume with -model_window %d)", path,
                saved.window, tr->o.mc.window, saved.window);
+    PetscCheck(saved.net != tr->o.mc.net || saved.fourier == tr->o.mc.fourier, tr->comm, ARDM_ERR_INPUT,
+               "%s: its model has -model_fourier %d, the options say %d (resume with -model_fourier %d)", path,
+               saved.fourier, tr->o.mc.fourier, saved.fourier);
     PetscCheck(model_config_equal(&saved, &tr->o.mc), tr->comm, ARDM_ERR_INPUT,
                "%s: its model (B=%d C=%d K=%d D=%lld head %d b=%d) differs from the options and data set (B=%d C=%d "
                "K=%d D=%lld head %d b=%d)",

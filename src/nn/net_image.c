@@ -292,15 +292,17 @@ PetscErrorCode net_image_setup(MPI_Comm comm, const net_image_config *cfg, net_i
   PetscCheck(cfg->attention >= 0 && (cfg->attention >> cfg->levels) == 0, comm, ARDM_ERR_INPUT,
              "unet: -model_attention %d names a level beyond -model_levels %d (bit l = level l)", cfg->attention,
              cfg->levels);
-  PetscCheck(cfg->out_channels >= 1 && cfg->max_batch >= 1 && cfg->stages >= 0 && cfg->max_time > 0, comm,
-             ARDM_ERR_INPUT, "unet: need >= 1 output, batch >= 1, stages >= 0 and max_time > 0");
+  PetscCheck(cfg->out_channels >= 1 && cfg->max_batch >= 1 && cfg->stages >= 0 && cfg->max_time > 0 &&
+                 cfg->fourier >= 0 && cfg->fourier <= 16,
+             comm, ARDM_ERR_INPUT,
+             "unet: need >= 1 output, batch >= 1, stages >= 0, max_time > 0 and 0..16 Fourier pairs");
   maxops = count_ops(cfg);
   PetscCheck(maxops < 250, comm, ARDM_ERR_INPUT,
              "unet: %d levels x %d blocks make %d ops, more than the 250 supported; use fewer blocks", cfg->levels,
              cfg->blocks, maxops);
   PetscCall(PetscNew(&n));
   n->cfg = *cfg;
-  n->in_planes = 2 * cfg->img_channels + cfg->stages;
+  n->in_planes = (2 + 2 * cfg->fourier) * cfg->img_channels + cfg->stages;
   PetscCall(ardm_alloc(sizeof(op) * (size_t)maxops, &n->ops));
   build_ops(n);
   n->max_tensors = 12 * n->nops + 8;
@@ -408,12 +410,23 @@ void net_image_fill_input(net_image *n, int64_t e, const int32_t *v, const uint8
   double                  scale = K > 1 ? 2.0 / (double)(K - 1) : 0.0;
   ArdmAssert(e >= 0 && e < c->max_batch && (c->stages == 0 || (stage >= 0 && stage < c->stages)),
              "example, batch or stage out of range");
+  float *four = in + 2 * D, *st = four + 2 * (int64_t)c->fourier * D; /* [F][2][D], [S][H*W] */
   for (int64_t i = 0; i < D; i++) {
     in[i] = (float)(v[i] * scale - 1.0);
     in[D + i] = known[i] ? 1.0f : 0.0f;
   }
+  /* Fourier planes: with them the logit of class k can be a linear sum_f cos(w_f (k - v)), peaked
+     at k = v, where a scalar input needs large weights before the categorical head can copy a
+     neighbour's exact value (doc/method.md section 4) */
+  for (int f = 0; f < c->fourier; f++) {
+    double w = 2.0 * M_PI * (double)(1 << f) / (double)K;
+    for (int64_t i = 0; i < D; i++) {
+      four[(2 * f) * D + i] = known[i] ? (float)sin(w * v[i]) : 0.0f;
+      four[(2 * f + 1) * D + i] = known[i] ? (float)cos(w * v[i]) : 0.0f;
+    }
+  }
   for (int s = 0; s < c->stages; s++)
-    for (int64_t i = 0; i < hw; i++) in[2 * D + s * hw + i] = s == stage ? 1.0f : 0.0f;
+    for (int64_t i = 0; i < hw; i++) st[s * hw + i] = s == stage ? 1.0f : 0.0f;
 }
 
 /* ---- forward ---- */

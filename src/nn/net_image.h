@@ -5,7 +5,9 @@
    (H / 2^l) x (W / 2^l) with C_l = C for l = 0 and 2C below (DDPM's CIFAR multipliers 1, 2, 2, ...):
      time:   e = sinusoid(t * 1000 / max_time)[E] -> dense 4C -> SiLU -> dense 4C -> SiLU = h
      input:  x0 = conv3x3(in_planes -> C): in_planes = value planes (2v/(K-1) - 1, one per image
-             channel), mask planes (one per image channel) and S stage one-hot planes (upscaling)
+             channel), mask planes (one per image channel), F pairs of Fourier planes per image
+             channel (sin and cos of 2 pi 2^f v / K, f = 0..F-1, 0 where the value is unknown;
+             doc/method.md section 4) and S stage one-hot planes (upscaling)
      ResBlock(cin -> cout): z = conv3x3(SiLU(GN(x))) + dense_i(h)     (the t embedding, every block)
              out = skip(x) + conv3x3(SiLU(GN(z)))                   (skip: identity or 1x1 conv)
      Attn(c) (levels whose bit is set in attention): out = x + 1x1(attention(1x1(GN(x)) -> q,k,v))
@@ -40,6 +42,7 @@ typedef struct {
   int    height, width;
   int    img_channels; /* channels of the image (3); D = img_channels * height * width */
   int    stages;       /* stage one-hot planes (0 without upscaling) */
+  int    fourier;      /* F: Fourier plane pairs per image channel (0 = the scalar value only) */
   int    out_channels; /* head outputs per dim (O) */
   int    max_batch;
   double max_time; /* the time embedding sees t * 1000 / max_time */

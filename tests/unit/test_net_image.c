@@ -77,11 +77,13 @@ static void net_release(void)
   PAR = GRAD = R = NULL;
 }
 
-static int test_net_image_gradients(void)
+/* Every parameter's gradient, without and with Fourier input planes (their input conv is wider). */
+static int net_image_gradients(int fourier)
 {
   gradcheck        gc;
   static char      msg[512];
   net_image_config cfg = small_config();
+  cfg.fourier = fourier;
   if (net_prepare(&cfg, 5)) return 1;
   R = malloc((size_t)NY * sizeof(float));
   gc_fill(R, NY, -1, 1, 77);
@@ -98,9 +100,42 @@ static int test_net_image_gradients(void)
       const net_tensor *t = net_image_tensor(NET, i);
       gc_add(&part, t->name, PAR + t->offset, GRAD + t->offset, (int64_t)t->count);
     }
-    CHECK(gc_run(&part, 2e-2, 1e-3, msg, sizeof msg) == 0, "%s", msg);
+    CHECK(gc_run(&part, 2e-2, 1e-3, msg, sizeof msg) == 0, "fourier %d: %s", fourier, msg);
   }
   net_release();
+  return 0;
+}
+
+static int test_net_image_gradients(void)
+{
+  return net_image_gradients(0) || net_image_gradients(2);
+}
+
+/* The input planes with F = 2 Fourier pairs: value, mask, [f][sin, cos] of 2 pi 2^f v / K where
+   known (0 where not), then the stage one-hot; 3 channels x 4 x 6, stage 1 of 2. */
+static int test_net_image_fourier_input(void)
+{
+  net_image_config cfg = small_config();
+  int32_t          x[72];
+  uint8_t          known[72];
+  const float     *in;
+  cfg.fourier = 2;
+  CHECK_OK(net_image_setup(PETSC_COMM_SELF, &cfg, &NET));
+  CHECK(net_image_in_planes(NET) == (2 + 2 * 2) * 3 + 2, "in_planes %d", net_image_in_planes(NET));
+  for (int i = 0; i < 72; i++) x[i] = (i * 29 + 3) % 256, known[i] = (uint8_t)(i % 3 != 1);
+  net_image_fill_input(NET, 2, x, known, 256, 1);
+  in = net_image_input(NET) + 2 * (size_t)net_image_in_planes(NET) * 24; /* example 2: in[planes][24] */
+  for (int i = 0; i < 72; i++) {
+    CHECK_CLOSE(in[i], x[i] * (2.0 / 255.0) - 1.0, 1e-6);
+    CHECK(in[72 + i] == (known[i] ? 1.0f : 0.0f), "mask plane at %d", i);
+    for (int f = 0; f < 2; f++) {
+      double a = 2.0 * 3.14159265358979323846 * (double)(1 << f) * x[i] / 256.0;
+      CHECK_CLOSE(in[144 + (2 * f) * 72 + i], known[i] ? sin(a) : 0.0, 1e-6);
+      CHECK_CLOSE(in[144 + (2 * f + 1) * 72 + i], known[i] ? cos(a) : 0.0, 1e-6);
+    }
+  }
+  for (int p = 0; p < 24; p++) CHECK(in[432 + p] == 0.0f && in[456 + p] == 1.0f, "stage planes at pixel %d", p);
+  net_image_free(&NET);
   return 0;
 }
 
@@ -254,6 +289,7 @@ int main(int argc, char **argv)
   TH_RUN(test_net_image_layout_init);
   TH_RUN(test_net_image_batch_independent);
   TH_RUN(test_net_image_bad_config);
+  TH_RUN(test_net_image_fourier_input);
   TH_RUN(test_net_image_gradients);
   return TH_FINISH();
 }
