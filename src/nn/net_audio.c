@@ -383,27 +383,31 @@ static void time_backward(net_audio *net, const net_audio_tensors *P, const net_
   dense_backward(NULL, G->t1w, G->t1b, net->da1, net->e0, P->t1w, B, E_DIM, C4);
 }
 
-/* Tail backward: from doutput to d loss / d skip (the unscaled skip sum), written into the
-   skip half of the packed block gradient dres[B][2C][D] (dres[:, C:]), and its per-row sums
-   ssum[B][C] (every block's skip-bias gradient; chan_row_sums). Every input gradient here has
-   one producer, so it is written (_set), not zero-filled and accumulated. */
-static void tail_backward(net_audio *net, const net_audio_tensors *P, const net_audio_tensors *G)
+/* Tail backward for examples e0..e0+eb-1: from doutput to d loss / d skip (the unscaled skip
+   sum), written into the skip half of the packed block gradient dres[B][2C][D] (dres[:, C:]),
+   and its per-row sums ssum[B][C] (every block's skip-bias gradient; chan_row_sums). Every
+   input gradient here has one producer, so it is written (_set), not zero-filled and
+   accumulated. The temporaries dh and dr are reused from their start for every group. */
+static void tail_backward(net_audio *net, const net_audio_tensors *P, const net_audio_tensors *G, int64_t e0,
+                          int64_t eb)
 {
   const net_audio_config *c = &net->cfg;
-  const int64_t           B = net->batch, C = c->channels, D = c->dim, act = B * C * D;
+  const int64_t           C = c->channels, D = c->dim, O = c->out_channels, n = eb * C * D, off = e0 * C * D;
   const float             sc = (float)(1.0 / sqrt((double)c->blocks));
-  float                  *dh = net->dg, *dr = net->dz; /* dh[B][C][D]; dr[B][C][D] in dz's first half */
-  conv1x1_backward_set(dh, G->fw, G->fb, net->doutput, net->h, P->fw, B, C, c->out_channels, D);
-  relu_backward_set(dh, dh, net->h, act); /* in place: d loss / d (skip 1x1's output) */
-  conv1x1_backward_set(dr, G->skw, G->skb, dh, net->r, P->skw, B, C, C, D);
+  const float            *h = net->h + off, *r = net->r + off; /* h[eb][C][D], r[eb][C][D] */
+  float                  *dh = net->dg, *dr = net->dz;         /* dh[eb][C][D]; dr[eb][C][D] in dz's first half */
+  float                  *dres = net->dres + 2 * e0 * C * D;   /* [eb][2C][D] */
+  conv1x1_backward_set(dh, G->fw, G->fb, net->doutput + e0 * O * D, h, P->fw, eb, C, O, D);
+  relu_backward_set(dh, dh, h, n); /* in place: d loss / d (skip 1x1's output) */
+  conv1x1_backward_set(dr, G->skw, G->skb, dh, r, P->skw, eb, C, C, D);
   /* r = ReLU(skip * sc): r > 0 exactly where skip > 0 */
-#pragma omp parallel for schedule(static) if (act > NN_PAR_MIN)
-  for (int64_t k = 0; k < B * C; k++) { /* row k = e C + ch */
-    const float *rr = net->r + k * D, *drr = dr + k * D;
-    float       *ds = net->dres + ((k / C) * 2 * C + C + k % C) * D; /* dres[e][C + ch][:] */
+#pragma omp parallel for schedule(static) if (n > NN_PAR_MIN)
+  for (int64_t k = 0; k < eb * C; k++) { /* row k = e C + ch */
+    const float *rr = r + k * D, *drr = dr + k * D;
+    float       *ds = dres + ((k / C) * 2 * C + C + k % C) * D; /* dres[e][C + ch][:] */
     for (int64_t i = 0; i < D; i++) ds[i] = rr[i] > 0.0f ? drr[i] * sc : 0.0f;
   }
-  chan_row_sums(net->ssum, net->dres + C * D, B, C, D, 2 * C * D);
+  chan_row_sums(net->ssum + e0 * C, dres + C * D, eb, C, D, 2 * C * D);
 }
 
 /* Block i's backward for examples e0..e0+eb-1 (doc/design.md "Fused passes of the audio network").
@@ -443,7 +447,9 @@ void net_audio_backward(net_audio *net, const float *p, float *gr)
              "net_audio: parameters and gradients must be NULL exactly when they are staged");
   if (p) net_audio_point(net, (float *)p, &net->pt); /* read only */
   if (gr) net_audio_point(net, gr, &net->gt);
-  tail_backward(net, P, G); /* dres[:, C:] = d loss / d skip */
+  /* dres[:, C:] = d loss / d skip, example by example (each example's tail passes stay in
+     cache; the weight and bias gradients still receive the examples in order) */
+  for (int64_t e = 0; e < B; e++) tail_backward(net, P, G, e, 1);
   zero(net->dtb, B * nb * 2 * C);
   if (net->param.stage) { /* the time MLP's gradients gather block by block (time_backward) */
     zero(net->dh2, B * C4);
@@ -472,9 +478,11 @@ void net_audio_backward(net_audio *net, const float *p, float *gr)
     for (int64_t e = 0; e < B; e++)
       for (int i = (int)nb - 1; i >= 0; i--) block_backward(net, i, e, 1);
   /* input projection: x0 = ReLU(W in + b); dres[:, :C] holds d loss / d x0 */
-  for (int64_t e = 0; e < B; e++)
-    relu_backward_set(net->dg + e * C * D, net->dres + e * 2 * C * D, net->xs + e * C * D, C * D);
-  conv1x1_backward(NULL, G->inw, G->inb, net->dg, net->input, P->inw, B, c->in_channels, C, D);
+  for (int64_t e = 0; e < B; e++) { /* dg[C][D] = d loss / d (the projection's output) of example e */
+    relu_backward_set(net->dg, net->dres + e * 2 * C * D, net->xs + e * C * D, C * D);
+    conv1x1_backward(NULL, G->inw, G->inb, net->dg, net->input + e * c->in_channels * D, P->inw, 1, c->in_channels, C,
+                     D);
+  }
   time_backward(net, P, G, B);
 }
 
