@@ -41,6 +41,8 @@ typedef struct {
   const char *name;
   size_t      off;
   int         since;
+  int         named; /* its default for new runs differs from what an older checkpoint reads: a
+                        resume that disagrees names the option (model_config_check_resume) */
 } model_config_field;
 extern const model_config_field model_config_fields[];
 extern const int                model_config_nfields;
@@ -54,6 +56,11 @@ PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_
 PetscErrorCode model_config_check(MPI_Comm comm, const char *path, const model_config *c);
 /* Derives S, checks consistency (input errors name the option). */
 PetscErrorCode model_config_finish(MPI_Comm comm, model_config *c);
+/* Before the whole-model comparison of a resume: a `named` field of the same network that differs
+   between the checkpoint at path and the options is an input error naming the option and the
+   value to resume with. */
+PetscErrorCode model_config_check_resume(MPI_Comm comm, const char *path, const model_config *saved,
+                                         const model_config *opts);
 /* 1 when a and b describe the same network and head (the data_* fields are not compared). */
 int model_config_equal(const model_config *a, const model_config *b);
 /* One line: "diffwave B=12 C=64 cycle=6 ... head=categorical(K=4) S=1: 123456 parameters". */

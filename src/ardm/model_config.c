@@ -12,24 +12,24 @@ const char *const        net_kind_names[] = {"diffwave", "transformer", "unet"};
 static const char *const attn_bias_names[] = {"none", "distance"};
 
 const model_config_field model_config_fields[] = {
-    {"model_blocks", offsetof(model_config, blocks), 0},
-    {"model_channels", offsetof(model_config, channels), 0},
-    {"model_cycle", offsetof(model_config, cycle), 0},
-    {"model_kernel", offsetof(model_config, kernel), 0},
-    {"model_K", offsetof(model_config, K), 0},
-    {"model_head", offsetof(model_config, head), 0},
-    {"model_mixtures", offsetof(model_config, mixtures), 0},
-    {"model_upscale_b", offsetof(model_config, upscale_b), 0},
-    {"model_stages", offsetof(model_config, S), 0},
-    {"model_layers", offsetof(model_config, layers), 1},
-    {"model_width", offsetof(model_config, width), 1},
-    {"model_heads", offsetof(model_config, heads), 1},
-    {"model_mlp", offsetof(model_config, mlp), 1},
-    {"model_levels", offsetof(model_config, levels), 1},
-    {"model_attention", offsetof(model_config, attention), 1},
-    {"model_attn_bias", offsetof(model_config, attn_bias), 1}, /* absent: 0 = none, what such models ran */
-    {"model_window", offsetof(model_config, window), 1},       /* absent: 0, likewise */
-    {"model_fourier", offsetof(model_config, fourier), 1},     /* absent: 0, likewise */
+    {"model_blocks", offsetof(model_config, blocks), 0, 0},
+    {"model_channels", offsetof(model_config, channels), 0, 0},
+    {"model_cycle", offsetof(model_config, cycle), 0, 0},
+    {"model_kernel", offsetof(model_config, kernel), 0, 0},
+    {"model_K", offsetof(model_config, K), 0, 0},
+    {"model_head", offsetof(model_config, head), 0, 0},
+    {"model_mixtures", offsetof(model_config, mixtures), 0, 0},
+    {"model_upscale_b", offsetof(model_config, upscale_b), 0, 0},
+    {"model_stages", offsetof(model_config, S), 0, 0},
+    {"model_layers", offsetof(model_config, layers), 1, 0},
+    {"model_width", offsetof(model_config, width), 1, 0},
+    {"model_heads", offsetof(model_config, heads), 1, 0},
+    {"model_mlp", offsetof(model_config, mlp), 1, 0},
+    {"model_levels", offsetof(model_config, levels), 1, 0},
+    {"model_attention", offsetof(model_config, attention), 1, 0},
+    {"model_attn_bias", offsetof(model_config, attn_bias), 1, 1}, /* absent: 0 = none, what such models ran */
+    {"model_window", offsetof(model_config, window), 1, 1},       /* absent: 0, likewise */
+    {"model_fourier", offsetof(model_config, fourier), 1, 1},     /* absent: 0, likewise */
 };
 const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model_config_fields[0]);
 
@@ -205,6 +205,31 @@ void model_config_describe(const model_config *c, size_t nparam, char *buf, size
     snprintf(nt, sizeof nt, "diffwave B=%d C=%d cycle=%d kernel=%d", c->blocks, c->channels, c->cycle, c->kernel);
   snprintf(buf, len, "%s D=%lld K=%d head=%s S=%d: %zu parameters (%.1f MB)", nt, (long long)c->D, c->K, hd, c->S,
            nparam, (double)nparam * 4 / 1e6);
+}
+
+/* a field's value as its option takes it: attn_bias by name, the others as integers */
+static const char *field_text(const char *name, int v, char *buf, size_t len)
+{
+  if (!strcmp(name, "model_attn_bias")) return attn_bias_names[v == 1];
+  snprintf(buf, len, "%d", v);
+  return buf;
+}
+
+PetscErrorCode model_config_check_resume(MPI_Comm comm, const char *path, const model_config *saved,
+                                         const model_config *opts)
+{
+  PetscFunctionBegin;
+  if (saved->net != opts->net) PetscFunctionReturn(0);
+  for (int i = 0; i < model_config_nfields; i++) {
+    const model_config_field *f = &model_config_fields[i];
+    int  s = *(const int *)((const char *)saved + f->off), o = *(const int *)((const char *)opts + f->off);
+    char bs[16], bo[16];
+    if (!f->named) continue;
+    PetscCheck(s == o, comm, ARDM_ERR_INPUT, "%s: its model has -%s %s, the options say %s (resume with -%s %s)", path,
+               f->name, field_text(f->name, s, bs, sizeof bs), field_text(f->name, o, bo, sizeof bo), f->name,
+               field_text(f->name, s, bs, sizeof bs));
+  }
+  PetscFunctionReturn(0);
 }
 
 int model_config_equal(const model_config *a, const model_config *b)

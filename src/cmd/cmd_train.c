@@ -166,17 +166,8 @@ static PetscErrorCode trainer_setup(trainer *tr)
     model_config saved;
     size_t       np;
     PetscCall(ckpt_read_config(tr->comm, path, &saved, &np));
-    /* checkpoints from before the option read as none while new runs default to distance */
-    PetscCheck(saved.net != tr->o.mc.net || saved.attn_bias == tr->o.mc.attn_bias, tr->comm, ARDM_ERR_INPUT,
-               "%s: its model has -model_attn_bias %s, the options say %s (resume with -model_attn_bias %s)", path,
-               saved.attn_bias ? "distance" : "none", tr->o.mc.attn_bias ? "distance" : "none",
-               saved.attn_bias ? "distance" : "none");
-    PetscCheck(saved.net != tr->o.mc.net || saved.window == tr->o.mc.window, tr->comm, ARDM_ERR_INPUT,
-               "%s: its model has -model_window %d, the options say %d (resume with -model_window %d)", path,
-               saved.window, tr->o.mc.window, saved.window);
-    PetscCheck(saved.net != tr->o.mc.net || saved.fourier == tr->o.mc.fourier, tr->comm, ARDM_ERR_INPUT,
-               "%s: its model has -model_fourier %d, the options say %d (resume with -model_fourier %d)", path,
-               saved.fourier, tr->o.mc.fourier, saved.fourier);
+    /* options whose defaults changed (attn_bias, window, fourier) say what to resume with */
+    PetscCall(model_config_check_resume(tr->comm, path, &saved, &tr->o.mc));
     PetscCheck(model_config_equal(&saved, &tr->o.mc), tr->comm, ARDM_ERR_INPUT,
                "%s: its model (B=%d C=%d K=%d D=%lld head %d b=%d) differs from the options and data set (B=%d C=%d "
                "K=%d D=%lld head %d b=%d)",
