@@ -22,38 +22,16 @@
 set -eu
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 1; }
-OPTS=$1 HOURS=$2
-shift 2
-NP=2
-case "${1:-}" in [0-9]*) NP=$1; shift ;; esac
-NAME=$(basename "$OPTS" .opts)
-while [ $# -gt 0 ]; do
-  case "$1" in
-  -name) NAME=$2; shift 2 ;;
-  *) echo "quality_text.sh: unknown argument '$1'" >&2; exit 1 ;;
-  esac
-done
-[ -f "$OPTS" ] || { echo "quality_text.sh: $OPTS: no such options file" >&2; exit 1; }
+ME=quality_text.sh
+. benchmarks/quality_lib.sh
+quality_args "$@"
 DATA=${DATA:-input/text8/data}
 OUT=${OUT:-output/quality/$NAME}
 STRIDE=${STRIDE:-16} DRAWS=${DRAWS:-2} FINAL_DRAWS=${FINAL_DRAWS:-1}
 BUDGET=${BUDGET:-20} CKPT_EVERY=${CKPT_EVERY:-300}
-export OPENBLAS_NUM_THREADS=1 OMPI_MCA_rmaps_base_oversubscribe=1
-[ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-ardm() { mpirun -n "$NP" bin/ardm "$@"; }
 
 [ -f "$DATA/test.nc" ] || sh input/text8/make.sh -out "$DATA" -np "$NP"
-mkdir -p "$OUT"
-if [ -z "${SKIP_TRAIN:-}" ] || [ ! -f "$OUT/run/checkpoint.nc" ]; then
-  rm -rf "$OUT/run"
-  echo "quality_text.sh: training $NAME for $HOURS h on $NP ranks -> $OUT/run"
-  rc=0
-  date +%s >"$OUT/train_start" # checkpoint wall times are their mtimes less this
-  ardm train -options_file "$OPTS" -data "$DATA/train.nc" -out "$OUT/run" -max_hours "$HOURS" \
-    -ckpt_every "$CKPT_EVERY" -keep 100000 ${EXTRA:-} >"$OUT/train.out" 2>&1 || rc=$?
-  # exit 3 = stopped by -max_hours with a checkpoint written: the expected end of a budgeted run
-  [ $rc -eq 0 ] || [ $rc -eq 3 ] || { tail -5 "$OUT/train.out"; exit $rc; }
-fi
+quality_train "$DATA" "$OUT" "$CKPT_EVERY"
 
 # every STRIDE-th chunk of valid and test (the splits are source blocks in order: a stride keeps
 # the mix of sources), written with the data set's attributes so ardm reads them as data sets
