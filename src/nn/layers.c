@@ -230,8 +230,9 @@ void conv1d_halo_backward(float *dxh, float *dw, float *db, const float *dy, con
 
 /* ---- residual / skip split ---- */
 
-void resskip_forward(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch, int64_t c,
-                     int64_t d, float scale)
+/* The two variants differ only in whether skip accumulates (+=) or is written (=). */
+static void resskip_rows(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch,
+                         int64_t c, int64_t d, float scale, int accumulate)
 {
   PROF_BEGIN(PROF_RESSKIP);
 #pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
@@ -240,30 +241,25 @@ void resskip_forward(float *xn, float *skip, const float *x, const float *o, con
     const float  *xr = x + r * d, *orr = o + (e * 2 * c + ch) * d, *os = orr + c * d;
     float        *xnr = xn + r * d, *sr = skip + r * d;
     float         br = ob ? ob[ch] : 0.0f, bs = ob ? ob[c + ch] : 0.0f;
-    for (int64_t i = 0; i < d; i++) {
-      xnr[i] = (xr[i] + orr[i] + br) * scale;
-      sr[i] += os[i] + bs;
-    }
+    for (int64_t i = 0; i < d; i++) xnr[i] = (xr[i] + orr[i] + br) * scale;
+    if (accumulate)
+      for (int64_t i = 0; i < d; i++) sr[i] += os[i] + bs;
+    else
+      for (int64_t i = 0; i < d; i++) sr[i] = os[i] + bs;
   }
   PROF_END(PROF_RESSKIP);
+}
+
+void resskip_forward(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch, int64_t c,
+                     int64_t d, float scale)
+{
+  resskip_rows(xn, skip, x, o, ob, batch, c, d, scale, 1);
 }
 
 void resskip_forward_set(float *xn, float *skip, const float *x, const float *o, const float *ob, int64_t batch,
                          int64_t c, int64_t d, float scale)
 {
-  PROF_BEGIN(PROF_RESSKIP);
-#pragma omp parallel for schedule(static) if (batch * c * d > NN_PAR_MIN)
-  for (int64_t r = 0; r < batch * c; r++) { /* row r = e c + ch */
-    const int64_t e = r / c, ch = r % c;
-    const float  *xr = x + r * d, *orr = o + (e * 2 * c + ch) * d, *os = orr + c * d;
-    float        *xnr = xn + r * d, *sr = skip + r * d;
-    float         br = ob ? ob[ch] : 0.0f, bs = ob ? ob[c + ch] : 0.0f;
-    for (int64_t i = 0; i < d; i++) {
-      xnr[i] = (xr[i] + orr[i] + br) * scale;
-      sr[i] = os[i] + bs;
-    }
-  }
-  PROF_END(PROF_RESSKIP);
+  resskip_rows(xn, skip, x, o, ob, batch, c, d, scale, 0);
 }
 
 void resskip_backward(float *dx, float *dout, float *dob, const float *dxn, const float *dskip, int64_t batch,
