@@ -8,7 +8,7 @@
 # total (-allocate optimal)); evaluates the last checkpoint on the WHOLE test split; draws samples
 # (BUDGET-step plan: an 8 x 8 grid; all steps; inpainting with the top half and the centre square
 # given, BUDGET-step plan) and exports them as PNG. Writes OUT/quality.txt (the curve: step, examples seen, wall
-# time, bits/dim +- standard error, the bounds) and OUT/samples/*.png.
+# time, valid-subset bits/dim, test-subset bits/dim +- standard error, the bounds) and OUT/samples/*.png.
 #
 # usage: sh benchmarks/quality_image.sh OPTIONS_FILE HOURS [RANKS] [-name NAME]
 #   OPTIONS_FILE  ardm train options (e.g. input/cifar_small.opts)
@@ -102,9 +102,9 @@ def ev(path):
     b = np.asarray(e.variables["budget_bpd"][:], dtype=np.float64)
     bs = np.asarray(e.variables["budget_bpd_stderr"][:], dtype=np.float64)
     return float(e.variables["bpd"][:]), float(e.variables["bpd_stderr"][:]), b[0], bs[0]
-head = f"| step | examples seen | wall (h) | test-subset bits/dim | +- | {budget}-step bound | +- |"
+head = f"| step | examples seen | wall (h) | valid-subset | test-subset bits/dim | +- | {budget}-step bound | +- |"
 if stages > 1:
-    head = (f"| step | examples seen | wall (h) | test-subset bits/dim | +- | {stages} x {budget} steps"
+    head = (f"| step | examples seen | wall (h) | valid-subset | test-subset bits/dim | +- | {stages} x {budget} steps"
             f" (equal) | +- | {stages * budget} steps (optimal) | +- |")
 print(head)
 print("|---" * (head.count("|") - 1) + "|")
@@ -113,7 +113,8 @@ for line in open(f"{out}/points.txt"):
     seen = int(Dataset(ckpt).getncattr("examples_seen"))
     wall = (os.path.getmtime(ckpt) - start) / 3600
     bpd, se, b, bs = ev(f"{e}.test.nc")
-    row = f"| {int(step)} | {seen:,} | {wall:.2f} | {bpd:.4f} | {se:.4f} | {b:.4f} | {bs:.4f} |"
+    vbpd = float(Dataset(f"{e}.valid.nc").variables["bpd"][:])  # what a recipe is tuned on
+    row = f"| {int(step)} | {seen:,} | {wall:.2f} | {vbpd:.4f} | {bpd:.4f} | {se:.4f} | {b:.4f} | {bs:.4f} |"
     if stages > 1:
         _, _, bo, bso = ev(f"{e}.test_opt.nc")
         row += f" {bo:.4f} | {bso:.4f} |"

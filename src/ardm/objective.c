@@ -1,4 +1,4 @@
-/* objective.c: t, order and data-order draws (see objective.h). */
+/* objective.c: t, order, flip and data-order draws (see objective.h). */
 #include "ardm/objective.h"
 #include <math.h>
 
@@ -26,6 +26,24 @@ void objective_draw_order(uint64_t seed, int64_t step, int64_t slot, int64_t D, 
 double objective_bpd_weight(int64_t S, int64_t D, int64_t t_in)
 {
   return (double)S / ((double)(D - t_in) * M_LN2);
+}
+
+PetscBool objective_draw_flip(uint64_t seed, int64_t step, int64_t slot)
+{
+  rng_stream s;
+  rng_init(&s, seed, (uint64_t)step, (uint64_t)slot, RNG_AUGMENT);
+  return (rng_u32(&s) >> 31) ? PETSC_TRUE : PETSC_FALSE;
+}
+
+void objective_flip_image(int32_t *x, int64_t C, int64_t H, int64_t W)
+{
+  for (int64_t r = 0; r < C * H; r++) { /* each row of each channel plane */
+    int32_t *row = x + r * W;
+    for (int64_t i = 0, j = W - 1; i < j; i++, j--) {
+      int32_t v = row[i];
+      row[i] = row[j], row[j] = v;
+    }
+  }
 }
 
 PetscErrorCode data_order_init(uint64_t seed, int64_t n, data_order *o)

@@ -17,6 +17,12 @@ void objective_draw_order(uint64_t seed, int64_t step, int64_t slot, int64_t D, 
    bits per dim is -weight * logp with weight = S / ((D - t_in) ln 2). */
 double objective_bpd_weight(int64_t S, int64_t D, int64_t t_in);
 
+/* Augmentation (doc/method.md section 4, "Flips"): whether slot `slot` of step `step` sees its
+   image mirrored left to right (probability 1/2, keyed like t, so any number of ranks agrees). */
+PetscBool objective_draw_flip(uint64_t seed, int64_t step, int64_t slot);
+/* Mirrors one channel-planar image x [C][H][W] left to right in place. */
+void objective_flip_image(int32_t *x, int64_t C, int64_t H, int64_t W);
+
 /* Per-epoch shuffled data order over n examples (epoch e's permutation keyed by (seed, e)). */
 typedef struct {
   uint64_t seed;

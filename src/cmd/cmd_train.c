@@ -24,7 +24,7 @@ typedef struct {
   char         data[PATH_MAX], out[PATH_MAX];
   PetscInt     model_parallel; /* Q: ranks per replica (core/grid.h) */
   PetscInt     steps, batch, warmup, log_every, ckpt_every, keep, max_bad, seed;
-  PetscBool    resume, overwrite, antithetic;
+  PetscBool    resume, overwrite, antithetic, flip;
   PetscReal    ce_coef, max_hours;
   optim_config opt;
   model_config mc;
@@ -85,6 +85,8 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
                       "[0,inf)", NULL));
   PetscCall(
       PetscOptionsBool("-antithetic", "stratified t across the global batch", "", o->antithetic, &o->antithetic, NULL));
+  PetscCall(PetscOptionsBool("-augment_flip", "mirror each training image left to right with probability 1/2", "",
+                             o->flip, &o->flip, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-seed", "random seed", &o->seed, 0, PETSC_MAX_INT, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-log_every", "steps between progress lines / log records", &o->log_every, 1,
                      PETSC_MAX_INT, NULL));
@@ -159,6 +161,9 @@ static PetscErrorCode trainer_setup(trainer *tr)
   tr->o.mc.img_height = tr->ds.attrs.height, tr->o.mc.img_width = tr->ds.attrs.width;
   tr->o.mc.img_channels = tr->ds.attrs.channels;
   PetscCall(model_config_finish(tr->comm, &tr->o.mc));
+  PetscCheck(!tr->o.flip || strcmp(tr->ds.attrs.modality, "image") == 0, tr->comm, ARDM_ERR_INPUT,
+             "-augment_flip: %s is not an image data set (modality %s); flips apply to images only", tr->o.data,
+             tr->ds.attrs.modality);
   snprintf(path, sizeof path, "%s/checkpoint.nc", tr->o.out);
   if (tr->o.resume) have_ckpt = access(path, F_OK) == 0;
   if (!have_ckpt) PetscCall(rundir_prepare_fresh(tr->comm, tr->o.out, tr->o.resume, tr->o.overwrite));
@@ -293,6 +298,10 @@ static PetscErrorCode trainer_batch(trainer *tr, int64_t step)
   PROF_BEGIN(PROF_IO_READ);
   PetscCall(dataset_read_list(&tr->ds, tr->idx, nb, tr->x, NULL));
   PROF_END(PROF_IO_READ);
+  if (tr->o.flip) /* doc/method.md section 4, "Flips": keyed by the global slot like t */
+    for (int64_t b = 0; b < nb; b++)
+      if (objective_draw_flip(tr->st.seed, step, tr->lo + b))
+        objective_flip_image(tr->x + b * D, tr->ds.attrs.channels, tr->ds.attrs.height, tr->ds.attrs.width);
   PetscFunctionReturn(0);
 }
 

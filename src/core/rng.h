@@ -17,7 +17,8 @@ typedef enum {
   RNG_EVAL_ORDER = 8,   /* evaluation orders */
   RNG_SAMPLE_ORDER = 9, /* sampling orders (step = stage) */
   RNG_EVAL_PLAN = 10,   /* the plan step picked for the parallel NLL bound */
-  RNG_MISC = 11
+  RNG_MISC = 11,
+  RNG_AUGMENT = 12      /* training-data augmentation (image flips) */
 } rng_purpose;
 
 typedef struct {

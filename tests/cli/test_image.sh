@@ -121,4 +121,21 @@ ok resume-old-fourier0 ardm_np 1 train $SMALL -steps 6 -resume -model_fourier 0 
 ok sample-fourier ardm_np 2 sample -ckpt "$T/soa/checkpoint.nc" -n 2 -out "$T/soa/s.nc"
 fails_exit fourier-too-large 1 '-model_fourier 17: expected an integer in 0..16$' \
   ardm_np 1 train $SMALL -model_fourier 17 -out "$T/f17"
+# ---- -augment_flip: a mirrored image for half the slots, drawn per global slot ----
+# On left-right symmetric images a flip changes nothing (bit for bit); on the others it does.
+cp "$T/d/train.nc" "$T/sym.nc"
+ok make-symmetric /usr/bin/python3 -c "
+from netCDF4 import Dataset
+f = Dataset('$T/sym.nc', 'a'); x = f.variables['x']; v = x[:].reshape(-1, 3, 8, 8)
+v[..., 4:] = v[..., 3::-1]; x[:] = v.reshape(x.shape); f.close()"
+FL="$NET -steps 4 -batch 8 -log_every 1 -seed 4"
+ok train-sym ardm_np 2 train -data "$T/sym.nc" $FL -out "$T/sym0"
+ok train-sym-flip ardm_np 2 train -data "$T/sym.nc" $FL -augment_flip -out "$T/sym1"
+check flip-symmetric-same $NC same "$T/sym0/checkpoint.nc" "$T/sym1/checkpoint.nc" params 0
+ok train-flip-np2 ardm_np 2 train -data "$T/d/train.nc" $FL -augment_flip -out "$T/fl2"
+check flip-changes-training sh -c "! $NC same '$T/soa/checkpoint.nc' '$T/fl2/checkpoint.nc' params 0"
+ok train-flip-np1 ardm_np 1 train -data "$T/d/train.nc" $FL -augment_flip -out "$T/fl1"
+check flip-same-any-ranks $NC same "$T/fl1/train_log.nc" "$T/fl2/train_log.nc" loss 1e-5
+fails_exit flip-needs-image 1 "-augment_flip: $T/mk/train.nc is not an image data set \(modality sequence\); flips apply" \
+  ardm_np 1 train -data "$T/mk/train.nc" -augment_flip -steps 1 -out "$T/bad"
 finish

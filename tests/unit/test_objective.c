@@ -3,7 +3,8 @@
      over every (stage, t, order) equals the order-averaged autoregressive log-likelihood
      computed by exhaustive enumeration (OA-ARDM, and upscale with K = 16, b = 2 and 4);
    - b = K is exactly the OA-ARDM (same losses for the same parameters);
-   - the draws of t and orders are uniform and keyed only by (seed, step, slot). */
+   - the draws of t and orders are uniform and keyed only by (seed, step, slot);
+   - the image flip mirrors every row of every channel plane, drawn with probability 1/2. */
 #include "harness.h"
 #include "ardm/model.h"
 #include "ardm/objective.h"
@@ -232,6 +233,28 @@ static int test_draws(void)
   return 0;
 }
 
+/* objective_flip_image on [2][3][5] and [1][2][4] (odd and even widths): x'[c][h][w] =
+   x[c][h][W-1-w]; the flip draw is a fair coin (20000 slots: 4.5 sigma = 318) and a pure
+   function of (seed, step, slot). */
+static int test_flip(void)
+{
+  const int64_t dims[2][3] = {{2, 3, 5}, {1, 2, 4}};
+  int32_t       x[30];
+  int64_t       heads = 0;
+  for (int k = 0; k < 2; k++) {
+    int64_t C = dims[k][0], H = dims[k][1], W = dims[k][2];
+    for (int64_t i = 0; i < C * H * W; i++) x[i] = (int32_t)i;
+    objective_flip_image(x, C, H, W);
+    for (int64_t i = 0; i < C * H * W; i++)
+      CHECK(x[i] == (int32_t)(i - i % W + (W - 1 - i % W)), "flip of %lld x %lld x %lld at %lld: %d", (long long)C,
+            (long long)H, (long long)W, (long long)i, x[i]);
+  }
+  for (int64_t g = 0; g < 20000; g++) heads += objective_draw_flip(7, g / 16, g % 16);
+  CHECK(heads > 10000 - 318 && heads < 10000 + 318, "flip not fair: %lld of 20000", (long long)heads);
+  CHECK(objective_draw_flip(7, 3, 5) == objective_draw_flip(7, 3, 5), "flip draw not a pure function");
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   TH_INIT(&argc, &argv);
@@ -247,5 +270,6 @@ int main(int argc, char **argv)
   TH_RUN(test_data_param_sampling_consistent);
   TH_RUN(test_b_equals_K_samples);
   TH_RUN(test_draws);
+  TH_RUN(test_flip);
   return TH_FINISH();
 }
