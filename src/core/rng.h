@@ -18,7 +18,7 @@ typedef enum {
   RNG_SAMPLE_ORDER = 9, /* sampling orders (step = stage) */
   RNG_EVAL_PLAN = 10,   /* the plan step picked for the parallel NLL bound */
   RNG_MISC = 11,
-  RNG_AUGMENT = 12      /* training-data augmentation (image flips) */
+  RNG_AUGMENT = 12 /* training-data augmentation (image flips) */
 } rng_purpose;
 
 typedef struct {
