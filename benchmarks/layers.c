@@ -6,6 +6,7 @@
    measured before each channel group and at the end, and the ratios use the FASTEST of those
    sgemm measurements (a conservative ratio: contention can only lower it).
    Usage: OPENBLAS_NUM_THREADS=1 build/bench/layers. No MPI is started. */
+#include <omp.h>
 #include "nn/layers.h"
 #include "bench.h"
 #include <cblas.h>
@@ -81,6 +82,7 @@ int main(void)
   double      ref = 0, r;
   int64_t     cs[3] = {64, 128, 256};
   char        refs[128] = "";
+  omp_set_num_threads(1); /* one thread: the OpenMP loops and nn_gemm's split alike */
   printf("OPENBLAS_CORETYPE=%s OPENBLAS_NUM_THREADS=%s\n", ct ? ct : "(unset)", nt ? nt : "(unset)");
   for (int i = 0; i < 3; i++) {
     int64_t c = cs[i];

@@ -13,6 +13,7 @@
 #include "core/grid.h"
 #include "nn/layers.h"
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
 
   ardm_memory_init();
   PetscInitialize(&argc, &argv, NULL, NULL);
+  omp_set_num_threads(1); /* one thread per rank: nn_gemm does not split */
   MPI_Comm size_comm = PETSC_COMM_WORLD;
   int      P;
   MPI_Comm_size(size_comm, &P);

@@ -7,6 +7,7 @@
    (a conservative ratio: contention can only lower it).
    Usage: OPENBLAS_NUM_THREADS=1 build/bench/train_step [blocks channels batch steps]
    (no arguments: B=12,C=64 and B=36,C=256 at batch 1 and 4). No MPI is started. */
+#include <omp.h>
 #include "nn/heads.h"
 #include "nn/net_audio.h"
 #include "bench.h"
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
   const char *ct = getenv("OPENBLAS_CORETYPE"), *nt = getenv("OPENBLAS_NUM_THREADS");
   double      ref;
   int         rc = 0;
+  omp_set_num_threads(1); /* one thread: the OpenMP loops and nn_gemm's split alike */
   printf("OPENBLAS_CORETYPE=%s OPENBLAS_NUM_THREADS=%s\n", ct ? ct : "(unset)", nt ? nt : "(unset)");
   ref = bench_sgemm_gflops();
   printf("in-run sgemm 2048^3: %.1f GFLOP/s\n", ref);

@@ -9,7 +9,7 @@
 
 /* OpenBLAS's own setter, which overrides OPENBLAS_NUM_THREADS. Weak: with another BLAS (MKL,
    BLIS, the reference BLAS) the symbol is absent and that library's own variable decides
-   (MKL_NUM_THREADS, BLIS_NUM_THREADS). */
+   (MKL_NUM_THREADS=1, BLIS_NUM_THREADS=1: INSTALL). */
 extern void openblas_set_num_threads(int num_threads) __attribute__((weak));
 
 static int nthreads = 1;
@@ -59,13 +59,15 @@ PetscErrorCode threads_init(MPI_Comm comm)
   PetscCall(threads_default(comm, &n));
   PetscOptionsBegin(comm, NULL, "Options of every ardm command", "ardm");
   PetscCall(opts_int(PetscOptionsObject, "-threads",
-                     "threads per rank for the elementwise loops (OpenMP) and the GEMMs (OpenBLAS); default "
-                     "OMP_NUM_THREADS, else 1",
+                     "OpenMP threads per rank for the elementwise loops and the GEMMs (each split into "
+                     "one-thread BLAS calls); default OMP_NUM_THREADS, else 1",
                      &n, 1, THREADS_MAX, NULL));
   PetscOptionsEnd();
   nthreads = (int)n;
   omp_set_num_threads(nthreads);
-  if (openblas_set_num_threads) openblas_set_num_threads(nthreads);
+  /* the GEMMs are split over OpenMP's threads (nn_gemm): a BLAS pool of its own would compete
+     with OpenMP's spinning workers for the same cores */
+  if (openblas_set_num_threads) openblas_set_num_threads(1);
   if (nthreads > 1) threads_check_affinity(comm, nthreads);
   PetscFunctionReturn(0);
 }

@@ -1,21 +1,9 @@
 /* layer_attn.c: multi-head non-causal self-attention and the token-to-channel-major output
-   projection over cblas_sgemm (shapes in layer_attn.h). */
+   projection over nn_gemm (shapes in layer_attn.h). */
 #include "nn/layer_attn.h"
 #include "core/prof.h"
 #include "nn/layers.h"
-#include <cblas.h>
 #include <math.h>
-
-/* One row-major sgemm with explicit leading dims (int sizes: one head's D x D scores). */
-static void gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
-{
-  ArdmAssert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX,
-             "matrix sizes beyond the int range of BLAS");
-  if (m <= 0 || n <= 0) return;
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-              alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
-}
 
 /* Softmax of each row of s[D][D] in place, the row maximum subtracted first. */
 static void softmax_rows(float *s, int64_t d)
@@ -54,10 +42,10 @@ void attn_forward(float *y, float *prob, const float *qkv, int64_t batch, int64_
     for (int64_t h = 0; h < heads; h++) {
       const float *q = qkv + b * d * ld + h * hd, *k = q + w, *v = q + 2 * w; /* [D][hd], leading dim 3W */
       float       *p = prob + (b * heads + h) * d * d;                        /* [D][D] */
-      gemm(0, 1, d, d, hd, scale, q, ld, k, ld, 0.0f, p, d);                  /* scores = Q K^T / sqrt(hd) */
+      nn_gemm(0, 1, d, d, hd, scale, q, ld, k, ld, 0.0f, p, d);               /* scores = Q K^T / sqrt(hd) */
       if (bias == ATTN_BIAS_DISTANCE) add_distance_bias(p, d, attn_bias_slope(h, heads));
       softmax_rows(p, d);
-      gemm(0, 0, d, hd, d, 1.0f, p, d, v, ld, 0.0f, y + b * d * w + h * hd, w); /* y_h = P V */
+      nn_gemm(0, 0, d, hd, d, 1.0f, p, d, v, ld, 0.0f, y + b * d * w + h * hd, w); /* y_h = P V */
     }
   PROF_END(PROF_ATTN);
 }
@@ -73,9 +61,9 @@ void attn_backward(float *dqkv, float *scratch, const float *dy, const float *pr
       const float *q = qkv + b * d * ld + h * hd, *k = q + w, *v = q + 2 * w;
       const float *p = prob + (b * heads + h) * d * d, *dyh = dy + b * d * w + h * hd; /* dy_h [D][hd], ld W */
       float       *dq = dqkv + b * d * ld + h * hd, *dk = dq + w, *dv = dq + 2 * w;
-      float       *ds = scratch;                              /* [D][D] */
-      gemm(1, 0, d, hd, d, 1.0f, p, d, dyh, w, 1.0f, dv, ld); /* dV += P^T dY */
-      gemm(0, 1, d, d, hd, 1.0f, dyh, w, v, ld, 0.0f, ds, d); /* dP = dY V^T */
+      float       *ds = scratch;                                 /* [D][D] */
+      nn_gemm(1, 0, d, hd, d, 1.0f, p, d, dyh, w, 1.0f, dv, ld); /* dV += P^T dY */
+      nn_gemm(0, 1, d, d, hd, 1.0f, dyh, w, v, ld, 0.0f, ds, d); /* dP = dY V^T */
       /* softmax backward per row: dS_ij = P_ij (dP_ij - sum_k P_ik dP_ik) */
       for (int64_t i = 0; i < d; i++) {
         const float *pr = p + i * d;
@@ -88,8 +76,8 @@ void attn_backward(float *dqkv, float *scratch, const float *dy, const float *pr
         for (int u = 0; u < 8; u++) dot += acc[u];
         for (j = 0; j < d; j++) dr[j] = pr[j] * (dr[j] - dot);
       }
-      gemm(0, 0, d, hd, d, scale, ds, d, k, ld, 1.0f, dq, ld); /* dQ += dS K / sqrt(hd) */
-      gemm(1, 0, d, hd, d, scale, ds, d, q, ld, 1.0f, dk, ld); /* dK += dS^T Q / sqrt(hd) */
+      nn_gemm(0, 0, d, hd, d, scale, ds, d, k, ld, 1.0f, dq, ld); /* dQ += dS K / sqrt(hd) */
+      nn_gemm(1, 0, d, hd, d, scale, ds, d, q, ld, 1.0f, dk, ld); /* dK += dS^T Q / sqrt(hd) */
     }
   PROF_END(PROF_ATTN);
 }
@@ -100,7 +88,7 @@ void dense_cm_forward(float *y, const float *x, const float *w, const float *b, 
   PROF_BEGIN(PROF_DENSE);
   for (int64_t e = 0; e < batch; e++) {
     float *ye = y + e * out * d; /* [out][D] */
-    gemm(0, 1, out, d, in, 1.0f, w, in, x + e * d * in, in, 0.0f, ye, d);
+    nn_gemm(0, 1, out, d, in, 1.0f, w, in, x + e * d * in, in, 0.0f, ye, d);
     if (b)
       for (int64_t o = 0; o < out; o++)
         for (int64_t i = 0; i < d; i++) ye[o * d + i] += b[o];
@@ -114,8 +102,8 @@ void dense_cm_backward(float *dx, float *dw, float *db, const float *dy, const f
   PROF_BEGIN(PROF_DENSE);
   for (int64_t e = 0; e < batch; e++) {
     const float *dye = dy + e * out * d, *xe = x + e * d * in; /* dy [out][D], x [D][in] */
-    if (dw) gemm(0, 0, out, in, d, 1.0f, dye, d, xe, in, 1.0f, dw, in);
-    if (dx) gemm(1, 0, d, in, out, 1.0f, dye, d, w, in, 1.0f, dx + e * d * in, in);
+    if (dw) nn_gemm(0, 0, out, in, d, 1.0f, dye, d, xe, in, 1.0f, dw, in);
+    if (dx) nn_gemm(1, 0, d, in, out, 1.0f, dye, d, w, in, 1.0f, dx + e * d * in, in);
   }
   if (db) chan_sum_acc(db, dy, batch, out, d);
   PROF_END(PROF_DENSE);

@@ -3,20 +3,8 @@
 #include "nn/layer_conv2d.h"
 #include "core/prof.h"
 #include "nn/layers.h"
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
-
-/* Row-major sgemm with explicit leading dimensions (every operand here is < 2^31 elements). */
-static void gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
-{
-  ArdmAssert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX,
-             "matrix sizes beyond the int range of BLAS");
-  if (m <= 0 || n <= 0) return;
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-              alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
-}
 
 int64_t conv3x3_col_floats(int64_t cin, int64_t h, int64_t w)
 {
@@ -93,10 +81,10 @@ void conv3x3_forward(float *y, float *col, int64_t col_floats, const float *x, c
     int64_t n = batch - e0 < g ? batch - e0 : g, ld = n * hw;
     for (int64_t e = 0; e < n; e++) im2col3x3(col + e * hw, ld, x + (e0 + e) * cin * hw, cin, h, w);
     if (n == 1) { /* straight into y[e0][cout][HW] */
-      gemm(0, 0, cout, hw, cin * 9, 1.0f, wt, cin * 9, col, hw, 0.0f, y + e0 * cout * hw, hw);
+      nn_gemm(0, 0, cout, hw, cin * 9, 1.0f, wt, cin * 9, col, hw, 0.0f, y + e0 * cout * hw, hw);
     } else { /* yg[cout][n HW] = W[cout][9cin] col[9cin][n HW], then to y[e][cout][HW] */
       float *yg = col + cin * 9 * ld;
-      gemm(0, 0, cout, ld, cin * 9, 1.0f, wt, cin * 9, col, ld, 0.0f, yg, ld);
+      nn_gemm(0, 0, cout, ld, cin * 9, 1.0f, wt, cin * 9, col, ld, 0.0f, yg, ld);
       for (int64_t e = 0; e < n; e++)
         for (int64_t o = 0; o < cout; o++)
           memcpy(y + ((e0 + e) * cout + o) * hw, yg + o * ld + e * hw, (size_t)hw * sizeof(float));
@@ -129,10 +117,10 @@ void conv3x3_backward(float *dx, float *dw, float *db, float *col, int64_t col_f
     }
     if (dw) {
       for (int64_t e = 0; e < n; e++) im2col3x3(col + e * hw, ld, x + (e0 + e) * cin * hw, cin, h, w);
-      gemm(0, 1, cout, cin * 9, ld, 1.0f, dyg, ld, col, ld, 1.0f, dw, cin * 9); /* dW += dy col^T */
+      nn_gemm(0, 1, cout, cin * 9, ld, 1.0f, dyg, ld, col, ld, 1.0f, dw, cin * 9); /* dW += dy col^T */
     }
     if (dx) {
-      gemm(1, 0, cin * 9, ld, cout, 1.0f, wt, cin * 9, dyg, ld, 0.0f, col, ld); /* dcol = W^T dy */
+      nn_gemm(1, 0, cin * 9, ld, cout, 1.0f, wt, cin * 9, dyg, ld, 0.0f, col, ld); /* dcol = W^T dy */
       for (int64_t e = 0; e < n; e++) col2im3x3(dx + (e0 + e) * cin * hw, col + e * hw, ld, cin, h, w);
     }
   }
@@ -227,14 +215,14 @@ void attention2d_forward(float *o, float *a, const float *qkv, int64_t batch, in
   for (int64_t e = 0; e < batch; e++) {
     const float *q = qkv + e * 3 * c * n, *k = q + c * n, *v = k + c * n; /* [C][N] each */
     float       *ae = a + e * n * n;                                      /* A[N][N] */
-    gemm(1, 0, n, n, c, scale, q, n, k, n, 0.0f, ae, n);                  /* S = Q^T K / sqrt(C) */
+    nn_gemm(1, 0, n, n, c, scale, q, n, k, n, 0.0f, ae, n);               /* S = Q^T K / sqrt(C) */
     for (int64_t i = 0; i < n; i++) {
       float *r = ae + i * n, mx = r[0], s = 0.0f;
       for (int64_t j = 1; j < n; j++) mx = r[j] > mx ? r[j] : mx;
       for (int64_t j = 0; j < n; j++) r[j] = ardm_expf(r[j] - mx), s += r[j];
       for (int64_t j = 0; j < n; j++) r[j] /= s;
     }
-    gemm(0, 1, c, n, n, 1.0f, v, n, ae, n, 0.0f, o + e * c * n, n); /* O = V A^T */
+    nn_gemm(0, 1, c, n, n, 1.0f, v, n, ae, n, 0.0f, o + e * c * n, n); /* O = V A^T */
   }
   PROF_END(PROF_ATTN);
 }
@@ -248,16 +236,16 @@ void attention2d_backward(float *dqkv, float *da, const float *dout, const float
     const float *q = qkv + e * 3 * c * n, *k = q + c * n, *v = k + c * n, *ae = a + e * n * n;
     const float *dO = dout + e * c * n;
     float       *dq = dqkv + e * 3 * c * n, *dk = dq + c * n, *dv = dk + c * n;
-    gemm(0, 0, c, n, n, 1.0f, dO, n, ae, n, 1.0f, dv, n); /* dV += dO A */
-    gemm(1, 0, n, n, c, 1.0f, dO, n, v, n, 0.0f, da, n);  /* dA = dO^T V */
-    for (int64_t i = 0; i < n; i++) {                     /* dS = A (dA - sum_j A dA) / sqrt(C) */
+    nn_gemm(0, 0, c, n, n, 1.0f, dO, n, ae, n, 1.0f, dv, n); /* dV += dO A */
+    nn_gemm(1, 0, n, n, c, 1.0f, dO, n, v, n, 0.0f, da, n);  /* dA = dO^T V */
+    for (int64_t i = 0; i < n; i++) {                        /* dS = A (dA - sum_j A dA) / sqrt(C) */
       const float *ar = ae + i * n;
       float       *dr = da + i * n, s = 0.0f;
       for (int64_t j = 0; j < n; j++) s += ar[j] * dr[j];
       for (int64_t j = 0; j < n; j++) dr[j] = ar[j] * (dr[j] - s) * scale;
     }
-    gemm(0, 1, c, n, n, 1.0f, k, n, da, n, 1.0f, dq, n); /* dQ += K dS^T */
-    gemm(0, 0, c, n, n, 1.0f, q, n, da, n, 1.0f, dk, n); /* dK += Q dS */
+    nn_gemm(0, 1, c, n, n, 1.0f, k, n, da, n, 1.0f, dq, n); /* dQ += K dS^T */
+    nn_gemm(0, 0, c, n, n, 1.0f, q, n, da, n, 1.0f, dk, n); /* dK += Q dS */
   }
   PROF_END(PROF_ATTN);
 }

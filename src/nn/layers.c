@@ -3,17 +3,53 @@
 #include "nn/layers.h"
 #include "core/prof.h"
 #include <cblas.h>
+#include <omp.h>
 
-/* One row-major sgemm: C[m][n] = alpha op(A) op(B) + beta C, with explicit leading dims.
-   BLAS takes int sizes; every single GEMM here is bounded by channels x D. */
-static void gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
-                 const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+/* One row-major sgemm on the calling thread: C[m][n] = alpha op(A) op(B) + beta C. */
+static void gemm1(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                  const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+              alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+/* With several OpenMP threads (-threads) a large product is cut into one block of C per thread
+   (columns when n >= m, else rows; column cuts on multiples of 16 floats, one cache line) and
+   each block is a one-thread sgemm. The BLAS thus never starts threads of its own: a second
+   pool beside OpenMP's would compete with OpenMP's spinning workers for the same cores
+   (benchmarks/RESULTS.md "Threads inside a rank"). Every element of C sees the same k-sum as
+   in one call, up to the BLAS's blocking of that k-sum. */
+static int gemm_split = 1;
+
+void nn_gemm_set_split(int on)
+{
+  gemm_split = on;
+}
+
+void nn_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+             int64_t ldb, float beta, float *c, int64_t ldc)
 {
   ArdmAssert(m < INT32_MAX && n < INT32_MAX && k < INT32_MAX && lda < INT32_MAX && ldb < INT32_MAX && ldc < INT32_MAX,
              "matrix sizes beyond the int range of BLAS");
   if (m <= 0 || n <= 0) return;
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-              alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  int nt = gemm_split && !omp_in_parallel() ? omp_get_max_threads() : 1;
+  if (nt < 2 || (double)m * (double)n * (double)k < NN_GEMM_PAR_MIN) {
+    gemm1(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  const int cols = n >= m;
+#pragma omp parallel num_threads(nt)
+  {
+    int64_t p = omp_get_thread_num(), np = omp_get_num_threads(), len = cols ? n : m;
+    int64_t lo = len * p / np, hi = len * (p + 1) / np;
+    if (cols && len >= 16 * np) lo = p ? (lo + 8) / 16 * 16 : 0, hi = p + 1 < np ? (hi + 8) / 16 * 16 : len;
+    if (hi > lo) {
+      if (cols) /* op(B)[:, lo:hi]: columns of B, or rows of B^T */
+        gemm1(ta, tb, m, hi - lo, k, alpha, a, lda, tb ? b + lo * ldb : b + lo, ldb, beta, c + lo, ldc);
+      else /* op(A)[lo:hi, :]: rows of A, or columns of A^T */
+        gemm1(ta, tb, hi - lo, n, k, alpha, ta ? a + lo : a + lo * lda, lda, b, ldb, beta, c + lo * ldc, ldc);
+    }
+  }
 }
 
 float sum_f(const float *x, int64_t n)
@@ -71,7 +107,7 @@ static void chan_bias_add(float *y, const float *bias, int64_t batch, int64_t c,
 void dense_forward(float *y, const float *x, const float *w, const float *b, int64_t n, int64_t in, int64_t out)
 {
   PROF_BEGIN(PROF_DENSE);
-  gemm(0, 1, n, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
+  nn_gemm(0, 1, n, out, in, 1.0f, x, in, w, in, 0.0f, y, out);
   if (b)
     for (int64_t r = 0; r < n; r++)
       for (int64_t o = 0; o < out; o++) y[r * out + o] += b[o];
@@ -82,8 +118,8 @@ void dense_backward(float *dx, float *dw, float *db, const float *dy, const floa
                     int64_t in, int64_t out)
 {
   PROF_BEGIN(PROF_DENSE);
-  if (dx) gemm(0, 0, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in); /* dx[N][in] += dy[N][out] W[out][in] */
-  if (dw) gemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in); /* dw[out][in] += dy^T x */
+  if (dx) nn_gemm(0, 0, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in); /* dx[N][in] += dy[N][out] W[out][in] */
+  if (dw) nn_gemm(1, 0, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in); /* dw[out][in] += dy^T x */
   if (db)
     for (int64_t r = 0; r < n; r++)
       for (int64_t o = 0; o < out; o++) db[o] += dy[r * out + o];
@@ -97,7 +133,7 @@ void conv1x1_forward(float *y, const float *x, const float *w, const float *b, i
 {
   PROF_BEGIN(PROF_CONV1X1);
   for (int64_t e = 0; e < batch; e++)
-    gemm(0, 0, cout, d, cin, 1.0f, w, cin, x + e * cin * d, d, 0.0f, y + e * cout * d, d); /* y[cout][D] */
+    nn_gemm(0, 0, cout, d, cin, 1.0f, w, cin, x + e * cin * d, d, 0.0f, y + e * cout * d, d); /* y[cout][D] */
   if (b) chan_bias_add(y, b, batch, cout, d);
   PROF_END(PROF_CONV1X1);
 }
@@ -107,9 +143,9 @@ void conv1x1_backward(float *dx, float *dw, float *db, const float *dy, const fl
 {
   PROF_BEGIN(PROF_CONV1X1);
   for (int64_t e = 0; e < batch; e++) {
-    const float *dye = dy + e * cout * d;                                              /* dy[cout][D] */
-    if (dw) gemm(0, 1, cout, cin, d, 1.0f, dye, d, x + e * cin * d, d, 1.0f, dw, cin); /* dW += dy x^T */
-    if (dx) gemm(1, 0, cin, d, cout, 1.0f, w, cin, dye, d, 1.0f, dx + e * cin * d, d); /* dx += W^T dy */
+    const float *dye = dy + e * cout * d;                                                 /* dy[cout][D] */
+    if (dw) nn_gemm(0, 1, cout, cin, d, 1.0f, dye, d, x + e * cin * d, d, 1.0f, dw, cin); /* dW += dy x^T */
+    if (dx) nn_gemm(1, 0, cin, d, cout, 1.0f, w, cin, dye, d, 1.0f, dx + e * cin * d, d); /* dx += W^T dy */
   }
   if (db) chan_sum_acc(db, dy, batch, cout, d);
   PROF_END(PROF_CONV1X1);
@@ -120,9 +156,9 @@ void conv1x1_backward_set(float *dx, float *dw, float *db, const float *dy, cons
 {
   PROF_BEGIN(PROF_CONV1X1);
   for (int64_t e = 0; e < batch; e++) {
-    const float *dye = dy + e * cout * d;                                              /* dy[cout][D] */
-    if (dw) gemm(0, 1, cout, cin, d, 1.0f, dye, d, x + e * cin * d, d, 1.0f, dw, cin); /* dW += dy x^T */
-    if (dx) gemm(1, 0, cin, d, cout, 1.0f, w, cin, dye, d, 0.0f, dx + e * cin * d, d); /* dx = W^T dy */
+    const float *dye = dy + e * cout * d;                                                 /* dy[cout][D] */
+    if (dw) nn_gemm(0, 1, cout, cin, d, 1.0f, dye, d, x + e * cin * d, d, 1.0f, dw, cin); /* dW += dy x^T */
+    if (dx) nn_gemm(1, 0, cin, d, cout, 1.0f, w, cin, dye, d, 0.0f, dx + e * cin * d, d); /* dx = W^T dy */
   }
   if (db) chan_sum_acc(db, dy, batch, cout, d);
   PROF_END(PROF_CONV1X1);
@@ -149,12 +185,12 @@ void conv1d_forward(float *y, const float *x, const float *w, const float *b, in
     const float *xe = x + e * cin * d;  /* x[cin][D] */
     float       *ye = y + e * cout * d; /* y[cout][D] */
     /* the centre tap covers every column, so it initialises y (beta = 0) */
-    gemm(0, 0, cout, d, cin, 1.0f, w + (int64_t)((k - 1) / 2) * cout * cin, cin, xe, d, 0.0f, ye, d);
+    nn_gemm(0, 0, cout, d, cin, 1.0f, w + (int64_t)((k - 1) / 2) * cout * cin, cin, xe, d, 0.0f, ye, d);
     for (int j = 0; j < k; j++) {
       int64_t s, i0, i1;
       if (j == (k - 1) / 2) continue;
       tap_range(d, j, k, dil, &s, &i0, &i1);
-      gemm(0, 0, cout, i1 - i0, cin, 1.0f, w + (int64_t)j * cout * cin, cin, xe + i0 + s, d, 1.0f, ye + i0, d);
+      nn_gemm(0, 0, cout, i1 - i0, cin, 1.0f, w + (int64_t)j * cout * cin, cin, xe + i0 + s, d, 1.0f, ye + i0, d);
     }
   }
   if (b) chan_bias_add(y, b, batch, cout, d);
@@ -175,11 +211,11 @@ void conv1d_backward(float *dx, float *dw, float *db, const float *dy, const flo
       if (i1 <= i0) continue;
       /* dW_j[cout][cin] += dy[:, i0:i1] x[:, i0+s:i1+s]^T */
       if (dw)
-        gemm(0, 1, cout, cin, i1 - i0, 1.0f, dye + i0, d, xe + i0 + s, d, 1.0f, dw + (int64_t)j * cout * cin, cin);
+        nn_gemm(0, 1, cout, cin, i1 - i0, 1.0f, dye + i0, d, xe + i0 + s, d, 1.0f, dw + (int64_t)j * cout * cin, cin);
       /* dx[:, i0+s:i1+s] += W_j^T dy[:, i0:i1] */
       if (dx)
-        gemm(1, 0, cin, i1 - i0, cout, 1.0f, w + (int64_t)j * cout * cin, cin, dye + i0, d, 1.0f,
-             dx + e * cin * d + i0 + s, d);
+        nn_gemm(1, 0, cin, i1 - i0, cout, 1.0f, w + (int64_t)j * cout * cin, cin, dye + i0, d, 1.0f,
+                dx + e * cin * d + i0 + s, d);
     }
   }
   if (db) chan_sum_acc(db, dy, batch, cout, d);
@@ -196,11 +232,11 @@ void conv1d_halo_forward(float *y, const float *xh, const float *w, const float 
     const float *xe = xh + e * cin * dh; /* xh[cin][d + 2h] */
     float       *ye = y + e * cout * d;  /* y[cout][d] */
     /* centre tap first (beta = 0), then the others, in conv1d_forward's order */
-    gemm(0, 0, cout, d, cin, 1.0f, w + (int64_t)((k - 1) / 2) * cout * cin, cin, xe + (k - 1) / 2 * dil, dh, 0.0f, ye,
-         d);
+    nn_gemm(0, 0, cout, d, cin, 1.0f, w + (int64_t)((k - 1) / 2) * cout * cin, cin, xe + (k - 1) / 2 * dil, dh, 0.0f,
+            ye, d);
     for (int j = 0; j < k; j++) {
       if (j == (k - 1) / 2) continue;
-      gemm(0, 0, cout, d, cin, 1.0f, w + (int64_t)j * cout * cin, cin, xe + j * dil, dh, 1.0f, ye, d);
+      nn_gemm(0, 0, cout, d, cin, 1.0f, w + (int64_t)j * cout * cin, cin, xe + j * dil, dh, 1.0f, ye, d);
     }
   }
   if (b) chan_bias_add(y, b, batch, cout, d);
@@ -218,10 +254,10 @@ void conv1d_halo_backward(float *dxh, float *dw, float *db, const float *dy, con
     const float *dye = dy + e * cout * d; /* dy[cout][d] */
     for (int j = 0; j < k; j++) {
       /* dW_j[cout][cin] += dy x_j^T;  dxh[:, j dil : j dil + d] += W_j^T dy */
-      if (dw) gemm(0, 1, cout, cin, d, 1.0f, dye, d, xe + j * dil, dh, 1.0f, dw + (int64_t)j * cout * cin, cin);
+      if (dw) nn_gemm(0, 1, cout, cin, d, 1.0f, dye, d, xe + j * dil, dh, 1.0f, dw + (int64_t)j * cout * cin, cin);
       if (dxh)
-        gemm(1, 0, cin, d, cout, 1.0f, w + (int64_t)j * cout * cin, cin, dye, d, 1.0f, dxh + e * cin * dh + j * dil,
-             dh);
+        nn_gemm(1, 0, cin, d, cout, 1.0f, w + (int64_t)j * cout * cin, cin, dye, d, 1.0f, dxh + e * cin * dh + j * dil,
+                dh);
     }
   }
   if (db) chan_sum_acc(db, dy, batch, cout, d);

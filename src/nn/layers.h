@@ -8,8 +8,9 @@
    - audio tensors are channels-major per example, x[B][C][D] with time contiguous, so a
      convolution is a weight matrix times (shifted) views of x with leading dimension D;
    - token tensors (dense, layer norm, embedding) are row-major x[N][C].
-   All GEMM-shaped work goes through cblas_sgemm.
-   Threads (-threads, core/threads.h): the GEMMs use the BLAS's threads; the elementwise and
+   All GEMM-shaped work goes through nn_gemm (cblas_sgemm underneath).
+   Threads (-threads, core/threads.h): the GEMMs are split over OpenMP's threads (nn_gemm); the
+   BLAS itself runs single-threaded; the elementwise and
    head loops run on OpenMP threads when a pass has more than NN_PAR_MIN elements (smaller ones
    would not pay for the fork and join). They split only independent rows or elements; a sum
    over rows (a bias gradient over the batch) is split by channel with the batch loop inside,
@@ -21,7 +22,15 @@
 #include <stdint.h>
 #include <string.h>
 
-#define NN_PAR_MIN 32768 /* elements of a pass below which it runs on one thread */
+#define NN_PAR_MIN      32768 /* elements of a pass below which it runs on one thread */
+#define NN_GEMM_PAR_MIN 2.0e6 /* m * n * k of a GEMM below which it runs on one thread */
+
+/* Row-major C[m][n] = alpha op(A)[m][k] op(B)[k][n] + beta C with explicit leading dims (op = the
+   transpose when ta / tb); split over the OpenMP threads when large (layers.c). */
+void nn_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda, const float *b,
+             int64_t ldb, float beta, float *c, int64_t ldc);
+/* 0: every product on the calling thread (tests of the OpenMP loops alone); 1 (default): split */
+void nn_gemm_set_split(int on);
 
 /* ---- vectorisable float math (gcc auto-vectorises loops that call these) ---- */
 
