@@ -16,7 +16,13 @@
    reduce-scatter + all-gather of the whole vector for Q = 1). The projection compares the reference
    run's global batch of 256 as 256 ranks x Q = 1 against 2048 ranks = 256 replicas x Q = 8
    (and other (P, Q)): seconds per step and the speed-up over pure data parallelism.
-   Usage: mpirun -n P build/bench/comm_model */
+   Threads inside a rank (-threads T): P ranks x T threads on the same global batch of 256. A rank's
+   compute shrinks by the speed-up S(T) of T threads, taken from benchmarks/threads.sh as S(2)
+   (argument; default 1.75, the 36 x 256 figure in RESULTS.md) and extrapolated with the same
+   efficiency per doubling, S(T) = T (S(2)/2)^log2(T) (an assumption: only T = 2 is measured);
+   the collectives do not change (one rank per T cores sends the same vector).
+   Usage: mpirun -n P build/bench/comm_model [S2] */
+#include <stdlib.h>
 #include "ardm/model.h"
 #include "core/shard.h"
 #include <math.h>
@@ -90,6 +96,12 @@ static double time_example(double *flops)
   return t;
 }
 
+/* FLOPs of the reference network (B = 36, C = 256) over the measured one (B = 12, C = 64). */
+static double f_ex_ref_ratio(void)
+{
+  return (36.0 * 256 * 256) / (12.0 * 64 * 64);
+}
+
 /* Seconds of the halo exchanges of one example on one rank of a replica of Q (0 for Q = 1):
    per block 3 exchanges, each two messages (one per neighbour) of C * 2^(i mod cycle) floats. */
 static double halo_seconds(int Q, int blocks, int channels, int cycle, double alpha, double beta)
@@ -127,7 +139,7 @@ int main(int argc, char **argv)
   t_ex = time_example(&f_ex);
   if (rank == 0) {
     size_t n_small = nparam_of(12, 64), n_ref = nparam_of(36, 256);
-    double f_ref = f_ex * (36.0 * 256 * 256) / (12.0 * 64 * 64);
+    double f_ref = f_ex * f_ex_ref_ratio();
     printf("comm_model on %d ranks: reduce-scatter/all-gather per collective:\n", P);
     for (int i = 0; i < ns; i++) printf("  %9zu floats: %.3e s\n", sizes[i], t[i]);
     printf("fit: latency a = %.2e s, bandwidth beta = %.2f GB/s (per rank, ring model)\n", alpha, beta / 1e9);
@@ -167,6 +179,22 @@ int main(int argc, char **argv)
         printf("%6d %4d %9.1f %10.3f %10.4f %10.4f %10.3f %10.3f %9.2f\n", p, q, ex, c, h, g, step, c / step,
                base / step);
       }
+    }
+  }
+  if (rank == 0) { /* (P, T) projection: ranks x threads, the reference network, global batch 256 */
+    const int PT[][2] = {{256, 1}, {256, 2}, {256, 4}, {256, 8}, {128, 2}, {64, 4}, {32, 8}};
+    double    s2 = argc > 1 ? atof(argv[1]) : 1.75, comp = t_ex * f_ex_ref_ratio(), base = 0;
+    size_t    n_ref = nparam_of(36, 256);
+    printf("(P, T) projection, B=36 C=256 D=16000, global batch 256, S(2) = %.2f:\n", s2);
+    printf("%6s %4s %6s %9s %8s %10s %10s %10s %9s %9s\n", "P", "T", "cores", "ex/rank", "S(T)", "comp s", "grad s",
+           "s/step", "speed-up", "per core");
+    for (int j = 0; j < 7; j++) {
+      int    p = PT[j][0], T = PT[j][1];
+      double S = T * pow(s2 / 2, log2(T)), ex = 256.0 / p, c = ex * comp / S;
+      double g = 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * 4.0 * (double)n_ref / beta, step = c + g;
+      if (j == 0) base = step;
+      printf("%6d %4d %6d %9.1f %8.2f %10.3f %10.4f %10.3f %9.2f %9.3f\n", p, T, p * T, ex, S, c, g, step, base / step,
+             base / step * 256 / (p * T));
     }
   }
   ardm_free(&buf), ardm_free(&out);
