@@ -51,6 +51,25 @@ static void lock_holder(int fd, char *who, size_t len)
   if (!who[0]) snprintf(who, len, "holder unknown");
 }
 
+/* Rank 0, holding the lock: removes the temporaries of train's files (NAME.tmp.<stamp>[.*]) that
+   a killed run left behind (SIGKILL, or mpirun's kill after its odls_base_sigkill_timeout):
+   no other process writes into DIR while the lock is held. Returns how many were removed. */
+static int remove_stale_temporaries(const char *dir)
+{
+  DIR           *d = opendir(dir);
+  struct dirent *e;
+  char           path[PATH_MAX + NAME_MAX + 2];
+  int            n = 0;
+  while (d && (e = readdir(d))) {
+    const char *tail = strstr(e->d_name, ".tmp.");
+    if (!tail || tail[5] < '0' || tail[5] > '9' || !is_train_file(e->d_name)) continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (!unlink(path)) n++;
+  }
+  if (d) closedir(d);
+  return n;
+}
+
 PetscErrorCode rundir_lock_take(MPI_Comm comm, const char *dir, rundir_lock *lk)
 {
   PetscMPIInt rank;
@@ -87,6 +106,12 @@ PetscErrorCode rundir_lock_take(MPI_Comm comm, const char *dir, rundir_lock *lk)
                "another -out",
                dir, dir, who);
   ArdmCheckAll(comm, !err, "-out %s: cannot lock %s (%s)", dir, path, strerror(err));
+  if (rank == 0) {
+    int n = remove_stale_temporaries(dir);
+    if (n)
+      PetscCall(PetscPrintf(PETSC_COMM_SELF, "ardm train: removed %d temporary file%s of an interrupted run in %s\n", n,
+                            n > 1 ? "s" : "", dir));
+  }
   PetscFunctionReturn(0);
 }
 

@@ -11,7 +11,8 @@ typedef struct {
 } rundir_lock;
 
 /* Collective: rank 0 takes the write lock on DIR/.lock and records its pid and host in it. When
-   another process holds it every rank fails together (exit 1) with a message naming the holder. */
+   another process holds it every rank fails together (exit 1) with a message naming the holder.
+   Holding it, rank 0 removes the temporaries of train's files that a killed run left behind. */
 PetscErrorCode rundir_lock_take(MPI_Comm comm, const char *dir, rundir_lock *lk);
 PetscErrorCode rundir_lock_release(rundir_lock *lk);
 /* Collective, for a run that starts from scratch (resume: -resume found no checkpoint.nc): when
