@@ -51,6 +51,12 @@ FORMATTED = $(SRCS) $(wildcard src/*/*.h tests/*.h tests/unit/*.c tests/unit/*.h
 # the compiler flags are read after the packages exist (a fresh machine has no pkg-config data):
 # any target works as the first command ever run on a fresh machine.
 all: build
+# Public targets given together (`make build tests bench -j2`) each start a sub-make that would
+# rebuild the same library at once (one sub-make's `ar` racing another's links): the top level
+# runs them one after the other; each sub-make still builds with -j.
+ifeq ($(MAKELEVEL),0)
+.NOTPARALLEL:
+endif
 build: deps
 	@$(MAKE) --no-print-directory _build
 _build: $(BIN)/ardm
