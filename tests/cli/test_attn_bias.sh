@@ -42,19 +42,5 @@ ok resume-old-none ardm_np 1 train $S -steps 15 -resume -model_attn_bias none -o
 
 # the input window likewise: R = 0 and the default R = 2 are different networks; a checkpoint
 # without model_window is R = 0
-ok train-window0 ardm_np 1 train $S -model_window 0 -out "$T/w0"
-check info-window-default sh -c "'$ARDM' info '$T/dist/checkpoint.nc' | grep -q '^ *model_window *2$'"
-check info-window0 sh -c "'$ARDM' info '$T/w0/checkpoint.nc' | grep -q '^ *model_window *0$'"
-check window-changes-training sh -c "! $NC same '$T/dist/checkpoint.nc' '$T/w0/checkpoint.nc' params 1e-3"
-cp "$T/w0/checkpoint.nc" "$T/w0_old.nc"
-ok strip-window $NC delatt "$T/w0_old.nc" model_window
-ok eval-w0 ardm_np 1 eval -ckpt "$T/w0/checkpoint.nc" $E -out "$T/ev_w0.nc"
-ok eval-w0_old ardm_np 1 eval -ckpt "$T/w0_old.nc" $E -out "$T/ev_w0_old.nc"
-check old-window0-same-bpd $NC same "$T/ev_w0.nc" "$T/ev_w0_old.nc" bpd 0
-mv "$T/w0_old.nc" "$T/w0/checkpoint.nc"
-fails_exit resume-old-window-default 1 \
-  'checkpoint.nc: its model has -model_window 0, the options say 2 \(resume with -model_window 0\)$' \
-  ardm_np 1 train $S -steps 15 -resume -out "$T/w0"
-ok resume-old-window0 ardm_np 1 train $S -steps 15 -resume -model_window 0 -out "$T/w0"
-fails_exit window-too-large 1 '-model_window 17: expected an integer in 0..16$' ardm_np 1 train $S -model_window 17 -out "$T/w17"
+model_attr_default model_window 2 0 16 "$T/dist/checkpoint.nc" 15 "$E" $S
 finish

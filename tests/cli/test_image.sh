@@ -103,24 +103,8 @@ check b-equals-K-losses $NC same "$T/soa/train_log.nc" "$T/sbK/train_log.nc" los
 check b-equals-K-params $NC same "$T/soa/checkpoint.nc" "$T/sbK/checkpoint.nc" params 0
 
 # ---- -model_fourier F (default 8) is a model attribute; a checkpoint without it has F = 0 ----
-E="-data $T/d/test.nc -draws 2 -seed 5"
-ok train-f0 ardm_np 1 train $SMALL -model_fourier 0 -out "$T/f0"
-check info-fourier-default sh -c "'$ARDM' info '$T/soa/checkpoint.nc' | grep -q '^ *model_fourier *8$'"
-check info-fourier0 sh -c "'$ARDM' info '$T/f0/checkpoint.nc' | grep -q '^ *model_fourier *0$'"
-check fourier-changes-training sh -c "! $NC same '$T/soa/checkpoint.nc' '$T/f0/checkpoint.nc' params 1e-3"
-cp "$T/f0/checkpoint.nc" "$T/f0_old.nc"
-ok strip-fourier $NC delatt "$T/f0_old.nc" model_fourier
-ok eval-f0 ardm_np 1 eval -ckpt "$T/f0/checkpoint.nc" $E -out "$T/ev_f0.nc"
-ok eval-f0_old ardm_np 1 eval -ckpt "$T/f0_old.nc" $E -out "$T/ev_f0_old.nc"
-check old-fourier0-same-bpd $NC same "$T/ev_f0.nc" "$T/ev_f0_old.nc" bpd 0
-mv "$T/f0_old.nc" "$T/f0/checkpoint.nc"
-fails_exit resume-old-fourier-default 1 \
-  'checkpoint.nc: its model has -model_fourier 0, the options say 8 \(resume with -model_fourier 0\)$' \
-  ardm_np 1 train $SMALL -steps 6 -resume -out "$T/f0"
-ok resume-old-fourier0 ardm_np 1 train $SMALL -steps 6 -resume -model_fourier 0 -out "$T/f0"
+model_attr_default model_fourier 8 0 16 "$T/soa/checkpoint.nc" 6 "-data $T/d/test.nc -draws 2 -seed 5" $SMALL
 ok sample-fourier ardm_np 2 sample -ckpt "$T/soa/checkpoint.nc" -n 2 -out "$T/soa/s.nc"
-fails_exit fourier-too-large 1 '-model_fourier 17: expected an integer in 0..16$' \
-  ardm_np 1 train $SMALL -model_fourier 17 -out "$T/f17"
 # ---- -augment_flip: a mirrored image for half the slots, drawn per global slot ----
 # On left-right symmetric images a flip changes nothing (bit for bit); on the others it does.
 cp "$T/d/train.nc" "$T/sym.nc"
