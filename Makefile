@@ -82,12 +82,13 @@ $(BUILD)/tests $(BUILD)/bench $(BIN):
 # Debian packages: build (MPI, NetCDF, PETSc, ScaLAPACK, OpenBLAS, libsndfile, Random123),
 # data recipes (espeak-ng, sox, flac), numpy reference tests, xarray/matplotlib (CF checks and
 # `ardm report`), chromium (renders the report in its test), a private Slurm for job tests, and
-# the image recipe's renderers (librsvg through python3-gi, PIL; its test draws its own icons).
+# the image recipe's renderers (librsvg through python3-gi, PIL; its test draws its own icons),
+# and the smallest text8 source (dict-devil, 0.3 MB: test_prep runs the Debian text recipe on it).
 DEB_PKGS := make gcc pkg-config libopenmpi-dev openmpi-bin libscalapack-openmpi-dev libnetcdf-mpi-dev \
   netcdf-bin petsc-dev libopenblas-dev libsndfile1-dev librandom123-dev espeak-ng sox flac \
   python3-numpy python3-netcdf4 python3-xarray python3-matplotlib chromium slurm-wlm munge libespeak-ng-dev \
   jargon-text valgrind clang-format libpng-dev python3-gi python3-gi-cairo gir1.2-rsvg-2.0 python3-cairo \
-  python3-pil
+  python3-pil dict-devil
 deps:
 	@missing=""; for p in $(DEB_PKGS) $(EXTRA_DEB_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \

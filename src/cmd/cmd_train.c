@@ -417,10 +417,10 @@ static PetscErrorCode trainer_run(trainer *tr)
       PetscCall(trainer_log(tr, tr->st.step, red, s_start, MPI_Wtime() - t0));
     if (stop) {
       PetscCall(trainer_checkpoint(tr));
+      ardm_exit_code_set(ARDM_EXIT_REQUEUE);
       PetscCall(PetscPrintf(
           tr->comm, "ardm train: %s at step %lld: checkpoint written, exiting with code %d (requeue)\n",
           red[3] > 0 ? "signal received" : "-max_hours reached", (long long)tr->st.step, ARDM_EXIT_REQUEUE));
-      ardm_exit_code = ARDM_EXIT_REQUEUE;
       PetscFunctionReturn(0);
     }
     if (tr->st.step % tr->o.ckpt_every == 0 || tr->st.step == tr->o.steps) PetscCall(trainer_checkpoint(tr));

@@ -45,6 +45,10 @@ int ardm_error_is_input(PetscErrorCode ierr);
 /* Maps an error code returned to main to the process exit status (aborting if internal); rank 0
    also writes that status (0, 1 or 3) to the file $ARDM_STATUS_FILE names, when set. */
 int ardm_errors_finish(PetscErrorCode ierr);
+/* Sets the exit status of a successful run and records it in $ARDM_STATUS_FILE at once (rank 0):
+   after a TERM, mpirun kills the ranks a few seconds later (odls_base_sigkill_timeout), so the
+   status of a written checkpoint must not wait for the clean-up that follows it. */
+void ardm_exit_code_set(int code);
 
 /* Keeps glibc from returning freed large blocks to the kernel (first-touch page faults are
    very expensive on these VMs, also inside MPI's temporary buffers); call once at start-up. */

@@ -71,6 +71,11 @@ static int status_record(int code)
   return code;
 }
 
+void ardm_exit_code_set(int code)
+{
+  ardm_exit_code = status_record(code);
+}
+
 int ardm_errors_finish(PetscErrorCode ierr)
 {
   if (!ierr) return status_record(ardm_exit_code);

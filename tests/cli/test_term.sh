@@ -20,7 +20,7 @@ bg=$!
 wait_for "$T/d.log" '^step +10 '
 kill -TERM $bg
 wait $bg
-check direct-status-3 test "$(cat "$T/status" 2>/dev/null)" = 3
+check direct-status-3 sh -c "test \"\$(cat '$T/status' 2>/dev/null)\" = 3 || { tail -5 '$T/d.log'; exit 1; }"
 check direct-checkpoint test -f "$T/d/checkpoint.nc"
 # the status of a bad input is recorded too
 fails_exit status-bad-input 1 'error: -data FILE is required' env ARDM_STATUS_FILE="$T/status1" mpirun -n 2 "$ARDM" train
