@@ -96,10 +96,10 @@ static double time_example(double *flops)
   return t;
 }
 
-/* FLOPs of the reference network (B = 36, C = 256) over the measured one (B = 12, C = 64). */
-static double f_ex_ref_ratio(void)
+/* Seconds of one reduce-scatter + all-gather of n floats over p ranks (ring algorithms). */
+static double ring_seconds(int p, double n, double alpha, double beta)
 {
-  return (36.0 * 256 * 256) / (12.0 * 64 * 64);
+  return 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * 4.0 * n / beta;
 }
 
 /* Seconds of the halo exchanges of one example on one rank of a replica of Q (0 for Q = 1):
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
   t_ex = time_example(&f_ex);
   if (rank == 0) {
     size_t n_small = nparam_of(12, 64), n_ref = nparam_of(36, 256);
-    double f_ref = f_ex * f_ex_ref_ratio();
+    double f_ref = f_ex * (36.0 * 256 * 256) / (12.0 * 64 * 64);
     printf("comm_model on %d ranks: reduce-scatter/all-gather per collective:\n", P);
     for (int i = 0; i < ns; i++) printf("  %9zu floats: %.3e s\n", sizes[i], t[i]);
     printf("fit: latency a = %.2e s, bandwidth beta = %.2f GB/s (per rank, ring model)\n", alpha, beta / 1e9);
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
       double comp = k ? t_ex * f_ref / f_ex : t_ex;
       for (int j = 0; j < 3; j++) {
         int    p = Ps[j];
-        double comm = 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * 4.0 * (double)n / beta;
+        double comm = ring_seconds(p, (double)n, alpha, beta);
         printf("%-22s %6d %12.4f %12.3f %10.3f %10.3f\n", k ? "B=36 C=256 (reference)" : "B=12 C=64", p, comm, comp,
                comp / (comp + comm), 4 * comp / (4 * comp + comm));
       }
@@ -172,7 +172,7 @@ int main(int argc, char **argv)
            rest (885aafe), so per step each block's weights are all-gathered twice (forward and
            the backward's recomputation) and its gradient reduce-scattered, and the resident
            tensors likewise: 3 (blocks + 1) ring collectives moving 3 x 4 nparam bytes. */
-        double g = q == 1 ? 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * 4.0 * (double)n_ref / beta
+        double g = q == 1 ? ring_seconds(p, (double)n_ref, alpha, beta)
                           : 3 * (36 + 1) * (p - 1) * alpha + 3.0 * (p - 1) / p * 4.0 * (double)n_ref / beta;
         double step = c + h + g;
         if (q == 1) base = step; /* speed-up against pure data parallelism on the same global batch */
@@ -180,21 +180,20 @@ int main(int argc, char **argv)
                base / step);
       }
     }
-  }
-  if (rank == 0) { /* (P, T) projection: ranks x threads, the reference network, global batch 256 */
-    const int PT[][2] = {{256, 1}, {256, 2}, {256, 4}, {256, 8}, {128, 2}, {64, 4}, {32, 8}};
-    double    s2 = argc > 1 ? atof(argv[1]) : 1.75, comp = t_ex * f_ex_ref_ratio(), base = 0;
-    size_t    n_ref = nparam_of(36, 256);
-    printf("(P, T) projection, B=36 C=256 D=16000, global batch 256, S(2) = %.2f:\n", s2);
-    printf("%6s %4s %6s %9s %8s %10s %10s %10s %9s %9s\n", "P", "T", "cores", "ex/rank", "S(T)", "comp s", "grad s",
-           "s/step", "speed-up", "per core");
-    for (int j = 0; j < 7; j++) {
-      int    p = PT[j][0], T = PT[j][1];
-      double S = T * pow(s2 / 2, log2(T)), ex = 256.0 / p, c = ex * comp / S;
-      double g = 2 * (p - 1) * alpha + 2.0 * (p - 1) / p * 4.0 * (double)n_ref / beta, step = c + g;
-      if (j == 0) base = step;
-      printf("%6d %4d %6d %9.1f %8.2f %10.3f %10.4f %10.3f %9.2f %9.3f\n", p, T, p * T, ex, S, c, g, step, base / step,
-             base / step * 256 / (p * T));
+    { /* (P, T) projection: ranks x threads, the reference network, global batch 256 */
+      const int PT[][2] = {{256, 1}, {256, 2}, {256, 4}, {256, 8}, {128, 2}, {64, 4}, {32, 8}};
+      double    s2 = argc > 1 ? atof(argv[1]) : 1.75, comp = t_ex * f_ref / f_ex, base = 0;
+      printf("(P, T) projection, B=36 C=256 D=16000, global batch 256, S(2) = %.2f:\n", s2);
+      printf("%6s %4s %6s %9s %8s %10s %10s %10s %9s %9s\n", "P", "T", "cores", "ex/rank", "S(T)", "comp s", "grad s",
+             "s/step", "speed-up", "per core");
+      for (int j = 0; j < 7; j++) {
+        int    p = PT[j][0], T = PT[j][1];
+        double S = T * pow(s2 / 2, log2(T)), ex = 256.0 / p, c = ex * comp / S;
+        double g = ring_seconds(p, (double)n_ref, alpha, beta), step = c + g;
+        if (j == 0) base = step;
+        printf("%6d %4d %6d %9.1f %8.2f %10.3f %10.4f %10.3f %9.2f %9.3f\n", p, T, p * T, ex, S, c, g, step,
+               base / step, base / step * 256 / (p * T));
+      }
     }
   }
   ardm_free(&buf), ardm_free(&out);

@@ -23,6 +23,14 @@ static int is_checkpoint(const char *name)
   return !strcmp(name, "checkpoint.nc") || digits_between(name, "ckpt-", ".nc");
 }
 
+/* The ".tmp.<digits>..." tail of a temporary name (NAME.tmp.<stamp>, MPI-IO's NAME.tmp.<stamp>.*),
+   or NULL. */
+static const char *tmp_tail(const char *name)
+{
+  const char *tail = strstr(name, ".tmp.");
+  return tail && tail[5] >= '0' && tail[5] <= '9' ? tail : NULL;
+}
+
 /* A file train writes into the run directory, or its temporary (.tmp.<stamp>, and the MPI-IO
    side files .tmp.<stamp>.*) or link (.lnk) name. */
 static int is_train_file(const char *name)
@@ -31,7 +39,7 @@ static int is_train_file(const char *name)
   char                     base[NAME_MAX + 1];
   const char              *tail;
   snprintf(base, sizeof base, "%s", name);
-  if ((tail = strstr(base, ".tmp.")) && tail[5] >= '0' && tail[5] <= '9')
+  if ((tail = tmp_tail(base)))
     base[tail - base] = 0; /* and MPI's */
   else if ((tail = strstr(base, ".nc.lnk")) && !tail[7])
     base[tail - base + 3] = 0;
@@ -61,8 +69,7 @@ static int remove_stale_temporaries(const char *dir)
   char           path[PATH_MAX + NAME_MAX + 2];
   int            n = 0;
   while (d && (e = readdir(d))) {
-    const char *tail = strstr(e->d_name, ".tmp.");
-    if (!tail || tail[5] < '0' || tail[5] > '9' || !is_train_file(e->d_name)) continue;
+    if (!tmp_tail(e->d_name) || !is_train_file(e->d_name)) continue;
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     if (!unlink(path)) n++;
   }
