@@ -68,6 +68,8 @@ t1=$(now)
 clips=$(find "$wav" -name '*.wav' | wc -l)
 rm -f "$out/train.nc" "$out/valid.nc" "$out/test.nc"
 if [ "$np" -gt 1 ]; then
+  # Open MPI refuses root unless told; the same rule as jobs/lib.sh (only when really root)
+  [ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
   mpirun -n "$np" "$ARDM" prep -format wav -in "$wav" -out "$out"
 else
   "$ARDM" prep -format wav -in "$wav" -out "$out"
