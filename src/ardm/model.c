@@ -119,6 +119,7 @@ PetscErrorCode model_create_parallel(const model_config *c, int64_t max_batch, M
   PetscCheck(upscale_init(&m->u, c->K, c->upscale_b) == 0, PETSC_COMM_WORLD, ARDM_ERR_INPUT,
              "upscale b = %d is not valid for K = %d", c->upscale_b, c->K);
   PetscCall(head_setup(PETSC_COMM_WORLD, c->head, c->K, c->mixtures, m->u.S, m->u.b, &m->h));
+  m->h.log_scale_min = model_config_log_scale_min(c);
   PetscCall(
       model_net_create(c, 2 + (m->u.S > 1 ? m->u.S : 0), head_outputs(&m->h), max_batch, m->u.S, replica, &m->net));
   if (m->net.d_n == 0) m->net.d_lo = 0, m->net.d_n = D, m->net.comm = MPI_COMM_SELF; /* holds all of D */

@@ -24,9 +24,10 @@ typedef struct {
   int64_t   D;                               /* dims per example */
   int       K;                               /* classes per dim */
   head_kind head;
-  int       mixtures;  /* logistic mixture components */
-  int       upscale_b; /* branching factor b; K (or 0) = no upscaling */
-  int       S;         /* stages: ceil(log K / log b), 1 without upscaling */
+  int       mixtures;    /* logistic mixture components */
+  int       scale_floor; /* mixture: lowest log-scale of a component (0 = -7, what older checkpoints ran) */
+  int       upscale_b;   /* branching factor b; K (or 0) = no upscaling */
+  int       S;           /* stages: ceil(log K / log b), 1 without upscaling */
   /* what the training data was, so samples can be exported and images rebuilt (attributes data_*) */
   char modality[16];
   int  sample_rate;                         /* audio */
@@ -45,7 +46,9 @@ typedef struct {
                         resume that disagrees names the option (model_config_check_resume) */
 } model_config_field;
 extern const model_config_field model_config_fields[];
-extern const int                model_config_nfields;
+/* The mixture head's log-scale floor of c: model_scale_floor, or -7 where that is 0. */
+double           model_config_log_scale_min(const model_config *c);
+extern const int model_config_nfields;
 
 /* Reads the model options (-model ... -upscale_b) inside an open PetscOptionsBegin block;
    D and K come from the data set and are set by the caller before model_config_finish. */

@@ -4,6 +4,7 @@
 #include "ardm/model.h"
 #include "ardm/upscale.h"
 #include "core/opts.h"
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,9 +28,10 @@ const model_config_field model_config_fields[] = {
     {"model_mlp", offsetof(model_config, mlp), 1, 0},
     {"model_levels", offsetof(model_config, levels), 1, 0},
     {"model_attention", offsetof(model_config, attention), 1, 0},
-    {"model_attn_bias", offsetof(model_config, attn_bias), 1, 1}, /* absent: 0 = none, what such models ran */
-    {"model_window", offsetof(model_config, window), 1, 1},       /* absent: 0, likewise */
-    {"model_fourier", offsetof(model_config, fourier), 1, 1},     /* absent: 0, likewise */
+    {"model_attn_bias", offsetof(model_config, attn_bias), 1, 1},     /* absent: 0 = none, what such models ran */
+    {"model_window", offsetof(model_config, window), 1, 1},           /* absent: 0, likewise */
+    {"model_fourier", offsetof(model_config, fourier), 1, 1},         /* absent: 0, likewise */
+    {"model_scale_floor", offsetof(model_config, scale_floor), 1, 1}, /* absent: 0 = the floor -7 */
 };
 const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model_config_fields[0]);
 
@@ -48,6 +50,8 @@ const int model_config_nfields = (int)(sizeof model_config_fields / sizeof model
 #define RANGE_WINDOW    0, 16
 #define RANGE_FOURIER   0, 16
 #define RANGE_MIXTURES  1, 256
+#define RANGE_FLOOR     -30, 1 /* the option's; a file holds -30..0 */
+#define FLOOR_AUTO      1
 #define RANGE_UPSCALE_B 0, 65536
 #define DW              (1u << NET_DIFFWAVE)
 #define TF              (1u << NET_TRANSFORMER)
@@ -120,6 +124,11 @@ PetscErrorCode model_config_options(PetscOptionItems *PetscOptionsObject, model_
   c->head = (head_kind)(hk - 1);
   PetscCall(
       opts_int(PetscOptionsObject, "-mixtures", "logistic mixture components M", &c->mixtures, RANGE_MIXTURES, NULL));
+  PetscCall(opts_int(PetscOptionsObject, "-model_scale_floor",
+                     "logistic mixture: lowest log-scale of a component on the [-1, 1] value axis (1 = auto: -7 "
+                     "for K <= 256, else round(ln(2/(K-1))) - 3, so that one bin can take almost all the mass, -13 "
+                     "at K = 65536; 0 = -7, the floor of models that predate this option)",
+                     &c->scale_floor, RANGE_FLOOR, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-upscale_b",
                      "upscale branching factor b (0 = no upscaling; b = K is the same)", &c->upscale_b, RANGE_UPSCALE_B,
                      NULL));
@@ -155,6 +164,9 @@ PetscErrorCode model_config_check(MPI_Comm comm, const char *path, const model_c
   PetscCheck(c->head != HEAD_LOGISTIC_MIXTURE || (c->K >= 3 && c->mixtures >= 1 && c->mixtures <= 256), comm,
              ARDM_ERR_INPUT, "%s: a logistic mixture head needs K >= 3 and model_mixtures in 1..256 (got K = %d, %d)",
              path, c->K, c->mixtures);
+  PetscCheck(c->scale_floor >= -30 && c->scale_floor <= 0 && (c->head == HEAD_LOGISTIC_MIXTURE || !c->scale_floor),
+             comm, ARDM_ERR_INPUT, "%s: model_scale_floor = %d: expected -30..0 (and 0 without a mixture head)", path,
+             c->scale_floor);
   PetscFunctionReturn(0);
 }
 
@@ -182,14 +194,26 @@ PetscErrorCode model_config_finish(MPI_Comm comm, model_config *c)
                c->upscale_b);
   PetscCheck(c->head != HEAD_LOGISTIC_MIXTURE || c->K >= 3, comm, ARDM_ERR_INPUT,
              "-head logistic_mixture needs K >= 3");
+  /* The floor bounds the best a component can do on one bin: at -7 a bin of width 2/(K-1) gets at
+     most 2/(K-1) / (4 e^-7), 0.008 (6.9 bits) at K = 65536, however predictable the value; about
+     3 below ln of the bin width lets one bin take 99.8% (doc/method.md section 4, Heads). */
+  if (c->head != HEAD_LOGISTIC_MIXTURE)
+    c->scale_floor = 0;
+  else if (c->scale_floor == FLOOR_AUTO)
+    c->scale_floor = c->K > 256 ? (int)lround(log(2.0 / (c->K - 1))) - 3 : -7;
   PetscFunctionReturn(0);
+}
+
+double model_config_log_scale_min(const model_config *c)
+{
+  return c->scale_floor ? (double)c->scale_floor : HEAD_LOG_SCALE_MIN;
 }
 
 void model_config_describe(const model_config *c, size_t nparam, char *buf, size_t len)
 {
   char hd[64];
   if (c->head == HEAD_LOGISTIC_MIXTURE)
-    snprintf(hd, sizeof hd, "%s(M=%d)", head_kind_name(c->head), c->mixtures);
+    snprintf(hd, sizeof hd, "%s(M=%d, floor %g)", head_kind_name(c->head), c->mixtures, model_config_log_scale_min(c));
   else if (c->head == HEAD_CATEGORICAL)
     snprintf(hd, sizeof hd, "%s", head_kind_name(c->head));
   else

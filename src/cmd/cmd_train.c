@@ -60,7 +60,8 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
                          .levels = 3,
                          .fourier = 8, /* Fourier input planes: the categorical head copies values ~5x sooner */
                          .head = HEAD_AUTO,
-                         .mixtures = 30};
+                         .mixtures = 30,
+                         .scale_floor = 1}; /* auto: from K (model_config_finish) */
   PetscOptionsBegin(comm, NULL, "ardm train: order-agnostic / upscale ARDM training", "train");
   PetscCall(PetscOptionsString("-data", "training data set (NetCDF, ardm_kind dataset)", "", o->data, o->data,
                                sizeof o->data, NULL));

@@ -30,6 +30,7 @@ PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S
   h->M = M;
   h->S = S;
   h->b = b;
+  h->log_scale_min = HEAD_LOG_SCALE_MIN;
   PetscFunctionReturn(0);
 }
 
@@ -150,8 +151,8 @@ static double mixture_dim(const head *h, const float *out, int64_t D, int64_t i,
   lse = mx + log(lse);
   for (int m = 0; m < M; m++) {
     double ls = (double)out[(int64_t)(2 * M + m) * D + i] - logM;
-    int    clamped = ls < HEAD_LOG_SCALE_MIN;
-    if (clamped) ls = HEAD_LOG_SCALE_MIN;
+    int    clamped = ls < h->log_scale_min;
+    if (clamped) ls = h->log_scale_min;
     lw[m] = out[(int64_t)m * D + i] - lse; /* log mixture weight */
     lf[m] = lw[m] + logistic_bin(x, hw, edge, out[(int64_t)(M + m) * D + i], exp(-ls), &dmu[m], &dls[m]);
     if (clamped) dls[m] = 0.0;
@@ -285,7 +286,7 @@ int32_t head_sample(const head *h, const float *out, int64_t D, int64_t i, int s
     int     M = h->M;
     int32_t m = gumbel_max(out + i, M, D, temperature, rng);
     double  mu = out[(int64_t)(M + m) * D + i],
-           ls = fmax(out[(int64_t)(2 * M + m) * D + i] - log((double)M), HEAD_LOG_SCALE_MIN);
+           ls = fmax(out[(int64_t)(2 * M + m) * D + i] - log((double)M), h->log_scale_min);
     double u = rng_uniform_pos(rng), xs = mu + (temperature > 0 ? temperature * exp(ls) * (log(u) - log1p(-u)) : 0.0);
     /* the bin whose centre 2v/(K-1) - 1 is nearest; outside [-1, 1] the edge bins */
     double v = floor((xs + 1.0) * 0.5 * (double)(h->K - 1) + 0.5);

@@ -11,9 +11,9 @@
      out[2M..3M) log-scales, which are offset by -log M and clamped at >= -7 (zero gradient
      below the clamp). Computed in double with log-sigmoid / expm1 forms, so bins of width
      2/65535 do not cancel catastrophically.
-   - HEAD_STAGE_CATEGORICAL: upscale ARDM, direct parametrization (doc/method.md section 3):
+   - HEAD_STAGE_CATEGORICAL: upscale ARDM, direct parametrization (doc/method.md section 4, Heads):
      O = S*b logits; stage s uses out[s*b .. s*b+b), a b-way softmax over the stage's digit.
-   - HEAD_STAGE_DATA: upscale ARDM, data parametrization (doc/method.md section 3): O = K logits over
+   - HEAD_STAGE_DATA: upscale ARDM, data parametrization (doc/method.md section 4, Heads): O = K logits over
      the data values; at stage s the probability of digit d is the softmax mass of the values
      whose first digits are x_past's followed by d, renormalised over the values consistent with
      x_past (P-bar applied to softmax(logits), restricted and renormalised). Its target is the
@@ -31,20 +31,24 @@ typedef enum {
 } head_kind;
 
 #define HEAD_MIXTURE_DEFAULT_M 30
-#define HEAD_LOG_SCALE_MIN     (-7.0)
+/* The lowest log-scale of a mixture component on the [-1, 1] value axis: -7 (PixelCNN++'s) unless
+   the model sets a lower one (model_scale_floor, doc/method.md section 4, Heads). */
+#define HEAD_LOG_SCALE_MIN (-7.0)
 
 typedef struct {
   head_kind kind;
-  int64_t   K; /* data classes (categorical logits, or mixture bins) */
-  int       M; /* mixture components */
-  int       S; /* stages (stage categorical) */
-  int       b; /* branching factor (stage categorical): targets are digits 0..b-1 */
+  int64_t   K;             /* data classes (categorical logits, or mixture bins) */
+  int       M;             /* mixture components */
+  int       S;             /* stages (stage categorical) */
+  int       b;             /* branching factor (stage categorical): targets are digits 0..b-1 */
+  double    log_scale_min; /* mixture: a component's log-scale is clamped at this floor */
 } head;
 
 /* Option spelling of a kind: "categorical", "logistic_mixture", "stage_categorical", "stage_data". */
 const char *head_kind_name(head_kind kind);
 
-/* Validates and fills h (input errors on comm): K >= 2; mixture M >= 1; stage b >= 2, S >= 1. */
+/* Validates and fills h (input errors on comm): K >= 2; mixture M >= 1; stage b >= 2, S >= 1.
+   The mixture's log-scale floor is HEAD_LOG_SCALE_MIN; a model may lower it afterwards. */
 PetscErrorCode head_setup(MPI_Comm comm, head_kind kind, int64_t K, int M, int S, int b, head *h);
 /* Outputs per dim: K, 3M or S*b. */
 int64_t head_outputs(const head *h);

@@ -126,6 +126,47 @@ static int test_mixture_clamp(void)
   return 0;
 }
 
+/* The floor bounds one bin's probability: a component centred on its bin with a log-scale at the
+   floor f gives the bin P = s(a) - s(-a) = tanh(a / 2), a = e^-f / (K - 1) (half a bin width in
+   units of the scale). K = 65536: the old floor -7 caps P at 0.0084 (6.9 bits, however sure the
+   model is); the floor -13 that K = 65536 gets by default lets it reach 0.9977. */
+static int test_mixture_floor(void)
+{
+  const int64_t K = 65536;
+  const double  floors[2] = {HEAD_LOG_SCALE_MIN, -13.0};
+  if (hcase_new(HEAD_LOGISTIC_MIXTURE, K, 1, 0, 0, 4)) return 1;
+  for (int f = 0; f < 2; f++) {
+    double a = exp(-floors[f]) / (double)(K - 1);
+    HC.h.log_scale_min = floors[f];
+    for (int64_t i = 0; i < HC.D; i++) {
+      HC.mask[i] = 1, HC.target[i] = (int32_t)(1000 + 20000 * i);
+      HC.out[HC.D + i] = (float)(2.0 * HC.target[i] / (double)(K - 1) - 1.0); /* the bin's centre */
+      HC.out[2 * HC.D + i] = -30.0f;                                          /* far below either floor */
+    }
+    h_f(NULL);
+    for (int64_t i = 0; i < HC.D; i++) CHECK_CLOSE(HC.logp[i], log(tanh(0.5 * a)), 2e-3);
+  }
+  /* The log-scale gradients of narrow components (log-scales -12.5..-9.5, above the floor -13)
+     near their targets. Only the log-scale row is probed: a scale of e^-12.5 = 3.7e-6 is about 60
+     float steps of a mean near 1, too few for a finite difference of the means (their formula is
+     the one test_mixture_grad checks at wider scales). */
+  {
+    gradcheck   gc;
+    static char msg[512];
+    for (int64_t i = 0; i < HC.D; i++) {
+      HC.out[HC.D + i] += (float)((double)(i - 1) * 1.0e-5);
+      HC.out[2 * HC.D + i] = (float)(-12.5 + 1.0 * (double)i);
+      HC.r[i] = -HC.weight[i];
+    }
+    memset(&gc, 0, sizeof gc);
+    gc.y = HC.logp, gc.dy = HC.r, gc.ny = HC.D, gc.forward = h_f, gc.backward = h_b, gc.h = 1e-2, gc.max_probe = 100;
+    gc_add(&gc, "log_scale", HC.out + 2 * HC.D, HC.dout + 2 * HC.D, HC.D);
+    CHECK(gc_run(&gc, 2e-3, 1e-3, msg, sizeof msg) == 0, "%s", msg);
+  }
+  hcase_free();
+  return 0;
+}
+
 /* Sum over all K bins of exp(log p) is 1 (the edge bins take the tails), for a small K and
    several parameter regimes per dim: logp is float, 6e-8 relative, so the sum is within 1e-6. */
 static int test_mixture_normalised(void)
@@ -270,6 +311,7 @@ int main(int argc, char **argv)
   TH_RUN(test_stage_categorical_grad);
   TH_RUN(test_mixture_grad);
   TH_RUN(test_mixture_clamp);
+  TH_RUN(test_mixture_floor);
   TH_RUN(test_mixture_normalised);
   TH_RUN(test_mixture_edges_finite);
   TH_RUN(test_categorical_normalised);
