@@ -10,6 +10,7 @@ purpose, not by the weights): eval.nc's loss(t) per t is then the mean of the sa
 each file, and the difference is estimated per t-group (counts are mostly 1), which removes the
 clip-to-clip variance that dominates bpd_stderr.
 """
+import os
 import re
 import sys
 
@@ -17,8 +18,8 @@ import numpy as np
 from netCDF4 import Dataset
 
 
-def load(out, name):
-    with Dataset(f"{out}/{name}/valid.nc") as f:
+def load(out, name, fn="valid.nc"):
+    with Dataset(f"{out}/{name}/{fn}") as f:
         loss = np.asarray(f["loss"][:], dtype=np.float64).ravel()
         count = np.asarray(f["count"][:], dtype=np.int64).ravel()
         bpd, se = float(f["bpd"][...]), float(f["bpd_stderr"][...])
@@ -62,6 +63,23 @@ def main():
     for n, r in zip(names, runs):
         d, s = paired(runs[0], r)
         print(f"| {n} | `{r['opts']}` | {r['step']} | {r['bpd']:.3f} | {r['se']:.3f} | {d:+.3f} | {s:.3f} |")
+    # the curve (CKPT_EVERY): the checkpoints all variants have, each against the first variant's
+    steps = None
+    for n in names:
+        s = {int(m.group(1)) for m in (re.match(r"valid-(\d+)\.nc$", f) for f in os.listdir(f"{out}/{n}")) if m}
+        steps = s if steps is None else steps & s
+    if steps:
+        print()
+        print("| step | " + " | ".join(f"{n} bits/dim | +-" for n in names[:1]) + "".join(
+            f" | {n} minus {names[0]} | +-" for n in names[1:]) + " |")
+        print("|---" * (1 + 2 * len(names)) + "|")
+        for st in sorted(steps):
+            rs = [load(out, n, f"valid-{st}.nc") for n in names]
+            row = f"| {st} | {rs[0]['bpd']:.3f} | {rs[0]['se']:.3f}"
+            for r in rs[1:]:
+                d, s = paired(rs[0], r)
+                row += f" | {d:+.3f} | {s:.3f}"
+            print(row + " |")
 
 
 if __name__ == "__main__":

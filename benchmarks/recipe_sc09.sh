@@ -13,8 +13,9 @@
 #                      overrides (an empty rest = the base itself); '#' lines are comments
 # Env: DATA (default input/sc09/large, made with input/sc09/make.sh -size large when missing),
 #      OUT (default output/recipe), PAR=2 variants at once, EX=200 valid clips, DRAWS=4 draws per
-#      clip, WEIGHTS=ema (or params), SKIP_TRAIN=1 re-evaluates existing runs.
-# Writes OUT/NAME/{run,train.out,valid.nc} and appends the table to OUT/results.txt.
+#      clip, WEIGHTS=ema (or params), SKIP_TRAIN=1 re-evaluates existing runs, CKPT_EVERY=N also
+#      keeps a checkpoint every N steps and evaluates each (the curve, OUT/NAME/valid-STEP.nc).
+# Writes OUT/NAME/{run,train.out,valid.nc} and appends the table (and the curve) to OUT/results.txt.
 set -eu
 cd "$(dirname "$0")/.."
 [ $# -eq 3 ] || { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 1; }
@@ -37,11 +38,18 @@ one() { # NAME OPTIONS...: train (one rank, no mpirun: no core binding) then eva
     rm -rf "$d/run"
     rc=0
     bin/ardm train -options_file "$BASE" -data "$DATA/train.nc" -out "$d/run" -max_hours "$HOURS" \
-      -steps 100000000 -ckpt_every 100000000 -log_every 50 "$@" >"$d/train.out" 2>&1 || rc=$?
+      -steps 100000000 -ckpt_every "${CKPT_EVERY:-100000000}" -keep 100000 -log_every 50 "$@" >"$d/train.out" 2>&1 || rc=$?
     [ $rc -eq 0 ] || [ $rc -eq 3 ] || { echo "recipe_sc09.sh: $n: train exited $rc" >&2; tail -n 3 "$d/train.out" >&2; return 1; }
   fi
-  bin/ardm eval -ckpt "$d/run/checkpoint.nc" -data "$DATA/valid.nc" -out "$d/valid.nc" -draws "$DRAWS" \
-    -max_examples "$EX" -weights "$WEIGHTS" -seed 1234 >/dev/null
+  ev() { bin/ardm eval -ckpt "$1" -data "$DATA/valid.nc" -out "$2" -draws "$DRAWS" -max_examples "$EX" \
+    -weights "$WEIGHTS" -seed 1234 >/dev/null; }
+  ev "$d/run/checkpoint.nc" "$d/valid.nc"
+  if [ -n "${CKPT_EVERY:-}" ]; then
+    for c in "$d"/run/ckpt-*.nc; do
+      s=$(echo "$c" | sed 's/.*ckpt-0*\([0-9][0-9]*\)\.nc/\1/')
+      ev "$c" "$d/valid-$s.nc"
+    done
+  fi
   echo "$*" >"$d/options"
   echo "recipe_sc09.sh: $n done"
 }
