@@ -46,9 +46,10 @@ typedef struct {
                         resume that disagrees names the option (model_config_check_resume) */
 } model_config_field;
 extern const model_config_field model_config_fields[];
+extern const int                model_config_nfields;
+
 /* The mixture head's log-scale floor of c: model_scale_floor, or -7 where that is 0. */
-double           model_config_log_scale_min(const model_config *c);
-extern const int model_config_nfields;
+double model_config_log_scale_min(const model_config *c);
 
 /* Reads the model options (-model ... -upscale_b) inside an open PetscOptionsBegin block;
    D and K come from the data set and are set by the caller before model_config_finish. */
