@@ -77,10 +77,6 @@ ardm_launch() {
     cmd=(srun --mpi=pmix --ntasks="$np")
   else
     cmd=(mpirun -n "$np" -x ARDM_STATUS_FILE) # -x: also to ranks on other nodes
-    # A TERM that reaches mpirun itself (scancel --full, a node shutdown) makes it kill the ranks
-    # odls_base_sigkill_timeout seconds later, 1 by default: too short for a big checkpoint. mpirun
-    # waits that long before it exits, so 10 s, well inside Slurm's default KillWait of 30 s.
-    export OMPI_MCA_odls_base_sigkill_timeout=${OMPI_MCA_odls_base_sigkill_timeout:-10}
     [ "$OMP_NUM_THREADS" -gt 1 ] && cmd+=(--map-by "slot:PE=$OMP_NUM_THREADS") # a rank's threads get their cores
   fi
   # shellcheck disable=SC2206
