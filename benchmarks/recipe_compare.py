@@ -3,7 +3,7 @@
 
 usage: recipe_compare.py OUT NAME...   (OUT/NAME/{valid.nc,options,train.out} from recipe_sc09.sh)
 
-For each variant: steps and examples reached, valid bits/dim +- its standard error, and the paired
+For each variant: steps reached, valid bits/dim +- its standard error, and the paired
 difference to the first variant. Every variant was evaluated on the same clips with the same eval
 seed, so each (t, order) draw is the same across variants (the draws are keyed by seed, example and
 purpose, not by the weights): eval.nc's loss(t) per t is then the mean of the same observations in
@@ -23,7 +23,7 @@ def load(out, name, fn="valid.nc"):
         loss = np.asarray(f["loss"][:], dtype=np.float64).ravel()
         count = np.asarray(f["count"][:], dtype=np.int64).ravel()
         bpd, se = float(f["bpd"][...]), float(f["bpd_stderr"][...])
-    step, batch = 0, 0
+    step = 0
     with open(f"{out}/{name}/train.out") as f:
         for line in f:
             m = re.match(r"step\s+(\d+)", line)
