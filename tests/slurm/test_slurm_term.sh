@@ -23,7 +23,7 @@ ok slurm_up slurm_start
 
 for how in srun:batch mpirun:batch mpirun:full; do
   launcher=${how%:*} who=${how#*:} run=$(echo "$how" | tr : -)
-  t0=$(date +%s)
+  t0=$(date +%s) f0=$_fails
   j=$(RUN_DIR="$T/$run" ARDM_DATA="$T/mk/train.nc" ARDM_LAUNCHER=$launcher ARDM_STEPS=1000000 ARDM_MAX_RESTARTS=0 \
     ARDM_ARGS="-batch 4 -model_blocks 1 -model_channels 8 -model_cycle 1 -log_every 5" \
     submit -n 2 -o "$T/$run.out" "$ROOT/jobs/train.sbatch")
@@ -35,6 +35,7 @@ for how in srun:batch mpirun:batch mpirun:full; do
   check "${run}_checkpoint" test -f "$T/$run/checkpoint.nc"
   check "${run}_ardm_exit_3" grep -q 'ardm exited with 3$' "$T/$run.out"
   check "${run}_job_exit_3" test "$(job_field "$j" ExitCode)" = 3:0
+  [ "$_fails" = "$f0" ] || { echo "--- $run.out (the job's log)"; cat "$T/$run.out"; }
 done
 grep -h "exited with" "$T"/*-*.out
 finish
