@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """quality_curve.py: collects benchmarks/quality.sh's evaluations into OUT/quality.nc, a table
 OUT/quality.txt and (when matplotlib is installed) OUT/quality.png: held-out bits/dim against
-training wall time and examples seen, with the 50/100-step parallel bounds and FLAC -8.
+training wall time and examples seen, with the 50/100-step parallel bounds and FLAC -8, and a
+power-law fit of the curve (bpd = a + b n^-c over examples seen n) that says where it levels off
+and how many examples (and hours at the run's rate) it would need to reach FLAC.
 
 usage: quality_curve.py OUT NAME FLAC_BPS EX REAL_BPD REAL_SE REAL_FLAC
 """
@@ -10,6 +12,52 @@ import sys
 
 import numpy as np
 from netCDF4 import Dataset
+
+
+def fit_power(n, y, se):
+    """Weighted least squares of y = a + b n^-c (c on a grid, a and b linear for each c): the
+    asymptote a of the curve and the rate c. Returns (a, b, c) or None with fewer than 4 points."""
+    if len(n) < 4:
+        return None
+    w = 1.0 / np.maximum(se, 1e-6)
+    best = None
+    for c in np.geomspace(0.02, 3.0, 300):
+        m = np.stack([np.ones_like(n), n ** -c], axis=1) * w[:, None]
+        coef, *_ = np.linalg.lstsq(m, y * w, rcond=None)
+        r = float(np.sum((m @ coef - y * w) ** 2))
+        if coef[1] > 0 and (best is None or r < best[0]):
+            best = (r, coef[0], coef[1], c)
+    return None if best is None else best[1:]
+
+
+def examples_to_reach(target, fit):
+    """Examples seen at which the fitted curve reaches target (inf when its asymptote is above)."""
+    a, b, c = fit
+    return (b / (target - a)) ** (1.0 / c) if target > a else float("inf")
+
+
+def extrapolate(a, flac):
+    """The fitted curve's asymptote and the examples (and training hours at the run's average
+    rate) it needs to reach FLAC, with the 10th-90th percentile range of a parametric bootstrap
+    (each point redrawn within its standard error) as a guide to how loose that extrapolation is."""
+    n, y, se, wall = a[:, 1], a[:, 3], a[:, 4], a[:, 2]
+    fit = fit_power(n, y, se)
+    if fit is None:
+        return None
+    rate = n[-1] / wall[-1]  # examples per second over the whole run
+    rng = np.random.default_rng(0)
+    boot = []
+    for _ in range(200):
+        f = fit_power(n, y + se * rng.standard_normal(len(y)), se)
+        if f is not None:
+            boot.append(examples_to_reach(flac, f))
+    # inf (a refit whose asymptote is above FLAC) sorts last; percentile's interpolation cannot
+    # take it, so it stands in as 1e30 and is printed as inf again
+    lo, hi = (np.percentile(np.minimum(boot, 1e30), [10, 90]) if boot else (float("nan"),) * 2)
+    lo, hi = (float("inf") if v >= 1e30 else v for v in (lo, hi))
+    need = examples_to_reach(flac, fit)
+    return dict(asymptote=fit[0], b=fit[1], c=fit[2], examples=need, hours=need / rate / 3600,
+                examples_lo=lo, examples_hi=hi, rate=rate)
 
 
 def main():
@@ -33,6 +81,7 @@ def main():
     names = ["step", "examples_seen", "wall_s", "bpd", "bpd_stderr", "bpd_50", "bpd_50_stderr", "bpd_100",
              "bpd_100_stderr"]
     units = ["1", "1", "s", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim"]
+    ext = extrapolate(a, flac)
     with Dataset(f"{out}/quality.nc.tmp", "w") as q:
         q.createDimension("point", len(rows))
         for j, (n, u) in enumerate(zip(names, units)):
@@ -44,6 +93,9 @@ def main():
         q.flac_bits_per_sample = flac
         q.test_clips = ex
         q.real_bpd, q.real_bpd_stderr, q.real_flac_bits_per_sample = real_bpd, real_se, real_flac
+        if ext:  # the power-law fit of the curve and what it implies for reaching FLAC
+            q.fit_asymptote, q.fit_b, q.fit_c = ext["asymptote"], ext["b"], ext["c"]
+            q.fit_examples_to_flac, q.fit_hours_to_flac = ext["examples"], ext["hours"]
     os.replace(f"{out}/quality.nc.tmp", f"{out}/quality.nc")
     with open(f"{out}/quality.txt", "w") as t:
         t.write(f"# {name}: held-out bits/dim on {ex} test clips; FLAC -8 {flac:.3f} bits/sample\n")
@@ -52,6 +104,11 @@ def main():
             t.write(f"{r[0]:8.0f} {r[1]:9.0f} {r[2] / 3600:7.2f} {r[3]:7.3f} {r[4]:5.3f} {r[5]:9.3f} {r[7]:9.3f}\n")
         if real_bpd == real_bpd:
             t.write(f"# real recordings: {real_bpd:.3f} +- {real_se:.3f} bits/dim; FLAC -8 {real_flac:.3f}\n")
+        if ext:
+            t.write(f"# fit bpd = a + b * examples^-c: a = {ext['asymptote']:.3f}, c = {ext['c']:.3f}; "
+                    f"FLAC at {ext['examples']:.3g} examples = {ext['hours']:.3g} h at this run's "
+                    f"{ext['rate']:.2f} examples/s (bootstrap 10-90%: {ext['examples_lo']:.3g} to "
+                    f"{ext['examples_hi']:.3g} examples)\n")
     print(open(f"{out}/quality.txt").read(), end="")
     try:
         import matplotlib
