@@ -79,6 +79,9 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
   PetscCall(opts_int(PetscOptionsObject, "-warmup", "linear learning-rate warm-up steps", &o->warmup, 0, PETSC_MAX_INT,
                      NULL));
   PetscCall(opts_choice(PetscOptionsObject, "-schedule", "learning rate after warm-up", schedules, 2, &sched, NULL));
+  PetscCall(opts_int64(PetscOptionsObject, "-decay_steps",
+                       "the learning rate falls linearly to 0 over the last N steps before -steps (0 = no final decay)",
+                       &o->opt.decay_steps, 0, PETSC_MAX_INT, NULL));
   PetscCall(
       opts_real(PetscOptionsObject, "-clip", "global gradient-norm clip (0 = off)", &o->opt.clip, "[0,inf)", NULL));
   PetscCall(opts_real(PetscOptionsObject, "-ema", "EMA decay of the weights", &o->opt.ema, "[0,1)", NULL));
@@ -112,6 +115,9 @@ static PetscErrorCode process_options(MPI_Comm comm, train_options *o, PetscBool
   o->opt.schedule = (lr_schedule)sched;
   o->opt.steps = o->steps, o->opt.warmup = o->warmup;
   PetscCheck(*help || o->data[0], comm, ARDM_ERR_INPUT, "-data FILE is required (the training data set)");
+  PetscCheck(*help || o->opt.decay_steps <= o->steps, comm, ARDM_ERR_INPUT,
+             "-decay_steps %lld: expected at most -steps %lld (the decay ends at -steps)",
+             (long long)o->opt.decay_steps, (long long)o->steps);
   PetscCheck(*help || !(o->resume && o->overwrite), comm, ARDM_ERR_INPUT,
              "-resume and -overwrite exclude each other (-resume continues the run in -out %s, -overwrite replaces it)",
              o->out);

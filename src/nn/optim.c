@@ -10,6 +10,10 @@ double optim_lr(const optim_config *c, int64_t step)
     double prog = (double)(step - c->warmup) / (double)(c->steps - c->warmup);
     lr *= 0.5 * (1.0 + cos(M_PI * fmin(1.0, prog)));
   }
+  /* the final decay: (steps - step) / decay_steps, 1 at its first step, 1/decay_steps at the
+     last step and never 0, so that every step still moves the weights */
+  if (c->decay_steps > 0 && step >= c->steps - c->decay_steps)
+    lr *= (double)(c->steps > step ? c->steps - step : 0) / (double)c->decay_steps;
   return lr;
 }
 

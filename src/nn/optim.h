@@ -11,13 +11,15 @@ typedef struct {
   double      lr, beta1, beta2, eps;
   double      weight_decay; /* AdamW: decoupled, applied as p -= lr * wd * p */
   int64_t     warmup;       /* linear warm-up steps */
-  int64_t     steps;        /* total steps (for the cosine decay) */
+  int64_t     steps;        /* total steps (for the cosine decay and the final decay) */
+  int64_t     decay_steps;  /* the last decay_steps steps before steps fall linearly to 0 (0 = none) */
   lr_schedule schedule;
   double      clip; /* global gradient-norm clip, 0 = off */
   double      ema;  /* EMA decay of the weights */
 } optim_config;
 
-/* Learning rate at (0-based) step. */
+/* Learning rate at (0-based) step: linear warm-up, then constant or cosine, times a linear
+   decay over the last decay_steps steps (warm-up, stable, decay: doc/method.md section 4). */
 double optim_lr(const optim_config *c, int64_t step);
 /* One Adam(W) step on n parameters: g is the raw gradient sum, scale multiplies it (1/batch
    times the clipping factor); step is 0-based (bias correction uses step + 1). */

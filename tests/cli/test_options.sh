@@ -16,6 +16,8 @@ for np in 1 2; do
   # every choice option of every command (the files named need not exist: options come first)
   one_error train-schedule-np$np 'ardm train: error: -schedule bogus: expected constant or cosine$' \
     ardm_np $np train -data x.nc -schedule bogus
+  one_error train-decay-steps-np$np 'ardm train: error: -decay_steps 30: expected at most -steps 20 \(the decay ends at -steps\)$' \
+    ardm_np $np train -data x.nc -steps 20 -decay_steps 30
   one_error train-model-np$np 'error: -model bogus: expected diffwave, transformer or unet$' \
     ardm_np $np train -data x.nc -model bogus
   one_error train-head-np$np 'error: -head bogus: expected auto, categorical, logistic_mixture, stage_categorical or stage_data$' \

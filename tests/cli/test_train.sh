@@ -46,6 +46,20 @@ ok train-resume-after-signal ardm_np 2 train $MED -out "$T/sig" -resume
 check signal-resume-params-bitwise $NC same "$T/u/checkpoint.nc" "$T/sig/checkpoint.nc" params 0
 check signal-resume-log-bitwise $NC same "$T/u/train_log.nc" "$T/sig/train_log.nc" loss 0
 
+# -decay_steps: the logged learning rate (that of the step just taken, 0-based step s - 1) is
+# 2e-3 until the decay and 2e-3 (20 - (s - 1)) / 10 in it, and the weights differ from the
+# constant run's (r2: the same options without the decay)
+ok train-decay ardm_np 2 train $SMALL -steps 20 -decay_steps 10 -out "$T/dec"
+check decay-lr-logged /usr/bin/python3 -c "
+import sys
+lr = [float(v) for v in sys.stdin.read().split()]
+want = [2e-3 * min(1.0, (20 - s) / 10) for s in range(20)]
+print(lr); sys.exit(0 if len(lr) == 20 and all(abs(a - b) < 1e-12 for a, b in zip(lr, want)) else 1)" \
+  <<EOF_LR
+$($NC get "$T/dec/train_log.nc" lr)
+EOF_LR
+check decay-differs-from-constant sh -c "! $NC same '$T/r2/checkpoint.nc' '$T/dec/checkpoint.nc' params 0"
+
 # -max_hours: the same checkpoint-and-requeue path without a signal
 mpirun -n 2 "$ARDM" train $SMALL -steps 50 -max_hours 1e-9 -out "$T/mh" >"$T/mh.log" 2>&1
 rc=$?
