@@ -17,6 +17,10 @@
 #      OUT (default output/quality/NAME), EX=48 test clips, DRAWS=8 (t, order) draws per clip,
 #      CKPT_EVERY=250 steps, EXTRA="..." more train options (override the file's),
 #      SKIP_TRAIN=1 re-evaluates an existing run.
+# The run trains until HOURS is up (-steps 100000000) unless EXTRA sets -steps: a run with the
+# final learning-rate decay sets the steps that fit the budget at the rate of a short run, and
+# decays over the last fifth of them, e.g. EXTRA="-steps 15000 -decay_steps 3000" for 2 h on 2
+# ranks of the 2-core machine (about 2.4 steps/s); HOURS then only guards the budget.
 set -eu
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 1; }

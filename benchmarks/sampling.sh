@@ -27,7 +27,7 @@ if [ ! -f "$CKPT" ] && [ $# -eq 0 ]; then
     mpirun -n 1 bin/ardm prep -format markov -out "$TMP/data" -n 8 -length 16000 -classes 65536 >/dev/null
   rm -rf "$TMP/ckpt"
   mpirun -n 1 bin/ardm train -data "$TMP/data/train.nc" -out "$TMP/ckpt" -options_file input/sc09_demo.opts \
-    -steps 2 -batch 2 -plan_budgets 20 >/dev/null
+    -steps 2 -decay_steps 0 -batch 2 -plan_budgets 20 >/dev/null
   CKPT=$TMP/ckpt/checkpoint.nc
 fi
 [ -f "$CKPT" ] || { echo "no checkpoint $CKPT"; exit 1; }
