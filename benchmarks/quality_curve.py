@@ -68,22 +68,19 @@ def main():
     start = float(open(f"{out}/train_start").read())
     rows = []
     for line in open(f"{out}/points.txt"):
-        # step, checkpoint, the ELBO's eval file and (newer runs) the bounds' eval file, whose own
-        # ELBO on its clips gives the bounds' excess over the ELBO on the same clips
-        step, ckpt, ev, *bound = line.split()
+        step, ckpt, ev = line.split()
         step = int(step)
         seen = int(Dataset(ckpt).getncattr("examples_seen"))
         wall = os.path.getmtime(ckpt) - start
         e = Dataset(ev)
-        eb = Dataset(bound[0]) if bound else e
-        b = np.asarray(eb.variables["budget_bpd"][:], dtype=np.float64)
-        bs = np.asarray(eb.variables["budget_bpd_stderr"][:], dtype=np.float64)
+        b = np.asarray(e.variables["budget_bpd"][:], dtype=np.float64)
+        bs = np.asarray(e.variables["budget_bpd_stderr"][:], dtype=np.float64)
         rows.append((step, seen, wall, float(e.variables["bpd"][:]), float(e.variables["bpd_stderr"][:]),
-                     b[0], bs[0], b[1], bs[1], float(eb.variables["bpd"][:])))
+                     b[0], bs[0], b[1], bs[1]))
     a = np.array(rows, dtype=np.float64)
     names = ["step", "examples_seen", "wall_s", "bpd", "bpd_stderr", "bpd_50", "bpd_50_stderr", "bpd_100",
-             "bpd_100_stderr", "bpd_bound_clips"]
-    units = ["1", "1", "s"] + ["bits/dim"] * 7
+             "bpd_100_stderr"]
+    units = ["1", "1", "s", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim"]
     ext = extrapolate(a, flac)
     with Dataset(f"{out}/quality.nc.tmp", "w") as q:
         q.createDimension("point", len(rows))
@@ -102,13 +99,9 @@ def main():
     os.replace(f"{out}/quality.nc.tmp", f"{out}/quality.nc")
     with open(f"{out}/quality.txt", "w") as t:
         t.write(f"# {name}: held-out bits/dim on {ex} test clips; FLAC -8 {flac:.3f} bits/sample\n")
-        t.write("# the bounds and 'ELBO there' come from the first (bound) clips: the bounds' excess over the\n"
-                "# ELBO is their difference to 'ELBO there'\n")
-        t.write(f"{'step':>8} {'examples':>9} {'wall_h':>7} {'bpd':>7} {'+-':>5} {'50 steps':>9} {'100 steps':>9} "
-                f"{'ELBO there':>10}\n")
+        t.write(f"{'step':>8} {'examples':>9} {'wall_h':>7} {'bpd':>7} {'+-':>5} {'50 steps':>9} {'100 steps':>9}\n")
         for r in rows:
-            t.write(f"{r[0]:8.0f} {r[1]:9.0f} {r[2] / 3600:7.2f} {r[3]:7.3f} {r[4]:5.3f} {r[5]:9.3f} {r[7]:9.3f} "
-                    f"{r[9]:10.3f}\n")
+            t.write(f"{r[0]:8.0f} {r[1]:9.0f} {r[2] / 3600:7.2f} {r[3]:7.3f} {r[4]:5.3f} {r[5]:9.3f} {r[7]:9.3f}\n")
         if real_bpd == real_bpd:
             t.write(f"# real recordings: {real_bpd:.3f} +- {real_se:.3f} bits/dim; FLAC -8 {real_flac:.3f}\n")
         if ext:
@@ -127,9 +120,8 @@ def main():
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
     for k, (x, lab) in enumerate([(a[:, 2] / 3600, "training wall time (h)"), (a[:, 1], "examples seen")]):
         ax[k].errorbar(x, a[:, 3], yerr=a[:, 4], marker="o", label="ELBO (all steps)")
-        # a bound is drawn as the ELBO plus its excess over the ELBO on the bound clips
-        ax[k].plot(x, a[:, 3] + a[:, 7] - a[:, 9], marker=".", label="100-step bound")
-        ax[k].plot(x, a[:, 3] + a[:, 5] - a[:, 9], marker=".", label="50-step bound")
+        ax[k].plot(x, a[:, 7], marker=".", label="100-step bound")
+        ax[k].plot(x, a[:, 5], marker=".", label="50-step bound")
         ax[k].axhline(flac, color="k", ls="--", label="FLAC -8")
         ax[k].set_xlabel(lab)
         ax[k].set_ylabel("held-out bits/dim")
