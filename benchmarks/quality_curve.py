@@ -6,6 +6,8 @@ power-law fit of the curve (bpd = a + b n^-c over examples seen n) that says whe
 and how many examples (and hours at the run's rate) it would need to reach FLAC.
 
 usage: quality_curve.py OUT NAME FLAC_BPS EX REAL_BPD REAL_SE REAL_FLAC
+Env: FIT_MAX_STEP=N fits only the checkpoints up to step N (a run with a final learning-rate
+decay: the fit describes the stable phase before it, not the decay's drop).
 """
 import os
 import sys
@@ -81,7 +83,8 @@ def main():
     names = ["step", "examples_seen", "wall_s", "bpd", "bpd_stderr", "bpd_50", "bpd_50_stderr", "bpd_100",
              "bpd_100_stderr"]
     units = ["1", "1", "s", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim"]
-    ext = extrapolate(a, flac)
+    fit_max = int(os.environ.get("FIT_MAX_STEP", "0"))
+    ext = extrapolate(a[a[:, 0] <= fit_max] if fit_max > 0 else a, flac)
     with Dataset(f"{out}/quality.nc.tmp", "w") as q:
         q.createDimension("point", len(rows))
         for j, (n, u) in enumerate(zip(names, units)):
