@@ -41,6 +41,9 @@ int fuzz_init(int *argc, char ***argv)
   /* no arguments: the fuzzer's own flags must not reach PETSc's option database (the readers'
      commands reject unknown options) */
   if (MPI_Init(NULL, NULL) != MPI_SUCCESS) return 1;
+  /* PETSc's SEGV handler would catch a crash, print and MPI_Abort before ASan and libFuzzer see
+     it, and the input that crashed would not be saved: leave the signals to the sanitizers */
+  if (PetscOptionsSetValue(NULL, "-no_signal_handler", NULL)) return 1;
   if (PetscInitializeNoArguments()) return 1;
   ardm_memory_init();
   fuzz_verbose = getenv("ARDM_FUZZ_VERBOSE") != NULL;
