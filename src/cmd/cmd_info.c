@@ -4,6 +4,7 @@
 #include "cmd/commands.h"
 #include "io/dataset.h"
 #include "core/opts.h"
+#include "core/watchdog.h"
 #include "io/plan_file.h"
 #include <float.h>
 #include <math.h>
@@ -48,6 +49,7 @@ static PetscErrorCode var_stats(ncio_file *f, int varid, value_stats *st)
       for (int i = 1; i < nd; i++) count[i] = len[i];
       NCRead(f, varid, nc_get_vara_double(f->ncid, varid, start, count, buf));
     }
+    watchdog_kick(); /* a block read: progress, whatever the file's size */
     for (size_t i = 0; i < cnt * row; i++) {
       if (!isfinite(buf[i])) {
         st->nonfinite++;

@@ -6,6 +6,7 @@
 #include "core/opts.h"
 #include "core/prof.h"
 #include "core/threads.h"
+#include "core/watchdog.h"
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -111,6 +112,7 @@ int main(int argc, char **argv)
   }
   signal(SIGPIPE, SIG_DFL); /* `ardm info F | head` ends quietly, like any Unix tool */
   ierr = ardm_errors_init(name);
+  if (!ierr) ierr = watchdog_init(name); /* ARDM_IO_TIMEOUT: no job hangs on a damaged file */
   if (!ierr) ierr = prof_init();
   if (!ierr) ierr = threads_init(PETSC_COMM_WORLD); /* -threads, an option of every command */
   if (!ierr) ierr = cmd->fn(npos, argv + 2);

@@ -1,5 +1,6 @@
 /* ncio.c: parallel NetCDF-4 file handling shared by every command (see ncio.h). */
 #include "core/ncio.h"
+#include "core/watchdog.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -109,11 +110,15 @@ PetscErrorCode ncio_set_parent(MPI_Comm comm, const char *path)
   PetscCall(PetscFree(parent_history));
   /* rank 0 reads with the serial library, before the command opens the file in parallel; an
      unreadable file is left to the command's own open, which names the problem */
-  if (rank == 0 && path && path[0] && nc_open(path, NC_NOWRITE, &ncid) == NC_NOERR) {
-    if (nc_inq_attlen(ncid, NC_GLOBAL, "history", &n) == NC_NOERR && n > 0 && n < (1u << 20) &&
-        PetscCalloc1(n + 1, &parent_history) == 0 && nc_get_att_text(ncid, NC_GLOBAL, "history", parent_history))
-      parent_history[0] = 0;
-    (void)nc_close(ncid);
+  if (rank == 0 && path && path[0]) {
+    watchdog_arm(path);
+    if (nc_open(path, NC_NOWRITE, &ncid) == NC_NOERR) {
+      if (nc_inq_attlen(ncid, NC_GLOBAL, "history", &n) == NC_NOERR && n > 0 && n < (1u << 20) &&
+          PetscCalloc1(n + 1, &parent_history) == 0 && nc_get_att_text(ncid, NC_GLOBAL, "history", parent_history))
+        parent_history[0] = 0;
+      (void)nc_close(ncid);
+    }
+    watchdog_disarm();
     len = parent_history ? (long)strlen(parent_history) : 0;
   }
   PetscCallMPI(MPI_Bcast(&len, 1, MPI_LONG, 0, comm));
@@ -312,6 +317,9 @@ PetscErrorCode ncio_open(MPI_Comm comm, const char *path, const char *kind, ncio
   snprintf(f->path, sizeof f->path, "%s", path);
   s = access(path, R_OK) ? errno : 0;
   ArdmCheckAll(comm, !s, "%s: cannot read the file (%s)", path, strerror(s));
+  /* HDF5 can loop forever on a damaged file: the open and the reader's checks are time-limited */
+  watchdog_arm(path);
+  f->watched = 1;
   s = nc_open_par(path, NC_NOWRITE, comm, MPI_INFO_NULL, &f->ncid);
   ArdmCheckAll(comm, s == NC_NOERR, "%s: not a readable NetCDF-4 file (%s)", path, nc_strerror(s));
   if (kind) {
@@ -326,9 +334,16 @@ PetscErrorCode ncio_open(MPI_Comm comm, const char *path, const char *kind, ncio
   PetscFunctionReturn(0);
 }
 
+void ncio_unwatch(ncio_file *f)
+{
+  if (f->watched) watchdog_disarm();
+  f->watched = 0;
+}
+
 PetscErrorCode ncio_close(ncio_file *f)
 {
   PetscFunctionBegin;
+  ncio_unwatch(f);
   if (f->writing)
     PetscCall(ncio_discard(f));
   else if (f->ncid)

@@ -16,6 +16,7 @@ typedef struct {
   char     path[PATH_MAX]; /* the final name */
   char     tmp[PATH_MAX + 32];
   size_t   reserved; /* bytes reserved for tmp by ncio_enddef (rank 0), released by ncio_finish */
+  int      watched;  /* opened for reading under the watchdog (core/watchdog.h) until ncio_unwatch/close */
 } ncio_file;
 
 /* Free space below which no output file is started (bytes): a NetCDF-4 file's header. */
@@ -60,6 +61,10 @@ PetscErrorCode ncio_publish(ncio_file *f);
 void ncio_abandon_all(int collective);
 /* Closes and deletes the temporary file (on error paths; never touches f->path). */
 PetscErrorCode ncio_discard(ncio_file *f);
+
+/* The reader has checked the file's header: the reads that follow (a data set's examples during
+   training) are no longer under the watchdog's time limit, which ncio_open starts. */
+void ncio_unwatch(ncio_file *f);
 
 /* Opens an existing file read-only; when kind is not NULL, checks its ardm_kind. Missing or
    unreadable files and wrong kinds are input errors naming the file. */

@@ -114,6 +114,7 @@ static PetscErrorCode open_checked(MPI_Comm comm, const char *path, PetscBool al
   if (has) PetscCall(ncio_var(&ds->f, "label", 1, ldims, 6, ltypes, &ds->labelid, NULL));
   PetscCall(ncio_collective(&ds->f, ds->xid));
   if (has) PetscCall(ncio_collective(&ds->f, ds->labelid));
+  ncio_unwatch(&ds->f); /* the header is good: training's reads of examples take their time */
   PetscFunctionReturn(0);
 }
 
