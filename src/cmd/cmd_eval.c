@@ -78,6 +78,7 @@ typedef struct {
   int32_t       *x;
   int64_t       *tg, *sigma, lo, hi; /* this rank's examples lo..hi-1 */
   double        *wt, *logp, *ex_sum;
+  double        *ex_all; /* [1 + nbudgets][hi - lo]: per example, the full-steps ELBO, then each budget's bound */
   planner_result plans;
 } evaluator;
 
@@ -139,6 +140,7 @@ static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
       if (bi < 0) lossstats_add(&ev->ls, ev->tg[b] / D, ev->tg[b] % D, bpd / (double)ev->mc.S);
     }
   }
+  PetscCall(PetscArraycpy(ev->ex_all + (bi + 1) * (ev->hi - ev->lo), ev->ex_sum, ev->hi - ev->lo));
   *acc = (mean_acc){0, 0, ev->g.part ? 0 : ev->hi - ev->lo};
   for (int64_t e = 0; e < ev->hi - ev->lo; e++) acc->sum += ev->ex_sum[e], acc->sumsq += ev->ex_sum[e] * ev->ex_sum[e];
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &acc->sum, 2, MPI_DOUBLE, MPI_SUM, ev->comm));
@@ -146,11 +148,28 @@ static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
   PetscFunctionReturn(0);
 }
 
+/* example_bpd[example] and example_budget_bpd[budget][example]: each replica's first rank writes
+   its examples lo..hi-1 (collective; the other ranks of a replica hold the same values). */
+static PetscErrorCode write_examples(evaluator *ev, ncio_file *f, int vex, int vexb, int nb)
+{
+  const int64_t m = ev->hi - ev->lo;
+  size_t        st[2] = {0, (size_t)ev->lo}, ct[2] = {1, ev->g.part ? 0 : (size_t)m};
+  PetscFunctionBegin;
+  PetscCall(ncio_collective(f, vex));
+  NCCall(f, nc_put_vara_double(f->ncid, vex, st + 1, ct + 1, ev->ex_all));
+  if (nb) PetscCall(ncio_collective(f, vexb));
+  for (int b = 0; b < nb; b++) {
+    st[0] = (size_t)b;
+    NCCall(f, nc_put_vara_double(f->ncid, vexb, st, ct, ev->ex_all + (b + 1) * m));
+  }
+  PetscFunctionReturn(0);
+}
+
 static PetscErrorCode write_eval(evaluator *ev, const mean_acc *full, const mean_acc *bud)
 {
   ncio_file f;
   int vb, vse, vd, dim, vbud = 0, vbb = 0, vbse = 0, vexp = 0, vcoord = 0, nb = ev->o.plan[0] ? ev->plans.nbudgets : 0;
-  int d = (int)ev->o.draws;
+  int d = (int)ev->o.draws, edim, vecoord, vex, vexb = 0;
   double mean, se;
   PetscFunctionBegin;
   PetscCall(ncio_create(ev->comm, ev->o.out, "eval", &f));
@@ -161,6 +180,12 @@ static PetscErrorCode write_eval(evaluator *ev, const mean_acc *full, const mean
   PetscCall(ncio_put_cf(&f, vse, "standard error of bpd across examples", ncio_bpd_units()));
   PetscCall(ncio_put_cf(&f, vd, "(t, order) draws per example", "1"));
   PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "examples", full->n));
+  /* per example (mean over the draws): a comparison with another model or codec on the same
+     examples can be paired, which removes the example-to-example spread from its error */
+  PetscCall(ncio_def_dim(&f, "example", (size_t)full->n, &edim));
+  PetscCall(ncio_def_coord(&f, "example", edim, "example: index in the data set", &vecoord));
+  PetscCall(ncio_def_var(&f, "example_bpd", NC_DOUBLE, 1, &edim, &vex));
+  PetscCall(ncio_put_cf(&f, vex, "held-out negative ELBO of each example, mean over its draws", ncio_bpd_units()));
   PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "checkpoint", ev->o.ckpt));
   PetscCall(ncio_put_att_text(&f, NC_GLOBAL, "data", ev->o.data));
   if (nb) {
@@ -175,9 +200,14 @@ static PetscErrorCode write_eval(evaluator *ev, const mean_acc *full, const mean
     PetscCall(ncio_put_cf(&f, vbb, "parallel NLL bound of the plan", ncio_bpd_units()));
     PetscCall(ncio_put_cf(&f, vbse, "standard error of budget_bpd across examples", ncio_bpd_units()));
     PetscCall(ncio_put_cf(&f, vexp, "planner's expected cost of the plan", ncio_bpd_units()));
+    PetscCall(ncio_def_var(&f, "example_budget_bpd", NC_DOUBLE, 2, (int[]){dim, edim}, &vexb));
+    PetscCall(ncio_put_cf(&f, vexb, "parallel NLL bound of the plan for each example, mean over its draws",
+                          ncio_bpd_units()));
   }
   PetscCall(lossstats_write(&ev->ls, &f)); /* ends define mode and writes the loss components */
   if (nb) PetscCall(ncio_put_coord(&f, vcoord, (size_t)nb, 0, ev->plans.budgets));
+  PetscCall(ncio_put_coord(&f, vecoord, (size_t)full->n, 0, NULL));
+  PetscCall(write_examples(ev, &f, vex, vexb, nb));
   mean_se(full, &mean, &se);
   NCCall(&f, nc_put_var_double(f.ncid, vb, &mean));
   NCCall(&f, nc_put_var_double(f.ncid, vse, &se));
@@ -229,8 +259,11 @@ static PetscErrorCode evaluator_setup(evaluator *ev)
   PetscCall(ardm_alloc(sizeof(int32_t) * (size_t)(B * D), &ev->x));
   PetscCall(ardm_alloc(sizeof(int64_t) * (size_t)(B * (D + 1)), &ev->tg));
   ev->sigma = ev->tg + B;
-  PetscCall(ardm_alloc(sizeof(double) * (size_t)(2 * B + (ev->hi - ev->lo) + 1), &ev->wt));
-  ev->logp = ev->wt + B, ev->ex_sum = ev->logp + B;
+  {
+    const int64_t m = ev->hi - ev->lo, passes = 1 + (ev->o.plan[0] ? ev->plans.nbudgets : 0);
+    PetscCall(ardm_alloc(sizeof(double) * (size_t)(2 * B + m + 1 + passes * m + 1), &ev->wt));
+    ev->logp = ev->wt + B, ev->ex_sum = ev->logp + B, ev->ex_all = ev->ex_sum + m + 1;
+  }
   PetscFunctionReturn(0);
 }
 

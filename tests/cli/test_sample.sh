@@ -62,6 +62,25 @@ d = Dataset('$T/ep.nc'); b = d.variables['budget_bpd'][:]; e = d.variables['plan
 full = float(d.variables['bpd'][:])
 print('budget bpd', b, 'expected', e, 'full', full)
 sys.exit(0 if b[0] > b[-1] and abs(b[-1] - full) < 0.1 and np.all(np.abs(b - e) < 0.15) else 1)"
+# per example (for paired comparisons): their means are the file's figures, and one rank gives
+# the same values as two (each example's draws are keyed by its index, not by the rank)
+ok eval-plan-1rank ardm_np 1 eval -ckpt "$T/r/checkpoint.nc" -data "$T/m/test.nc" -plan "$T/r/plan.nc" -draws 4 \
+  -out "$T/ep1.nc"
+check eval-per-example /usr/bin/python3 -c "
+import numpy as np, sys
+from netCDF4 import Dataset
+d = Dataset('$T/ep.nc'); n = len(Dataset('$T/m/test.nc').dimensions['example'])
+ex = np.asarray(d.variables['example_bpd'][:]); eb = np.asarray(d.variables['example_budget_bpd'][:])
+idx = np.asarray(d.variables['example'][:])
+full = float(d.variables['bpd'][:]); b = np.asarray(d.variables['budget_bpd'][:])
+se = float(d.variables['bpd_stderr'][:])
+print(n, ex.shape, eb.shape, ex.mean(), full, eb.mean(axis=1), b, ex.std(ddof=1) / np.sqrt(n), se)
+ok = (ex.shape == (n,) and eb.shape == (len(b), n) and (idx == np.arange(n)).all()
+      and abs(ex.mean() - full) < 1e-9 * full and np.allclose(eb.mean(axis=1), b, rtol=1e-9)
+      and abs(ex.std(ddof=1) / np.sqrt(n) - se) < 1e-6 * se and np.all(np.isfinite(ex)) and ex.std() > 0)
+sys.exit(0 if ok else 1)"
+check eval-per-example-1-vs-2-ranks $NC same "$T/ep.nc" "$T/ep1.nc" example_budget_bpd 1e-5
+check eval-per-example-1-vs-2-ranks-full $NC same "$T/ep.nc" "$T/ep1.nc" example_bpd 1e-5
 
 # export
 ok export-wav ardm_np 2 export -format wav -in "$T/s8.nc" -out "$T/wav"
