@@ -62,12 +62,35 @@ def extrapolate(a, flac):
                 examples_lo=lo, examples_hi=hi, rate=rate)
 
 
+def flac_per_clip(out, ex):
+    """FLAC -8's bits per sample of each test clip (OUT/flac/test_NNNN.flac, clip NNNN of the
+    test set, as quality.sh writes them), or None when they are not all there."""
+    try:
+        return np.array([os.path.getsize(f"{out}/flac/test_{i:04d}.flac") * 8 / 16000.0 for i in range(ex)])
+    except OSError:
+        return None
+
+
+def paired(e, clips):
+    """The model's bits/dim less FLAC's bits/sample on the same clips: mean and standard error of
+    the per-clip difference (eval.nc's example_bpd), which leaves out the clip-to-clip spread that
+    both share. NaN when the eval file predates per-example values."""
+    if clips is None or "example_bpd" not in e.variables:
+        return float("nan"), float("nan")
+    d = np.asarray(e.variables["example_bpd"][:], dtype=np.float64)
+    if len(d) != len(clips):
+        return float("nan"), float("nan")
+    d = d - clips
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d)))
+
+
 def main():
     out, name, flac, ex = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
     real_bpd, real_se, real_flac = (float(v) for v in sys.argv[5:8])
     # wall time at a checkpoint = its file's mtime less the training start (quality.sh records
     # it): exact to a second and available for every checkpoint, logged step or not
     start = float(open(f"{out}/train_start").read())
+    clips = flac_per_clip(out, ex)
     rows = []
     for line in open(f"{out}/points.txt"):
         step, ckpt, ev = line.split()
@@ -78,11 +101,12 @@ def main():
         b = np.asarray(e.variables["budget_bpd"][:], dtype=np.float64)
         bs = np.asarray(e.variables["budget_bpd_stderr"][:], dtype=np.float64)
         rows.append((step, seen, wall, float(e.variables["bpd"][:]), float(e.variables["bpd_stderr"][:]),
-                     b[0], bs[0], b[1], bs[1]))
+                     b[0], bs[0], b[1], bs[1]) + paired(e, clips))
     a = np.array(rows, dtype=np.float64)
     names = ["step", "examples_seen", "wall_s", "bpd", "bpd_stderr", "bpd_50", "bpd_50_stderr", "bpd_100",
-             "bpd_100_stderr"]
-    units = ["1", "1", "s", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim"]
+             "bpd_100_stderr", "bpd_minus_flac", "bpd_minus_flac_stderr"]
+    units = ["1", "1", "s", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim", "bits/dim",
+             "bits/dim"]
     fit_max = int(os.environ.get("FIT_MAX_STEP", "0"))
     ext = extrapolate(a[a[:, 0] <= fit_max] if fit_max > 0 else a, flac)
     with Dataset(f"{out}/quality.nc.tmp", "w") as q:
@@ -102,9 +126,11 @@ def main():
     os.replace(f"{out}/quality.nc.tmp", f"{out}/quality.nc")
     with open(f"{out}/quality.txt", "w") as t:
         t.write(f"# {name}: held-out bits/dim on {ex} test clips; FLAC -8 {flac:.3f} bits/sample\n")
-        t.write(f"{'step':>8} {'examples':>9} {'wall_h':>7} {'bpd':>7} {'+-':>5} {'50 steps':>9} {'100 steps':>9}\n")
+        t.write(f"{'step':>8} {'examples':>9} {'wall_h':>7} {'bpd':>7} {'+-':>5} {'50 steps':>9} {'100 steps':>9} {'-FLAC':>7} {'+-':>5}\n")
         for r in rows:
-            t.write(f"{r[0]:8.0f} {r[1]:9.0f} {r[2] / 3600:7.2f} {r[3]:7.3f} {r[4]:5.3f} {r[5]:9.3f} {r[7]:9.3f}\n")
+            t.write(f"{r[0]:8.0f} {r[1]:9.0f} {r[2] / 3600:7.2f} {r[3]:7.3f} {r[4]:5.3f} {r[5]:9.3f} {r[7]:9.3f} {r[9]:7.3f} {r[10]:5.3f}\n")
+        t.write("# -FLAC: the model's bits/dim less FLAC's bits/sample, paired clip by clip (its +- is the\n"
+                "# standard error of the per-clip difference; nan: an eval file without per-example values)\n")
         if real_bpd == real_bpd:
             t.write(f"# real recordings: {real_bpd:.3f} +- {real_se:.3f} bits/dim; FLAC -8 {real_flac:.3f}\n")
         if ext:
