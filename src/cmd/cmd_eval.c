@@ -77,7 +77,7 @@ typedef struct {
   float         *w;
   int32_t       *x;
   int64_t       *tg, *sigma, lo, hi; /* this rank's examples lo..hi-1 */
-  double        *wt, *logp, *ex_sum;
+  double        *wt, *logp;
   double        *ex_all; /* [1 + nbudgets][hi - lo]: per example, the full-steps ELBO, then each budget's bound */
   planner_result plans;
 } evaluator;
@@ -112,10 +112,10 @@ static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
 {
   const int64_t D = ev->mc.D, B = ev->o.batch, R = ev->o.draws;
   int64_t       pairs = (ev->hi - ev->lo) * R, most = pairs, idx[64];
-  double        wb[64];
+  double        wb[64], *ex_sum = ev->ex_all + (bi + 1) * (ev->hi - ev->lo); /* this pass's per-example values */
   PetscFunctionBegin;
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &most, 1, MPI_INT64_T, MPI_MAX, ev->comm));
-  PetscCall(PetscArrayzero(ev->ex_sum, ev->hi - ev->lo + 1));
+  PetscCall(PetscArrayzero(ex_sum, ev->hi - ev->lo));
   for (int64_t p0 = 0; p0 < most; p0 += B) {
     int64_t nb = PetscMax(0, PetscMin(B, pairs - p0));
     for (int64_t b = 0; b < nb; b++) {
@@ -136,13 +136,12 @@ static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
     for (int64_t b = 0; b < nb; b++) {
       double bpd = -ev->logp[b] * wb[b];
       if (ev->g.part) continue; /* the replica's ranks have the same logp: part 0 counts it */
-      ev->ex_sum[idx[b] - ev->lo] += bpd / (double)R;
+      ex_sum[idx[b] - ev->lo] += bpd / (double)R;
       if (bi < 0) lossstats_add(&ev->ls, ev->tg[b] / D, ev->tg[b] % D, bpd / (double)ev->mc.S);
     }
   }
-  PetscCall(PetscArraycpy(ev->ex_all + (bi + 1) * (ev->hi - ev->lo), ev->ex_sum, ev->hi - ev->lo));
   *acc = (mean_acc){0, 0, ev->g.part ? 0 : ev->hi - ev->lo};
-  for (int64_t e = 0; e < ev->hi - ev->lo; e++) acc->sum += ev->ex_sum[e], acc->sumsq += ev->ex_sum[e] * ev->ex_sum[e];
+  for (int64_t e = 0; e < ev->hi - ev->lo; e++) acc->sum += ex_sum[e], acc->sumsq += ex_sum[e] * ex_sum[e];
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &acc->sum, 2, MPI_DOUBLE, MPI_SUM, ev->comm));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &acc->n, 1, MPI_INT64_T, MPI_SUM, ev->comm));
   PetscFunctionReturn(0);
@@ -261,8 +260,8 @@ static PetscErrorCode evaluator_setup(evaluator *ev)
   ev->sigma = ev->tg + B;
   {
     const int64_t m = ev->hi - ev->lo, passes = 1 + (ev->o.plan[0] ? ev->plans.nbudgets : 0);
-    PetscCall(ardm_alloc(sizeof(double) * (size_t)(2 * B + m + 1 + passes * m + 1), &ev->wt));
-    ev->logp = ev->wt + B, ev->ex_sum = ev->logp + B, ev->ex_all = ev->ex_sum + m + 1;
+    PetscCall(ardm_alloc(sizeof(double) * (size_t)(2 * B + passes * m + 1), &ev->wt));
+    ev->logp = ev->wt + B, ev->ex_all = ev->logp + B;
   }
   PetscFunctionReturn(0);
 }

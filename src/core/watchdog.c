@@ -82,8 +82,3 @@ void watchdog_disarm(void)
   if (!timeout_s || depth == 0) return;
   if (--depth == 0) alarm(0);
 }
-
-unsigned watchdog_timeout(void)
-{
-  return timeout_s;
-}

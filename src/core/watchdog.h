@@ -23,7 +23,4 @@ void watchdog_kick(void);
 /* Ends one watch; the countdown stops when none is left. */
 void watchdog_disarm(void);
 
-/* The limit in seconds (0 = none). */
-unsigned watchdog_timeout(void);
-
 #endif
