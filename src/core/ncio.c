@@ -91,6 +91,9 @@ void ncio_mpi_env(void)
      choice in the environment is kept; with ompio chosen, "individual" avoids the crash. */
   setenv("OMPI_MCA_io", "^ompio", 0);
   setenv("OMPI_MCA_sharedfp", "individual", 0);
+  /* ncio_probe forks a child that never talks MPI; the warning about forked peers is for
+     children that do (registered memory on InfiniBand) */
+  setenv("OMPI_MCA_mpi_warn_on_fork", "0", 0);
 }
 
 void ncio_set_command_line(const char *line)
@@ -108,6 +111,7 @@ PetscErrorCode ncio_set_parent(MPI_Comm comm, const char *path)
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(PetscFree(parent_history));
+  if (path && path[0]) PetscCall(ncio_probe(comm, path)); /* a damaged file ends here, not in nc_open */
   /* rank 0 reads with the serial library, before the command opens the file in parallel; an
      unreadable file is left to the command's own open, which names the problem */
   if (rank == 0 && path && path[0]) {
@@ -317,6 +321,7 @@ PetscErrorCode ncio_open(MPI_Comm comm, const char *path, const char *kind, ncio
   snprintf(f->path, sizeof f->path, "%s", path);
   s = access(path, R_OK) ? errno : 0;
   ArdmCheckAll(comm, !s, "%s: cannot read the file (%s)", path, strerror(s));
+  PetscCall(ncio_probe(comm, path));
   /* HDF5 can loop forever on a damaged file: the open and the reader's checks are time-limited */
   watchdog_arm(path);
   f->watched = 1;

@@ -66,6 +66,13 @@ PetscErrorCode ncio_discard(ncio_file *f);
    training) are no longer under the watchdog's time limit, which ncio_open starts. */
 void ncio_unwatch(ncio_file *f);
 
+/* Whether the HDF5 library survives reading path's metadata: rank 0 opens it in a forked child
+   and walks every group, variable and attribute; the child dying by a signal, or running past
+   ARDM_IO_TIMEOUT, is an input error naming the file on every rank. Once per unchanged file.
+   Library users (no watchdog_init) get the serial open in their own process, without the walk.
+   ncio_open calls it. */
+PetscErrorCode ncio_probe(MPI_Comm comm, const char *path);
+
 /* Opens an existing file read-only; when kind is not NULL, checks its ardm_kind. Missing or
    unreadable files and wrong kinds are input errors naming the file. */
 PetscErrorCode ncio_open(MPI_Comm comm, const char *path, const char *kind, ncio_file *f);

@@ -14,6 +14,7 @@
 #define WATCHDOG_MAX     86400u
 
 static unsigned timeout_s;            /* 0 until watchdog_init: library users (tests, the fuzzer) are not limited */
+static int      started;              /* watchdog_init ran */
 static int      depth;                /* watches open */
 static int      world_rank;           /* only rank 0 prints */
 static char     command[64] = "ardm"; /* for messages: "ardm train" */
@@ -55,18 +56,25 @@ PetscErrorCode watchdog_init(const char *name)
   sa.sa_handler = on_alarm;
   sigemptyset(&sa.sa_mask);
   PetscCheck(sigaction(SIGALRM, &sa, NULL) == 0, PETSC_COMM_SELF, PETSC_ERR_SYS, "sigaction(SIGALRM) failed");
+  started = 1;
   PetscFunctionReturn(0);
+}
+
+int watchdog_started(void)
+{
+  return started;
+}
+
+unsigned watchdog_limit(void)
+{
+  return timeout_s;
 }
 
 void watchdog_arm(const char *path)
 {
   if (!timeout_s) return;
   /* the line is composed now: the handler may only write it */
-  int n =
-      snprintf(message, sizeof message,
-               "%s: error: %s: reading the file made no progress for %u s (ARDM_IO_TIMEOUT): the file is damaged in "
-               "a way the HDF5 library loops on; restore it, or raise ARDM_IO_TIMEOUT on a very slow file system\n",
-               command, path, timeout_s);
+  int n = snprintf(message, sizeof message, "%s: error: " WATCHDOG_HANG_FMT "\n", command, path, timeout_s);
   message_len = n < 0 ? 0 : (size_t)n < sizeof message ? (size_t)n : sizeof message - 1;
   depth++;
   alarm(timeout_s);

@@ -13,6 +13,15 @@
    watches do nothing (library users: the tests, the fuzzer). */
 PetscErrorCode watchdog_init(const char *name);
 
+/* The line for a read that made no progress (the file's path, then the limit in seconds). */
+#define WATCHDOG_HANG_FMT                                                                                              \
+  "%s: reading the file made no progress for %u s (ARDM_IO_TIMEOUT): the file is damaged in a way the HDF5 "           \
+  "library loops on; restore it, or raise ARDM_IO_TIMEOUT on a very slow file system"
+
+/* Whether watchdog_init ran (a command, not a library user), and its limit (0 = none). */
+int      watchdog_started(void);
+unsigned watchdog_limit(void);
+
 /* Starts (or restarts) the countdown for reading path; watches nest (one per open file). */
 void watchdog_arm(const char *path);
 
