@@ -59,6 +59,7 @@ int main(int argc, char **argv)
   PetscErrorCode ierr;
 
   ardm_memory_init();
+  if (argc == 4 && !strcmp(argv[1], NCIO_PROBE_ARG)) return ncio_probe_main(argv[2], atol(argv[3])); /* a child */
 
   if (argc < 2 || !strcmp(argv[1], "-help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
     usage(stdout);

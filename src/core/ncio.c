@@ -91,9 +91,10 @@ void ncio_mpi_env(void)
      choice in the environment is kept; with ompio chosen, "individual" avoids the crash. */
   setenv("OMPI_MCA_io", "^ompio", 0);
   setenv("OMPI_MCA_sharedfp", "individual", 0);
-  /* ncio_probe forks a child that never talks MPI; the warning about forked peers is for
-     children that do (registered memory on InfiniBand) */
-  setenv("OMPI_MCA_mpi_warn_on_fork", "0", 0);
+  /* the serial reads (ncio_probe's child, the parent's history) need no HDF5 file lock: ardm
+     reads only complete files (each output is renamed into place when complete) and writes
+     through MPI-IO, which HDF5 does not lock; file systems without flock refuse the lock */
+  setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0);
 }
 
 void ncio_set_command_line(const char *line)

@@ -66,12 +66,17 @@ PetscErrorCode ncio_discard(ncio_file *f);
    training) are no longer under the watchdog's time limit, which ncio_open starts. */
 void ncio_unwatch(ncio_file *f);
 
-/* Whether the HDF5 library survives reading path's metadata: rank 0 opens it in a forked child
-   and walks every group, variable and attribute; the child dying by a signal, or running past
-   ARDM_IO_TIMEOUT, is an input error naming the file on every rank. Once per unchanged file.
-   Library users (no watchdog_init) get the serial open in their own process, without the walk.
-   ncio_open calls it. */
+/* Whether the HDF5 library survives reading path's metadata: rank 0 runs a child ardm process
+   (ncio_probe_main) that opens it with the serial library and walks every group, variable and
+   attribute; the child refusing its format, crashing, or making no progress for ARDM_IO_TIMEOUT
+   is an input error naming the file on every rank. Once per unchanged file. Library users (no
+   watchdog_init) get the serial open in their own process, without the walk. ncio_open and
+   ncio_set_parent call it. */
 PetscErrorCode ncio_probe(MPI_Comm comm, const char *path);
+/* The child's side: `ardm --ncio-probe PATH PARENT_PID` (main calls it before MPI or PETSc);
+   returns the process's exit code. */
+#define NCIO_PROBE_ARG "--ncio-probe"
+int ncio_probe_main(const char *path, long parent);
 
 /* Opens an existing file read-only; when kind is not NULL, checks its ardm_kind. Missing or
    unreadable files and wrong kinds are input errors naming the file. */

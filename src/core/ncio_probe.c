@@ -11,14 +11,20 @@
 #include "core/watchdog.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define PROBE_MAX_ATT   (1u << 20) /* attribute values read in full up to this many bytes */
 #define PROBE_MAX_DEPTH 32         /* nested groups walked */
@@ -53,6 +59,13 @@ static void probe_att(int ncid, int v, int a)
   }
 }
 
+/* One byte to the parent per object walked: the limit is on a walk that stops advancing. */
+static void probe_progress(void)
+{
+  ssize_t w = write(STDOUT_FILENO, ".", 1);
+  (void)w;
+}
+
 /* Reads variable v's definition, its attributes and its first value (which reaches the chunk
    index and the filters). */
 static void probe_var(int ncid, int v)
@@ -68,6 +81,7 @@ static void probe_var(int ncid, int v)
   for (int d = 0; d < ndims; d++)
     if (nc_inq_dim(ncid, dimids[d], name, &len) || !len) empty = 1;
   if (!empty && atomic_type(t)) (void)nc_get_var1(ncid, v, start, value);
+  probe_progress();
 }
 
 static void probe_group(int ncid, int depth)
@@ -85,31 +99,34 @@ static void probe_group(int ncid, int depth)
   free(ids);
 }
 
-/* The child: the default action for the signals a library fault raises (PETSc's handler would
-   print its trace and call MPI_Abort, and the job's MPI connection belongs to the parent), no
-   output (glibc's "free(): invalid pointer" would be a second line), killed with the parent, and
-   no HDF5 file lock (a read needs none, and Lustre without flock would refuse it). Its exit code
-   is the serial open's status: 0, an errno (1..127), or 128 + -(NetCDF error) (128 if beyond). */
-static void probe_child(const char *path)
-{
-  static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM, SIGTERM, SIGUSR1, SIGINT};
-  int              fd, ncid, s;
+/* The child's exit code: 0 = read, 1 = no verdict (a transient failure: out of memory or
+   descriptors, an I/O error; the parallel open may still succeed and names its own errors),
+   1 + -(NetCDF error) for a file the library refuses. */
+#define PROBE_EXIT_PASS      0
+#define PROBE_EXIT_UNDECIDED 1
 
-  alarm(0);
-  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+int ncio_probe_main(const char *path, long parent)
+{
+  /* crashes end the child with the default action and no core file (a copy of a large process
+     on a parallel file system); the job's signals (Slurm's USR1 warning, TERM, INT, HUP go to
+     every process of a step) are the parent's to handle: it kills the child if it must */
+  static const int ignored[] = {SIGUSR1, SIGUSR2, SIGTERM, SIGINT, SIGHUP, SIGPIPE};
+  struct rlimit    none = {0, 0};
+  int              ncid, s;
+
+  (void)setrlimit(RLIMIT_CORE, &none);
+  for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++) signal(ignored[i], SIG_IGN);
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-  fd = open("/dev/null", O_WRONLY);
-  if (fd >= 0) {
-    (void)dup2(fd, STDOUT_FILENO);
-    (void)dup2(fd, STDERR_FILENO);
-  }
+  if ((long)getppid() != parent) return PROBE_EXIT_UNDECIDED; /* the parent died before prctl */
   setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
   s = nc_open(path, NC_NOWRITE, &ncid);
   if (s == NC_NOERR) {
     probe_group(ncid, 0);
     (void)nc_close(ncid);
+    return PROBE_EXIT_PASS;
   }
-  _exit(s == NC_NOERR ? 0 : s > 0 && s < 128 ? s : s < 0 && s > -128 ? 128 - s : 128);
+  /* only the library's verdict on the contents; errno values and NC_ENOMEM are the system's */
+  return s < 0 && s != NC_ENOMEM && s > -255 ? 1 - s : PROBE_EXIT_UNDECIDED;
 }
 
 /* What the child found (rank 0's verdict, broadcast to every rank). */
@@ -117,42 +134,105 @@ typedef struct {
   int what; /* PROBE_OK, PROBE_SIGNAL (code = the signal), PROBE_HANG, PROBE_OPEN (code = nc_open's status) */
   int code;
 } probe_result;
-enum { PROBE_OK, PROBE_SIGNAL, PROBE_HANG, PROBE_OPEN };
+enum { PROBE_OK, PROBE_SIGNAL, PROBE_HANG, PROBE_OPEN, PROBE_NONE };
 
-/* Rank 0: runs the child and waits for it up to limit seconds (0 = no limit). No child (fork
-   failed) passes: the probe is a safety net, not a requirement. */
+/* A signal a fault in the library raises (any other one came from outside: no verdict). */
+static int crash_signal(int sig)
+{
+  return sig == SIGSEGV || sig == SIGBUS || sig == SIGABRT || sig == SIGILL || sig == SIGFPE || sig == SIGSYS ||
+         sig == SIGTRAP;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - t0->tv_sec) + 1e-9 * (double)(now.tv_nsec - t0->tv_nsec);
+}
+
+/* Starts `ardm --ncio-probe path pid` with stdout on a pipe, stderr on /dev/null, the default
+   action for every signal and none blocked. Returns 0 or an errno. */
+static int probe_spawn(const char *path, int out, pid_t *pid)
+{
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t          at;
+  sigset_t                   all, none;
+  char                       ppid[32], *argv[5];
+  int                        err;
+
+  snprintf(ppid, sizeof ppid, "%ld", (long)getpid());
+  argv[0] = "ardm";
+  argv[1] = NCIO_PROBE_ARG;
+  argv[2] = (char *)path;
+  argv[3] = ppid;
+  argv[4] = NULL;
+  sigfillset(&all);
+  sigemptyset(&none);
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&at);
+  posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3); /* MPI's sockets and shared memory stay the parent's */
+#endif
+  posix_spawnattr_setsigdefault(&at, &all);
+  posix_spawnattr_setsigmask(&at, &none);
+  posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  err = posix_spawn(pid, "/proc/self/exe", &fa, &at, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&at);
+  return err;
+}
+
+/* Rank 0: runs the child and reads its progress; limit seconds (0 = none) without a byte is a
+   hang. A child that cannot be started, or one killed from outside, gives no verdict: the probe
+   is a safety net, not a requirement. */
 static probe_result probe_run(const char *path, unsigned limit)
 {
-  struct timespec t0, now, nap = {0, 1000000};
-  probe_result    res = {PROBE_OK, 0};
-  int             status;
-  pid_t           pid;
+  struct timespec last;
+  probe_result    res = {PROBE_NONE, 0};
+  int             fds[2], status = 0, open = 1;
+  pid_t           pid, r;
 
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  pid = fork();
-  if (pid < 0) return res;
-  if (pid == 0) probe_child(path);
-  for (;;) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0) return res;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (limit && (double)(now.tv_sec - t0.tv_sec) + 1e-9 * (double)(now.tv_nsec - t0.tv_nsec) >= (double)limit) {
-      kill(pid, SIGKILL);
-      (void)waitpid(pid, &status, 0);
-      res.what = PROBE_HANG;
-      return res;
-    }
-    nanosleep(&nap, NULL);
-    if (nap.tv_nsec < 50000000) nap.tv_nsec *= 2; /* 1 ms, 2 ms, ... 64 ms between looks */
+  if (pipe2(fds, O_CLOEXEC)) return res;
+  if (probe_spawn(path, fds[1], &pid)) {
+    close(fds[0]);
+    close(fds[1]);
+    return res;
   }
-  if (WIFSIGNALED(status)) {
+  close(fds[1]);
+  clock_gettime(CLOCK_MONOTONIC, &last);
+  while (open) {
+    struct pollfd p = {fds[0], POLLIN, 0};
+    double        left = limit ? (double)limit - seconds_since(&last) : -1;
+    char          buf[256];
+    if (limit && left <= 0) break;
+    if (poll(&p, 1, limit ? (int)(1000 * left) + 1 : -1) <= 0) continue; /* time-out or EINTR: look again */
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n > 0)
+      clock_gettime(CLOCK_MONOTONIC, &last);
+    else if (n == 0 || errno != EINTR)
+      open = 0; /* the child exited (or the pipe broke) */
+  }
+  close(fds[0]);
+  if (open) { /* no progress for the limit */
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    res.what = PROBE_HANG;
+    return res;
+  }
+  while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+  }
+  if (r != pid) return res;
+  if (WIFSIGNALED(status) && crash_signal(WTERMSIG(status))) {
     res.what = PROBE_SIGNAL;
     res.code = WTERMSIG(status);
-  } else if (WIFEXITED(status) && WEXITSTATUS(status)) {
-    int e = WEXITSTATUS(status);
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) == PROBE_EXIT_PASS) {
+    res.what = PROBE_OK;
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) > PROBE_EXIT_UNDECIDED) {
     res.what = PROBE_OPEN;
-    res.code = e < 128 ? e : e == 128 ? NC_EHDFERR : 128 - e;
+    res.code = 1 - WEXITSTATUS(status);
   }
   return res;
 }
@@ -171,13 +251,23 @@ PetscErrorCode ncio_probe(MPI_Comm comm, const char *path)
     int ncid, s = nc_open(path, NC_NOWRITE, &ncid);
     if (s == NC_NOERR)
       (void)nc_close(ncid);
-    else if (s != ENOENT && s != EACCES)
+    else if (s < 0 && s != NC_ENOMEM)
       res = (probe_result){PROBE_OPEN, s};
   } else if (rank == 0 && !stat(path, &st) && S_ISREG(st.st_mode)) {
     int same = !strcmp(path, probed_path) && st.st_ino == probed.st_ino && st.st_dev == probed.st_dev &&
                st.st_size == probed.st_size && st.st_mtim.tv_sec == probed.st_mtim.tv_sec &&
                st.st_mtim.tv_nsec == probed.st_mtim.tv_nsec;
-    if (!same) res = probe_run(path, watchdog_limit());
+    if (!same) {
+      /* another file's watch is paused meanwhile: its countdown must not name this file's wait */
+      struct timespec t0;
+      unsigned        pending = alarm(0);
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      res = probe_run(path, watchdog_limit());
+      if (pending) {
+        double spent = seconds_since(&t0);
+        alarm(spent + 1 < pending ? pending - (unsigned)spent : 1);
+      }
+    }
     if (res.what == PROBE_OK && strlen(path) < sizeof probed_path) {
       probed = st;
       snprintf(probed_path, sizeof probed_path, "%s", path);
