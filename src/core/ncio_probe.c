@@ -104,6 +104,9 @@ static void probe_group(int ncid, int depth)
    1 + -(NetCDF error) for a file the library refuses. */
 #define PROBE_EXIT_PASS      0
 #define PROBE_EXIT_UNDECIDED 1
+/* The child's first output: the parent accepts a verdict only from a process that wrote it (the
+   program /proc/self/exe started is ardm's probe, not, say, valgrind's tool run directly). */
+#define PROBE_HELLO "ardm-probe\n"
 
 int ncio_probe_main(const char *path, long parent)
 {
@@ -119,6 +122,7 @@ int ncio_probe_main(const char *path, long parent)
   (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
   if ((long)getppid() != parent) return PROBE_EXIT_UNDECIDED; /* the parent died before prctl */
   setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+  if (write(STDOUT_FILENO, PROBE_HELLO, sizeof PROBE_HELLO - 1) != sizeof PROBE_HELLO - 1) return PROBE_EXIT_UNDECIDED;
   s = nc_open(path, NC_NOWRITE, &ncid);
   if (s == NC_NOERR) {
     probe_group(ncid, 0);
@@ -192,6 +196,7 @@ static probe_result probe_run(const char *path, unsigned limit)
   struct timespec last;
   probe_result    res = {PROBE_NONE, 0};
   int             fds[2], status = 0, open = 1;
+  size_t          hello = 0; /* bytes of PROBE_HELLO seen */
   pid_t           pid, r;
 
   if (pipe2(fds, O_CLOEXEC)) return res;
@@ -209,9 +214,11 @@ static probe_result probe_run(const char *path, unsigned limit)
     if (limit && left <= 0) break;
     if (poll(&p, 1, limit ? (int)(1000 * left) + 1 : -1) <= 0) continue; /* time-out or EINTR: look again */
     ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n > 0)
+    if (n > 0) {
+      for (ssize_t i = 0; i < n && hello < sizeof PROBE_HELLO - 1; i++)
+        hello = buf[i] == PROBE_HELLO[hello] ? hello + 1 : sizeof PROBE_HELLO; /* a mismatch: never */
       clock_gettime(CLOCK_MONOTONIC, &last);
-    else if (n == 0 || errno != EINTR)
+    } else if (n == 0 || errno != EINTR)
       open = 0; /* the child exited (or the pipe broke) */
   }
   close(fds[0]);
@@ -219,12 +226,12 @@ static probe_result probe_run(const char *path, unsigned limit)
     kill(pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    res.what = PROBE_HANG;
+    if (hello == sizeof PROBE_HELLO - 1) res.what = PROBE_HANG;
     return res;
   }
   while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
-  if (r != pid) return res;
+  if (r != pid || hello != sizeof PROBE_HELLO - 1) return res;
   if (WIFSIGNALED(status) && crash_signal(WTERMSIG(status))) {
     res.what = PROBE_SIGNAL;
     res.code = WTERMSIG(status);
