@@ -40,6 +40,17 @@ for np in 1 2; do
   one_line crash-data-np$np
 done
 
+# the probe's child on its own (`ardm --ncio-probe FILE PARENT_PID`, as ncio_probe starts it): it
+# greets, writes a byte per object, and exits 0 for a readable file, 1 + -(NetCDF error) for a file
+# the serial library refuses (NC_EHDFERR = -101, NC_ENOTNC = -51), 1 (no verdict) when its parent
+# is not the one named
+probe() { sh -c '"$1" --ncio-probe "$2" $$ >"$3"; echo $?' sh "$ARDM" "$1" "$T/probe.out"; }
+echo "not a NetCDF file" >"$T/text.nc"
+check probe-crash-code test "$(probe "$T/crash.nc")" = 102
+check probe-text-code test "$(probe "$T/text.nc")" = 52
+check probe-greets grep -qx ardm-probe "$T/probe.out"
+check probe-wrong-parent test "$("$ARDM" --ncio-probe "$T/crash.nc" 1 >/dev/null; echo $?)" = 1
+
 # a good run with a 2-second limit: its data set stays open for longer than that (3,000 steps take
 # about 4 s on an idle machine; the check below fails if they took less), unwatched once its header
 # was checked; the limit also covers ncio_probe's test open of each file, which must pass
@@ -49,6 +60,9 @@ ARDM_IO_TIMEOUT=2 ok train-good ardm_np 2 train -data "$T/d/train.nc" -out "$T/g
   -model_blocks 2 -model_channels 8 -batch 4
 check train-good-outlasts-limit test $(($(date +%s) - t0)) -gt 2
 ARDM_IO_TIMEOUT=2 ok info-good ardm_np 2 info "$T/g/checkpoint.nc"
+check probe-good-code test "$(probe "$T/g/checkpoint.nc")" = 0
+check probe-good-progress grep -q '^ardm-probe$' "$T/probe.out"
+check probe-good-walked test "$(tail -n 1 "$T/probe.out" | wc -c)" -gt 5
 
 for v in abc -5 90000 2.5; do
   ARDM_IO_TIMEOUT=$v fails_exit bad-value-$v 1 \
