@@ -17,8 +17,9 @@
 #include <string.h>
 
 typedef struct {
-  char     ckpt[PATH_MAX], data[PATH_MAX], out[PATH_MAX], plan[PATH_MAX], weights[16];
-  PetscInt draws, batch, seed, max_examples, model_parallel;
+  char      ckpt[PATH_MAX], data[PATH_MAX], out[PATH_MAX], plan[PATH_MAX], weights[16];
+  PetscInt  draws, batch, seed, max_examples, model_parallel;
+  PetscBool stratify; /* draw r of R in the r-th R-quantile of t (and of the plan's stage x position) */
 } eval_options;
 
 static PetscErrorCode process_options(MPI_Comm comm, eval_options *o, PetscBool *help)
@@ -39,6 +40,10 @@ static PetscErrorCode process_options(MPI_Comm comm, eval_options *o, PetscBool 
   PetscCall(opts_int(PetscOptionsObject, "-batch", "examples per network call on each rank", &o->batch, 1,
                      PETSC_MAX_INT, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-seed", "seed of the evaluation draws", &o->seed, 0, PETSC_MAX_INT, NULL));
+  PetscCall(PetscOptionsBool("-stratify",
+                             "stratified draws: draw r of an example's R draws takes t in the r-th R-quantile of the "
+                             "S x D steps (unbiased; far less spread for upscale models, whose stages differ)",
+                             "", o->stratify, &o->stratify, NULL));
   PetscCall(opts_int(PetscOptionsObject, "-max_examples", "evaluate only the first N examples (0 = all)",
                      &o->max_examples, 0, PETSC_MAX_INT, NULL));
   PetscCall(opts_choice(PetscOptionsObject, "-weights", "which weights of the checkpoint", which, 2, &w, NULL));
@@ -95,11 +100,17 @@ static double plan_draw(const evaluator *ev, int bi, int64_t r, int64_t e, int64
   int           s, n, i = 0;
   const int    *p;
   int64_t       u;
-  rng_init(&st, (uint64_t)ev->o.seed, (uint64_t)r, (uint64_t)e, RNG_EVAL_PLAN);
-  s = (int)rng_below(&st, (uint64_t)ev->mc.S);
+  if (ev->o.stratify) { /* (stage, position) uniform in the r-th R-quantile of the S x D cells */
+    int64_t v = objective_draw_t((uint64_t)ev->o.seed, e, r, ev->o.draws, ev->mc.S * D, PETSC_TRUE, RNG_EVAL_PLAN);
+    s = (int)(v / D);
+    u = v % D;
+  } else {
+    rng_init(&st, (uint64_t)ev->o.seed, (uint64_t)r, (uint64_t)e, RNG_EVAL_PLAN);
+    s = (int)rng_below(&st, (uint64_t)ev->mc.S);
+    u = (int64_t)rng_below(&st, (uint64_t)D);
+  }
   n = ev->plans.nsteps[bi * ev->plans.S + s];
   p = plan_starts(&ev->plans, bi, s);
-  u = (int64_t)rng_below(&st, (uint64_t)D);
   while (i + 1 < n && p[i + 1] <= u) i++; /* p_0 = 0 and the starts increase */
   *tg = s * D + p[i];
   return (double)ev->mc.S / ((double)(D - p[i]) * M_LN2);
@@ -122,7 +133,11 @@ static PetscErrorCode eval_pass(evaluator *ev, int bi, mean_acc *acc)
       int64_t e = ev->lo + (p0 + b) / R, r = (p0 + b) % R;
       idx[b] = e;
       if (bi < 0) {
-        ev->tg[b] = objective_draw_t((uint64_t)ev->o.seed, r, e, 1, ev->mc.S * D, PETSC_FALSE, RNG_EVAL);
+        /* stratified: one uniform per example (keyed by it) spaces its R draws over the S x D
+           steps; else one independent draw per (draw, example) */
+        ev->tg[b] = ev->o.stratify
+                        ? objective_draw_t((uint64_t)ev->o.seed, e, r, R, ev->mc.S * D, PETSC_TRUE, RNG_EVAL)
+                        : objective_draw_t((uint64_t)ev->o.seed, r, e, 1, ev->mc.S * D, PETSC_FALSE, RNG_EVAL);
         wb[b] = objective_bpd_weight(ev->mc.S, D, ev->tg[b] % D);
       } else
         wb[b] = plan_draw(ev, bi, r, e, &ev->tg[b]);
@@ -178,6 +193,7 @@ static PetscErrorCode write_eval(evaluator *ev, const mean_acc *full, const mean
   PetscCall(ncio_put_cf(&f, vb, "held-out negative ELBO, all D steps", ncio_bpd_units()));
   PetscCall(ncio_put_cf(&f, vse, "standard error of bpd across examples", ncio_bpd_units()));
   PetscCall(ncio_put_cf(&f, vd, "(t, order) draws per example", "1"));
+  PetscCall(ncio_put_att_int(&f, vd, "stratified", ev->o.stratify ? 1 : 0)); /* -stratify */
   PetscCall(ncio_put_att_int(&f, NC_GLOBAL, "examples", full->n));
   /* per example (mean over the draws): a comparison with another model or codec on the same
      examples can be paired, which removes the example-to-example spread from its error */

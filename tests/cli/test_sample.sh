@@ -81,6 +81,28 @@ ok = (ex.shape == (n,) and eb.shape == (len(b), n) and (idx == np.arange(n)).all
 sys.exit(0 if ok else 1)"
 check eval-per-example-1-vs-2-ranks $NC same "$T/ep.nc" "$T/ep1.nc" example_budget_bpd 1e-5
 check eval-per-example-1-vs-2-ranks-full $NC same "$T/ep.nc" "$T/ep1.nc" example_bpd 1e-5
+# stratified draws (-stratify: draw r of an example's R in the r-th R-quantile of t): keyed the
+# same way (1 rank = 2 ranks), marked in the file, and the same expectation as independent draws:
+# the ELBO and each budget's bound within 4 combined standard errors of theirs (16 draws each)
+for np_ in 1 2; do
+  ok eval-stratified-np$np_ ardm_np $np_ eval -ckpt "$T/r/checkpoint.nc" -data "$T/m/test.nc" -plan "$T/r/plan.nc" \
+    -draws 16 -stratify -out "$T/es$np_.nc"
+done
+ok eval-independent-16 ardm_np 2 eval -ckpt "$T/r/checkpoint.nc" -data "$T/m/test.nc" -plan "$T/r/plan.nc" \
+  -draws 16 -out "$T/ei.nc"
+check eval-stratified-1-vs-2-ranks $NC same "$T/es1.nc" "$T/es2.nc" example_budget_bpd 1e-5
+check eval-stratified-unbiased /usr/bin/python3 -c "
+import numpy as np, sys
+from netCDF4 import Dataset
+s = Dataset('$T/es2.nc'); i = Dataset('$T/ei.nc')
+f = lambda d, v: np.atleast_1d(np.asarray(d.variables[v][:], dtype=float))
+ms = np.concatenate([f(s, 'bpd'), f(s, 'budget_bpd')]); mi = np.concatenate([f(i, 'bpd'), f(i, 'budget_bpd')])
+ss = np.concatenate([f(s, 'bpd_stderr'), f(s, 'budget_bpd_stderr')])
+si = np.concatenate([f(i, 'bpd_stderr'), f(i, 'budget_bpd_stderr')])
+z = np.abs(ms - mi) / np.hypot(ss, si)
+print('stratified', ms, '+-', ss); print('independent', mi, '+-', si); print('z', z)
+ok = s.variables['draws'].stratified == 1 and i.variables['draws'].stratified == 0 and np.all(z < 4)
+sys.exit(0 if ok else 1)"
 
 # export
 ok export-wav ardm_np 2 export -format wav -in "$T/s8.nc" -out "$T/wav"
