@@ -7,10 +7,12 @@
 # open for the whole training. A checkpoint on which the parallel HDF5 library crashes (glibc abort,
 # exit 134, while it cleans up after an open error: tests/data/hdf5_crash.nc, from ckpt fuzzing) is
 # refused by the serial test open of ncio_probe with exit 1 and one line, by every reader, and the
-# probe's child does not outlive a job it stopped.
+# probe's child does not outlive a job it stopped. A file on which the serial walk crashes too is
+# refused naming the crash.
 . "$(dirname "$0")/../lib.sh"
 cp "$(dirname "$0")/../data/hdf5_loop.nc" "$T/loop.nc"
 cp "$(dirname "$0")/../data/hdf5_crash.nc" "$T/crash.nc"
+cp "$(dirname "$0")/../data/hdf5_vlen_crash.nc" "$T/vlen.nc"
 MSG="$T/loop.nc: reading the file made no progress for 2 s \(ARDM_IO_TIMEOUT\): the file is damaged in a way the HDF5 library loops on"
 one_line() { check "$1-one-line" test "$(grep -c 'error:' "$T/.out.$$")" -eq 1; }
 
@@ -38,6 +40,16 @@ for np in 1 2; do
   one_line crash-sample-np$np
   fails_exit crash-data-np$np 1 "^ardm train: error: $CRASH" ardm_np $np train -data "$T/crash.nc" -out "$T/c$np" -steps 2
   one_line crash-data-np$np
+done
+
+# a loss file on which the serial library itself crashes (SIGSEGV in H5HG_read while it converts a
+# variable-length value: tests/data/hdf5_vlen_crash.nc, from loss-reader fuzzing): the probe's walk
+# meets it in the child, and the command ends with the crash named
+VLEN="$T/vlen.nc: the file is damaged: the HDF5 library crashes reading its metadata \(Segmentation fault in a test open\)"
+for np in 1 2; do
+  fails_exit vlen-plan-np$np 1 "^ardm plan: error: $VLEN" ardm_np $np plan -loss "$T/vlen.nc" -out "$T/p$np.nc"
+  one_line vlen-plan-np$np
+  check vlen-plan-np$np-no-output test ! -e "$T/p$np.nc"
 done
 
 # the probe's child on its own (`ardm --ncio-probe FILE PARENT_PID`, as ncio_probe starts it): it
