@@ -1,8 +1,9 @@
 /* cmd_eval.c: `ardm eval`: held-out bits/dim of a checkpoint with R (t, order) draws per example
-   (independent, or with -stratify spaced over t) (the stochastic ELBO of doc/method.md sections 1 and 3, with EMA weights by default),
-   its standard error, and the loss components of the held-out data (what the planner should
-   use). Ranks split the examples; every draw is keyed by (seed, draw, example), so the result
-   does not depend on the rank count. Writes eval.nc (doc/formats.md). */
+   (independent, or spaced over t with -stratify): the stochastic ELBO of doc/method.md sections 1
+   and 3, with EMA weights by default, its standard error, and the loss components of the held-out
+   data (what the planner should use). Ranks split the examples; every draw is keyed by (seed,
+   draw, example), so the result does not depend on the rank count. Writes eval.nc
+   (doc/formats.md). */
 #include "io/checkpoint.h"
 #include "cmd/commands.h"
 #include "io/dataset.h"
